@@ -1,0 +1,86 @@
+"""The one error hierarchy of Truceline.
+
+Every error names what is wrong (``field``) and, where it helps, where (``where``: a
+file, a feature, a vertex). The API maps ``type_slug`` to an RFC 9457 problem ``type``;
+the CLI prints ``str(error)`` on one line and exits non-zero.
+"""
+
+from __future__ import annotations
+
+
+class TrucelineError(Exception):
+    """Base of every error Truceline raises on purpose."""
+
+    type_slug = "error"
+
+    def __init__(self, message: str, *, field: str | None = None, where: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.where = where
+
+    def __str__(self) -> str:
+        parts = []
+        if self.where:
+            parts.append(self.where)
+        if self.field:
+            parts.append(self.field)
+        prefix = ": ".join(parts)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+    def located(self, where: str) -> TrucelineError:
+        """Return the same error with ``where`` prefixed (file, then feature, ...)."""
+        self.where = f"{where}: {self.where}" if self.where else where
+        return self
+
+
+class ValidationError(TrucelineError):
+    """Input that breaks a rule of the domain (a field out of range, a bad enum value)."""
+
+    type_slug = "validation"
+
+
+class GeometryError(ValidationError):
+    """A shape that is not a valid, unambiguous WGS84 area (names the vertex at fault)."""
+
+    type_slug = "geometry"
+
+
+class AltitudeReferenceError(ValidationError):
+    """Two altitudes with different references compared without a configured conversion."""
+
+    type_slug = "altitude-reference"
+
+
+class FormatError(ValidationError):
+    """A file or document that does not follow the format it claims."""
+
+    type_slug = "format"
+
+
+class NotFoundError(TrucelineError):
+    type_slug = "not-found"
+
+
+class ConflictError(TrucelineError):
+    """A request refused because of the current state (e.g. a forbidden-zone conflict)."""
+
+    type_slug = "conflict"
+
+
+class AuthError(TrucelineError):
+    type_slug = "unauthorized"
+
+
+class ForbiddenError(TrucelineError):
+    type_slug = "forbidden"
+
+
+class LedgerError(TrucelineError):
+    type_slug = "ledger"
+
+
+class VerificationError(LedgerError):
+    """A proof, signature or exported log that does not verify; carries its evidence."""
+
+    type_slug = "verification"

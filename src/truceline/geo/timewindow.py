@@ -1,0 +1,53 @@
+"""Half-open UTC time windows ``[start, end)``; ``end`` None is a standing (open) window."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from truceline.errors import ValidationError
+
+
+def require_utc(value: datetime, field: str) -> datetime:
+    """Return ``value`` in UTC; a naive datetime is refused (its zone would be a guess)."""
+    if not isinstance(value, datetime):
+        raise ValidationError(f"expected a datetime, got {type(value).__name__}", field=field)
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValidationError("has no timezone; give UTC explicitly (e.g. ...Z)", field=field)
+    return value.astimezone(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    start: datetime
+    end: datetime | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", require_utc(self.start, "time_start"))
+        if self.end is not None:
+            object.__setattr__(self, "end", require_utc(self.end, "time_end"))
+            if self.start >= self.end:
+                raise ValidationError(
+                    f"start {self.start.isoformat()} is not before end {self.end.isoformat()}",
+                    field="time_start",
+                )
+
+    @property
+    def start_s(self) -> float:
+        return self.start.timestamp()
+
+    @property
+    def end_s(self) -> float:
+        """Epoch seconds of the end; +inf for a standing window."""
+        return math.inf if self.end is None else self.end.timestamp()
+
+
+def time_overlap(a: TimeWindow, b: TimeWindow) -> TimeWindow | None:
+    """The shared part of two half-open windows, or None (windows meeting end-to-start share nothing)."""
+    start = max(a.start, b.start)
+    ends = [e for e in (a.end, b.end) if e is not None]
+    end = min(ends) if ends else None
+    if end is not None and start >= end:
+        return None
+    return TimeWindow(start, end)
