@@ -1,0 +1,1 @@
+"""Imports every module that declares tables on ``truceline.store.database.metadata``."""
