@@ -3,7 +3,23 @@ prints; errors print one line on stderr and exit non-zero."""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
 import typer
+from rich.console import Console
+from rich.table import Table
+
+from truceline.domain.operation import Operation
+from truceline.domain.zone import Zone
+from truceline.engines.strategic import conflict_record, find_conflicts
+from truceline.errors import TrucelineError, ValidationError
+from truceline.service.register import Register, open_register
 
 app = typer.Typer(
     name="truceline",
@@ -11,3 +27,358 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+# Tables are wide: give a pipe or a CI log 160 columns rather than rich's default 80.
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True)
+
+EXIT_CONFLICTS = 1
+EXIT_BAD_INPUT = 2
+
+T = TypeVar("T")
+
+
+@app.callback()
+def main() -> None:
+    """Truceline: a shared, tamper-evident deconfliction register."""
+
+
+def fail(error: Exception | str, code: int = EXIT_BAD_INPUT) -> NoReturn:
+    """Print one line on stderr and exit with ``code``."""
+    err_console.print(f"truceline: error: {error}", markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def guarded(action: Callable[[], T]) -> T:
+    """Run ``action``; a TrucelineError or an unreadable file becomes one line and exit 2."""
+    try:
+        return action()
+    except TrucelineError as error:
+        fail(error)
+    except OSError as error:
+        fail(f"{error.filename}: {error.strerror}")
+
+
+class CheckFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    GEOJSON = "geojson"
+
+
+def read_files(paths: Sequence[Path]) -> tuple[list[Zone], list[Operation]]:
+    """Zones and operations from GeoJSON, ED-269 or F3548 files; ids must be unique."""
+    from truceline.io.detect import read_zones_and_operations
+
+    zones: dict[str, Zone] = {}
+    operations: dict[str, Operation] = {}
+    for path in paths:
+        found_zones, found_operations = read_zones_and_operations(path)
+        for zone in found_zones:
+            if zone.id in zones:
+                raise ValidationError(f"zone id {zone.id!r} appears twice", field="id", where=str(path))
+            zones[zone.id] = zone
+        for operation in found_operations:
+            if operation.id in operations:
+                raise ValidationError(
+                    f"operation id {operation.id!r} appears twice", field="id", where=str(path)
+                )
+            operations[operation.id] = operation
+    return list(zones.values()), list(operations.values())
+
+
+def conflict_table(records: Sequence[dict[str, Any]], title: str) -> Table:
+    """A table of conflict records (``truceline.engines.strategic.conflict_record``)."""
+    table = Table(title=title, title_justify="left")
+    for name in ("kind", "a", "b", "parties", "time (UTC)", "altitude (m)", "area (km²)", "entry"):
+        table.add_column(name)
+    for r in records:
+        start = r["time_start"][:16].replace("T", " ")
+        end = "open" if r["time_end"] is None else r["time_end"][11:16]
+        lower = "-∞" if r["altitude_lower_m"] is None else f"{r['altitude_lower_m']:,.0f}"
+        upper = "∞" if r["altitude_upper_m"] is None else f"{r['altitude_upper_m']:,.0f}"
+        table.add_row(
+            r["kind"],
+            r["a"],
+            r["b"],
+            f"{r['a_party']} / {r['b_party'] or '-'}",
+            f"{start}–{end}",
+            f"{lower}–{upper} {r['altitude_reference']}",
+            f"{r['area_m2'] / 1e6:,.2f}",
+            r.get("entry", ""),
+        )
+    return table
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL or SQLite file [default: $TRUCELINE_DB or truceline-data/truceline.db]."
+    ),
+]
+
+
+def open_register_or_fail(db: str | None) -> Register:
+    from truceline.store.database import database_url, default_url
+
+    url = database_url(db) if db else default_url()
+    return guarded(lambda: open_register(url, lambda: datetime.now(UTC)))
+
+
+@app.command()
+def check(
+    zones: Annotated[list[Path], typer.Option("--zones", help="Zone files (GeoJSON, ED-269).")] = [],  # noqa: B006
+    plans: Annotated[
+        list[Path], typer.Option("--plans", help="Operation files (GeoJSON, ASTM F3548 JSON).")
+    ] = [],  # noqa: B006
+    output: Annotated[CheckFormat, typer.Option("--format", help="Output format.")] = CheckFormat.TABLE,
+) -> None:
+    """Check planned operations against zones and each other.
+
+    Exit code 0: no conflict; 1: conflicts found; 2: bad input.
+    """
+    from truceline.io.report import conflict_report_geojson
+
+    if not plans:
+        fail("--plans: give at least one file of planned operations")
+    zone_list, zone_file_ops = guarded(lambda: read_files(zones))
+    plan_zones, operations = guarded(lambda: read_files(plans))
+    if zone_file_ops or plan_zones:
+        fail("--zones files must hold only zones and --plans files only operations")
+    conflicts = guarded(lambda: find_conflicts(zone_list, operations))
+    if output is CheckFormat.JSON:
+        json.dump([conflict_record(c) for c in conflicts], sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif output is CheckFormat.GEOJSON:
+        report = conflict_report_geojson(
+            conflicts, {z.id: z for z in zone_list}, {o.id: o for o in operations}
+        )
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif conflicts:
+        console.print(conflict_table([conflict_record(c) for c in conflicts], f"{len(conflicts)} conflicts"))
+    else:
+        console.print("No conflict.")
+    raise typer.Exit(EXIT_CONFLICTS if conflicts else 0)
+
+
+@app.command("import")
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="Zone or operation files (GeoJSON, ED-269, F3548).")],
+    db: DbOption = None,
+) -> None:
+    """Import zones and operations into the store, through the ledger.
+
+    All files are read and checked first; on any error nothing is stored (exit 2).
+    """
+    zones, operations = guarded(lambda: read_files(files))
+    register = open_register_or_fail(db)
+    result = guarded(lambda: register.import_features(zones, operations))
+    console.print(
+        f"Imported {result.zones} zones and {result.operations} operations "
+        f"({result.entries} ledger entries); {len(result.conflicts)} new conflicts."
+    )
+    if result.conflicts:
+        console.print(conflict_table([conflict_record(c) for c in result.conflicts], "New conflicts"))
+
+
+DEMO_PARTIES = (
+    ("Russian Federation", "party", "ru"),
+    ("US-led Coalition", "party", "en"),
+    ("Syrian Arab Army", "party", "ar"),
+    ("Turkey", "party", "en"),
+    ("UN OCHA", "humanitarian", "en"),
+    ("UN ceasefire observers", "observer", "fr"),
+)
+
+
+@app.command()
+def demo(
+    db: DbOption = None,
+    report: Annotated[Path, typer.Option("--report", help="Where to write the GeoJSON report.")] = Path(
+        "demo-report.geojson"
+    ),
+) -> None:
+    """Load the bundled Syria scenario (approximate borders) through the ledger, run the
+    strategic check, print the conflicts and write a GeoJSON report."""
+    from importlib import resources
+
+    from truceline.io.report import conflict_report_geojson
+
+    scenarios = resources.files("truceline") / "scenarios"
+    with resources.as_file(scenarios) as folder:
+        files = [folder / "syria-2017-zones.geojson", folder / "syria-2017-operations.geojson"]
+        zones, operations = guarded(lambda: read_files(files))
+    register = open_register_or_fail(db)
+    stored = {z.id for z in register.zones()}
+    if stored & {z.id for z in zones}:
+        console.print("The demo scenario is already in this database; showing what it holds.")
+    else:
+        known = {p.name for p in register.parties()}
+        for name, role, language in DEMO_PARTIES:
+            if name not in known:
+                guarded(lambda n=name, r=role, lang=language: register.register_party(n, r, lang))
+        guarded(lambda: register.import_features(zones, operations))
+    console.print(
+        "[bold]Truceline demo[/bold]: Syria, 10 July 2017. Zone borders are drawn approximately "
+        "and labelled as such; operations are invented."
+    )
+    console.print(f"{len(zones)} zones, {len(operations)} planned operations of {len(DEMO_PARTIES)} parties.")
+    records = register.conflicts()
+    console.print(conflict_table(records, f"{len(records)} conflicts"))
+    conflicts = find_conflicts(register.zones(), register.operations())
+    geojson = conflict_report_geojson(
+        conflicts, {z.id: z for z in register.zones()}, {o.id: o for o in register.operations()}
+    )
+    report.write_text(json.dumps(geojson, indent=1) + "\n", encoding="utf-8")
+    head = register.tree_head()
+    console.print(f"GeoJSON report: {report}")
+    console.print(
+        f"Ledger: {head.tree_size} entries, root {head.root_hash.hex()[:16]}…, signed tree head "
+        f"by key {head.public_key.hex()[:16]}…; verify it with `truceline log export DIR` "
+        "and `truceline log verify DIR`."
+    )
+
+
+# --- truceline log: the ledger's export, offline verification and proofs ------------------
+
+log_app = typer.Typer(
+    help="The ledger: export it, verify an export offline, print inclusion and consistency proofs.",
+    no_args_is_help=True,
+)
+EXIT_VERIFY_FAILED = 1
+
+
+def open_ledger_or_fail(db: str | None) -> tuple[Any, Any]:
+    """(engine, Ledger) for ``--db`` / TRUCELINE_DB, with the log key from the keys dir next to it."""
+    register = open_register_or_fail(db)
+    return register.engine, register.ledger
+
+
+def print_json(value: object) -> None:
+    json.dump(value, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+@log_app.command("export")
+def log_export(
+    directory: Annotated[Path, typer.Argument(help="Folder to write entries.jsonl and sth.json into.")],
+    db: DbOption = None,
+) -> None:
+    """Write the whole log (entries.jsonl) and a signed tree head for it (sth.json)."""
+    from truceline.ledger import export_log
+
+    engine, ledger = open_ledger_or_fail(db)
+    with engine.connect() as conn:
+        sth = guarded(lambda: export_log(conn, ledger, directory, datetime.now(UTC)))
+    console.print(f"Exported {sth.tree_size} entries to {directory}; root {sth.root_hash.hex()}")
+
+
+@log_app.command("verify")
+def log_verify(
+    directory: Annotated[Path, typer.Argument(help="Folder holding entries.jsonl and sth.json.")],
+    previous: Annotated[
+        Path | None,
+        typer.Option("--previous", help="An older sth.json of the same log that this one must extend."),
+    ] = None,
+) -> None:
+    """Verify an export from its files alone (no database, no server).
+
+    Exit code 0: verified; 1: verification failed (the first bad entry and why on stderr);
+    2: unreadable input.
+    """
+    from truceline.errors import VerificationError
+    from truceline.ledger import verify_export
+
+    try:
+        sth = verify_export(directory, previous)
+    except VerificationError as error:
+        fail(error, EXIT_VERIFY_FAILED)
+    except TrucelineError as error:
+        fail(error)
+    except OSError as error:
+        fail(f"{error.filename}: {error.strerror}")
+    extends = f"; extends the previous head of {previous}" if previous else ""
+    console.print(f"OK: {sth.tree_size} entries, root {sth.root_hash.hex()}{extends}")
+
+
+@log_app.command("prove")
+def log_prove(
+    index: Annotated[int, typer.Argument(help="Sequence number of the entry.")],
+    size: Annotated[int | None, typer.Option("--size", help="Tree size [default: the whole log].")] = None,
+    db: DbOption = None,
+) -> None:
+    """Print an inclusion proof of entry N (RFC 9162 2.1.3) as JSON, with a signed tree head."""
+    from truceline.ledger.canonical import b64encode
+
+    engine, ledger = open_ledger_or_fail(db)
+    with engine.connect() as conn:
+
+        def prove() -> dict[str, Any]:
+            tree_size = ledger.size(conn) if size is None else size
+            proof = ledger.inclusion_proof(conn, index, tree_size)
+            entry = ledger.entry(conn, index)
+            sth = ledger.signed_tree_head(conn, datetime.now(UTC), tree_size)
+            return {
+                "leaf_index": index,
+                "tree_size": tree_size,
+                "entry": entry.canonical.decode("utf-8"),
+                "leaf_hash": b64encode(entry.leaf_hash),
+                "root_hash": b64encode(sth.root_hash),
+                "audit_path": [b64encode(p) for p in proof],
+                "sth": sth.to_json(),
+            }
+
+        print_json(guarded(prove))
+
+
+@log_app.command("consistency")
+def log_consistency(
+    size1: Annotated[int, typer.Argument(help="The older tree size M.")],
+    size2: Annotated[int, typer.Argument(help="The newer tree size N.")],
+    db: DbOption = None,
+) -> None:
+    """Print a consistency proof between tree sizes M and N (RFC 9162 2.1.4) as JSON."""
+    from truceline.ledger.canonical import b64encode
+
+    engine, ledger = open_ledger_or_fail(db)
+    with engine.connect() as conn:
+
+        def prove() -> dict[str, Any]:
+            proof = ledger.consistency_proof(conn, size1, size2)
+            sth = ledger.signed_tree_head(conn, datetime.now(UTC), size2)
+            return {
+                "size1": size1,
+                "size2": size2,
+                "root1": b64encode(ledger.root(conn, size1)),
+                "root2": b64encode(sth.root_hash),
+                "proof": [b64encode(p) for p in proof],
+                "sth": sth.to_json(),
+            }
+
+        print_json(guarded(prove))
+
+
+@log_app.command("public-key")
+def log_public_key(db: DbOption = None) -> None:
+    """Print the log's Ed25519 public key (base64 of the raw 32 bytes)."""
+    from truceline.ledger.canonical import b64encode
+
+    _engine, ledger = open_ledger_or_fail(db)
+    sys.stdout.write(b64encode(ledger.public_key) + "\n")
+
+
+@log_app.command("rebuild")
+def log_rebuild(db: DbOption = None) -> None:
+    """Verify the log, then recreate every projection (parties, zones, operations,
+    conflicts) from its entries alone."""
+    register = open_register_or_fail(db)
+    with register.engine.connect() as conn:
+        guarded(lambda: register.ledger.verify(conn))
+    count = guarded(register.rebuild)
+    console.print(
+        f"Rebuilt the projections from {count} verified entries: {len(register.parties())} parties, "
+        f"{len(register.zones())} zones, {len(register.operations())} operations, "
+        f"{len(register.conflicts())} conflicts."
+    )
+
+
+app.add_typer(log_app, name="log")

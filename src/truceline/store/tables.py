@@ -1,1 +1,4 @@
 """Imports every module that declares tables on ``truceline.store.database.metadata``."""
+
+import truceline.store.ledger_tables
+import truceline.store.projection_tables  # noqa: F401

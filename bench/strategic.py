@@ -1,0 +1,165 @@
+"""Strategic check of one new plan against 100,000 stored volumes (issue 2's benchmark).
+
+Ours: StrategicIndex (cell index candidates, then the exact 4D test).
+Baselines, measured in the same run on the same data:
+  * all-pairs scan: every stored volume tested with shapely, one pair at a time (the
+    naive way), then the exact test on the hits;
+  * vectorised scan: one shapely.intersects call over the whole array (a stronger
+    baseline that still looks at every volume), then the exact test on the hits.
+Both must return the same conflict set as ours.
+
+Run: .venv/bin/python bench/strategic.py [--volumes 100000] [--checks 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import statistics
+import time
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import shapely
+
+from truceline.domain.operation import Operation
+from truceline.domain.zone import Zone, ZoneRule
+from truceline.engines.strategic import StrategicIndex
+from truceline.geo.altitude import AltitudeBand
+from truceline.geo.shapes import Circle, Polygon
+from truceline.geo.timewindow import TimeWindow
+from truceline.geo.volume import Volume4D, overlap, shape_to_polygon_ring
+
+T0 = datetime(2017, 7, 10, tzinfo=UTC)
+REGION = (34.0, 29.5, 44.0, 38.0)  # Syria and its neighbours (lon/lat box)
+
+
+def random_shape(rng: np.random.Generator, size_m: float) -> Polygon | Circle:
+    lon = rng.uniform(REGION[0] + 0.5, REGION[2] - 0.5)
+    lat = rng.uniform(REGION[1] + 0.5, REGION[3] - 0.5)
+    if rng.random() < 0.4:
+        return Circle((lon, lat), size_m)
+    # A convex polygon of 4-8 vertices around (lon, lat), radius about size_m.
+    n = int(rng.integers(4, 9))
+    angles = np.sort(rng.uniform(0, 2 * math.pi, n))
+    dlat = size_m / 111_320.0
+    dlon = dlat / math.cos(math.radians(lat))
+    ring = [(lon + dlon * math.cos(a), lat + dlat * math.sin(a)) for a in angles]
+    ring.append(ring[0])
+    return Polygon(tuple(ring))
+
+
+def random_volume(rng: np.random.Generator, size_m: float) -> Volume4D:
+    lower = float(rng.uniform(0, 9000))
+    start = T0 + timedelta(minutes=int(rng.integers(0, 7 * 24 * 60)))
+    return Volume4D(
+        random_shape(rng, size_m),
+        AltitudeBand(lower, lower + float(rng.uniform(300, 3000))),
+        TimeWindow(start, start + timedelta(minutes=int(rng.integers(30, 600)))),
+    )
+
+
+def build(n_volumes: int, seed: int) -> tuple[list[Operation], list[Zone]]:
+    rng = np.random.default_rng(seed)
+    operations = []
+    for i in range(n_volumes - 100):
+        size_m = float(rng.lognormal(math.log(3000), 0.8))  # mostly 1-10 km
+        operations.append(
+            Operation(f"op-{i:06d}", f"party-{i % 7}", "air", (random_volume(rng, min(size_m, 40_000)),))
+        )
+    zones = [
+        Zone(f"zone-{i:03d}", "no_fly", (random_volume(rng, float(rng.uniform(5_000, 55_000))),),
+             ZoneRule("all", "any", "forbidden"))
+        for i in range(100)
+    ]
+    return operations, zones
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--volumes", type=int, default=100_000)
+    parser.add_argument("--checks", type=int, default=200)
+    parser.add_argument("--baseline-checks", type=int, default=10)
+    args = parser.parse_args()
+
+    t = time.perf_counter()
+    operations, zones = build(args.volumes, seed=1)
+    print(f"generated {args.volumes:,} volumes in {time.perf_counter() - t:.1f} s")
+
+    t = time.perf_counter()
+    index = StrategicIndex()
+    for zone in zones:
+        index.add_zone(zone)
+    for op in operations:
+        index.add_operation(op)
+    print(f"indexed in {time.perf_counter() - t:.1f} s")
+
+    rng = np.random.default_rng(2)
+    plans = [
+        Operation(f"plan-{i}", "party-new", "air", (random_volume(rng, float(rng.uniform(2_000, 20_000))),))
+        for i in range(args.checks)
+    ]
+
+    # Ours.
+    ours_ms, ours_sets = [], []
+    for plan in plans:
+        t = time.perf_counter()
+        found = index.check(plan)
+        ours_ms.append((time.perf_counter() - t) * 1000)
+        ours_sets.append({(c.kind, c.a, c.b) for c in found})
+
+    # Baselines need every stored volume as a lon/lat shapely geometry.
+    stored: list[tuple[str, str, Volume4D, Zone | Operation]] = [
+        ("zone", z.id, z.volumes[0], z) for z in zones
+    ] + [("operation", o.id, o.volumes[0], o) for o in operations]
+    geoms = np.array([shapely.Polygon(shape_to_polygon_ring(v.shape, 50.0)) for _, _, v, _ in stored])
+    shapely.prepare(geoms)
+
+    def exact(plan: Operation, hits: np.ndarray) -> set:
+        result = set()
+        for k in hits:
+            kind, owner_id, volume, owner = stored[k]
+            if kind == "zone" and not owner.rule.applies_to(owner.party, plan.party, plan.activity):
+                continue
+            if kind == "operation" and owner.party == plan.party:
+                continue
+            if overlap(plan.volumes[0], volume) is not None:
+                a, b = (plan.id, owner_id) if kind == "zone" else tuple(sorted((plan.id, owner_id)))
+                result.add((kind, a, b))
+        return result
+
+    loop_ms, vec_ms, agree = [], [], True
+    for i, plan in enumerate(plans):
+        # Planar lon/lat with a 0.05 degree margin, so the scan misses no true geodesic overlap.
+        plan_geom = shapely.Polygon(shape_to_polygon_ring(plan.volumes[0].shape, 50.0)).buffer(0.05)
+        if i < args.baseline_checks:
+            t = time.perf_counter()
+            hits = np.array([k for k, g in enumerate(geoms) if g.intersects(plan_geom)], dtype=int)
+            loop_found = exact(plan, hits)
+            loop_ms.append((time.perf_counter() - t) * 1000)
+            agree &= loop_found == ours_sets[i]
+        t = time.perf_counter()
+        hits = np.flatnonzero(shapely.intersects(geoms, plan_geom))
+        vec_found = exact(plan, hits)
+        vec_ms.append((time.perf_counter() - t) * 1000)
+        agree &= vec_found == ours_sets[i]
+
+    def pct(values: list[float], q: float) -> float:
+        return float(np.percentile(values, q))
+
+    n_conf = sum(len(s) for s in ours_sets)
+    print(f"{args.checks} checks against {args.volumes:,} volumes; {n_conf} conflicts found in all")
+    print(f"ours (cell index + exact)   p50 {pct(ours_ms, 50):7.3f} ms   p99 {pct(ours_ms, 99):7.3f} ms")
+    print(f"all-pairs shapely loop      p50 {pct(loop_ms, 50):7.1f} ms   p99 {pct(loop_ms, 99):7.1f} ms"
+          f"   ({len(loop_ms)} checks)")
+    print(f"vectorised shapely scan     p50 {pct(vec_ms, 50):7.1f} ms   p99 {pct(vec_ms, 99):7.1f} ms")
+    print(f"speed-up vs all-pairs loop: {statistics.median(loop_ms) / statistics.median(ours_ms):,.0f}x (p50)")
+    print(f"speed-up vs vectorised scan: {statistics.median(vec_ms) / statistics.median(ours_ms):,.0f}x (p50)")
+    print(f"same conflict sets as both baselines: {agree}")
+    print(f"target: p99 < 5 ms -> {'met' if pct(ours_ms, 99) < 5 else 'NOT met'}; "
+          f">= 100x vs the all-pairs scan -> "
+          f"{'met' if statistics.median(loop_ms) / statistics.median(ours_ms) >= 100 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

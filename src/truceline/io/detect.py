@@ -1,0 +1,43 @@
+"""Reading a zone or plan file whatever its format: the Truceline GeoJSON profile,
+EUROCAE ED-269, or ASTM F3548 volumes / operational intents (told apart by their keys)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from truceline.domain.operation import Operation
+from truceline.domain.zone import Zone
+from truceline.io.ed269 import read_ed269
+from truceline.io.f3548 import read_f3548_document, read_f3548_operation
+from truceline.io.fields import load_json
+from truceline.io.geojson import read_geojson
+
+
+def detect_format(document: object) -> str:
+    """``geojson``, ``ed269`` or ``f3548`` for a parsed JSON document."""
+    if isinstance(document, dict):
+        if document.get("type") in ("FeatureCollection", "Feature"):
+            return "geojson"
+        if "UASZoneList" in document:
+            return "ed269"
+    items = document.get("features") if isinstance(document, dict) else document
+    first = items[0] if isinstance(items, list) and items else None
+    if isinstance(first, dict) and "identifier" in first and "restriction" in first:
+        return "ed269"  # UASZoneVersion items, as a bare list or under "features"
+    return "f3548"
+
+
+def read_zones_and_operations(path: Path) -> tuple[list[Zone], list[Operation]]:
+    """Zones and operations of one file. An F3548 document is one operation: its id and
+    party come from the document (``reference.id`` / ``reference.manager``) or, when it
+    has none, the id is the file's stem and the party must be given in the document."""
+    document, label = load_json(path)
+    kind = detect_format(document)
+    if kind == "geojson":
+        features = read_geojson(document, source=label)
+        return list(features.zones), list(features.operations)
+    if kind == "ed269":
+        return list(read_ed269(document, source=label).zones), []
+    document_id = read_f3548_document(document, source=label).operation_id
+    operation = read_f3548_operation(document, source=label, operation_id=document_id or path.stem)
+    return [], [operation]

@@ -1,0 +1,177 @@
+"""The register: where a request becomes ledger entries and projection rows.
+
+Every state change goes through ``Register``: it validates, appends the entries to the
+ledger and writes the projections they cause, in one transaction. The projections are a
+pure function of the entries (``project``), which is what ``rebuild`` relies on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine
+
+from truceline.domain.codec import (
+    operation_from_record,
+    operation_to_record,
+    zone_from_record,
+    zone_to_record,
+)
+from truceline.domain.ids import uuid7
+from truceline.domain.operation import Operation
+from truceline.domain.party import Party
+from truceline.domain.zone import Zone
+from truceline.engines.strategic import Conflict, conflict_record, find_conflicts
+from truceline.errors import ValidationError
+from truceline.ledger.entries import Entry, EntryDraft
+from truceline.ledger.log import Ledger
+from truceline.ledger.sth import SignedTreeHead
+from truceline.store import projections
+
+Clock = Callable[[], datetime]
+
+# The author of entries made by the register's operator (imports, automatic checks).
+OPERATOR = "operator"
+
+PARTY_REGISTERED = "party.registered"
+ZONE_IMPORTED = "zone.imported"
+OPERATION_FILED = "operation.filed"
+CONFLICT_DETECTED = "conflict.detected"
+
+
+def project(conn: Connection, entry: Entry) -> None:
+    """Write the projection rows that ``entry`` causes. Entry types this version does not
+    project are kept in the log and skipped here."""
+    payload = entry.payload
+    if entry.type == PARTY_REGISTERED:
+        projections.save_party(
+            conn,
+            Party(payload["party_id"], payload["name"], payload["role"], payload["language"]),
+            public_key=payload.get("public_key"),
+            token_hash=payload.get("token_hash"),
+        )
+    elif entry.type == ZONE_IMPORTED:
+        projections.save_zone(conn, zone_from_record(payload["zone"]), state=payload.get("state", "active"))
+    elif entry.type == OPERATION_FILED:
+        projections.save_operation(conn, operation_from_record(payload["operation"]))
+    elif entry.type == CONFLICT_DETECTED:
+        projections.save_conflict(conn, payload["conflict"], entry.seq)
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    zones: int
+    operations: int
+    conflicts: list[Conflict]
+    entries: int
+
+
+class Register:
+    def __init__(self, engine: Engine, ledger: Ledger, clock: Clock) -> None:
+        self.engine = engine
+        self.ledger = ledger
+        self.clock = clock
+
+    def _append(self, conn: Connection, drafts: Sequence[EntryDraft]) -> list[Entry]:
+        entries = self.ledger.append(conn, drafts, self.clock())
+        for entry in entries:
+            project(conn, entry)
+        return entries
+
+    def register_party(
+        self, name: str, role: str = "party", language: str = "en", public_key: str | None = None
+    ) -> Party:
+        now = self.clock()
+        party = Party(uuid7(int(now.timestamp() * 1000)), name, role, language)
+        payload: dict[str, Any] = {
+            "party_id": party.id,
+            "name": party.name,
+            "role": str(party.role),
+            "language": party.language,
+        }
+        if public_key is not None:
+            payload["public_key"] = public_key
+        with self.engine.begin() as conn:
+            if any(p.name == name for p in projections.load_parties(conn)):
+                raise ValidationError(f"a party named {name!r} is already registered", field="name")
+            self._append(conn, [EntryDraft(PARTY_REGISTERED, OPERATOR, payload)])
+        return party
+
+    def parties(self) -> list[Party]:
+        with self.engine.connect() as conn:
+            return projections.load_parties(conn)
+
+    def zones(self) -> list[Zone]:
+        with self.engine.connect() as conn:
+            return projections.load_zones(conn)
+
+    def operations(self) -> list[Operation]:
+        with self.engine.connect() as conn:
+            return projections.load_operations(conn)
+
+    def conflicts(self) -> list[dict[str, Any]]:
+        with self.engine.connect() as conn:
+            return projections.load_conflicts(conn)
+
+    def import_features(self, zones: Sequence[Zone], operations: Sequence[Operation]) -> ImportResult:
+        """Store zones (active) and operations, then record every new conflict among all
+        stored ones, in one transaction: either all of it is in the ledger, or none."""
+        with self.engine.begin() as conn:
+            stored_zones = {z.id: z for z in projections.load_zones(conn)}
+            stored_operations = {o.id: o for o in projections.load_operations(conn)}
+            for zone in zones:
+                if zone.id in stored_zones:
+                    raise ValidationError(f"zone {zone.id!r} is already stored", field="id")
+            for operation in operations:
+                if operation.id in stored_operations:
+                    raise ValidationError(f"operation {operation.id!r} is already stored", field="id")
+            all_zones = [*stored_zones.values(), *zones]
+            all_operations = [*stored_operations.values(), *operations]
+            # Check before writing anything: a bad comparison (e.g. mixed altitude
+            # references) refuses the whole import and leaves the store as it was.
+            conflicts = find_conflicts(all_zones, all_operations)
+            known = {(c["kind"], c["a"], c["b"]) for c in projections.load_conflicts(conn)}
+            new_conflicts = [c for c in conflicts if (str(c.kind), c.a, c.b) not in known]
+            drafts = [
+                EntryDraft(ZONE_IMPORTED, OPERATOR, {"zone": zone_to_record(z), "state": "active"})
+                for z in zones
+            ]
+            drafts += [
+                EntryDraft(OPERATION_FILED, OPERATOR, {"operation": operation_to_record(o)})
+                for o in operations
+            ]
+            drafts += [
+                EntryDraft(CONFLICT_DETECTED, OPERATOR, {"conflict": conflict_record(c)})
+                for c in new_conflicts
+            ]
+            entries = self._append(conn, drafts)
+        return ImportResult(len(zones), len(operations), new_conflicts, len(entries))
+
+    def tree_head(self) -> SignedTreeHead:
+        """A signed tree head for the whole log, now."""
+        with self.engine.connect() as conn:
+            return self.ledger.signed_tree_head(conn, self.clock())
+
+    def rebuild(self) -> int:
+        """Recreate every projection from the ledger alone; returns the number of entries read."""
+        with self.engine.begin() as conn:
+            projections.clear_projections(conn)
+            count = 0
+            for entry in self.ledger.entries(conn):
+                project(conn, entry)
+                count += 1
+        return count
+
+
+def open_register(url: str, clock: Clock) -> Register:
+    """The register on the database at ``url`` (created if new), with the log key from the
+    keys directory next to it (generated on first use)."""
+    from truceline.ledger.keys import keys_dir_for, load_or_create_log_key
+    from truceline.store.database import create_schema, open_engine
+
+    engine = open_engine(url)
+    create_schema(engine)
+    return Register(engine, Ledger(engine, load_or_create_log_key(keys_dir_for(url))), clock)

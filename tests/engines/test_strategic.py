@@ -1,0 +1,146 @@
+"""The strategic engine against a brute-force reference, and its rules on hand-made cases."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from truceline.domain.operation import Operation
+from truceline.domain.zone import Zone, ZoneRule
+from truceline.engines.strategic import ConflictKind, find_conflicts
+from truceline.geo.altitude import AltitudeBand
+from truceline.geo.shapes import Circle, Polygon
+from truceline.geo.timewindow import TimeWindow
+from truceline.geo.volume import Volume4D, overlap
+
+T0 = datetime(2017, 7, 10, tzinfo=UTC)
+
+
+def square(lon: float, lat: float, half_deg: float) -> Polygon:
+    return Polygon(
+        (
+            (lon - half_deg, lat - half_deg),
+            (lon + half_deg, lat - half_deg),
+            (lon + half_deg, lat + half_deg),
+            (lon - half_deg, lat + half_deg),
+            (lon - half_deg, lat - half_deg),
+        )
+    )
+
+
+def vol(shape, lower=0.0, upper=1000.0, start_h=0.0, end_h: float | None = 2.0) -> Volume4D:
+    end = None if end_h is None else T0 + timedelta(hours=end_h)
+    return Volume4D(shape, AltitudeBand(lower, upper), TimeWindow(T0 + timedelta(hours=start_h), end))
+
+
+def brute_force(zones: list[Zone], operations: list[Operation]) -> set[tuple[str, str, str]]:
+    """Every pair, every volume pair, the exact test: the definition of the result."""
+    found = set()
+    for op in operations:
+        for zone in zones:
+            if zone.rule.applies_to(zone.party, op.party, op.activity) and any(
+                overlap(a, b) is not None for a in op.volumes for b in zone.volumes
+            ):
+                found.add(("zone", op.id, zone.id))
+        for other in operations:
+            if (
+                other.party != op.party
+                and op.id < other.id
+                and any(overlap(a, b) is not None for a in op.volumes for b in other.volumes)
+            ):
+                found.add(("operation", op.id, other.id))
+    return found
+
+
+shapes = st.builds(
+    lambda kind, lon, lat, size: Circle((lon, lat), size * 111_000) if kind else square(lon, lat, size),
+    st.booleans(),
+    st.floats(36.0, 37.0),
+    st.floats(33.0, 34.0),
+    st.floats(0.01, 0.3),
+)
+volumes = st.builds(
+    lambda shape, lower, height, start, length: vol(shape, lower, lower + height, start, start + length),
+    shapes,
+    st.sampled_from([0.0, 500.0, 1000.0, 2000.0]),
+    st.sampled_from([500.0, 1000.0, 3000.0]),
+    st.sampled_from([0.0, 1.0, 2.0, 3.0]),
+    st.sampled_from([1.0, 2.0, 4.0]),
+)
+
+
+@st.composite
+def scenarios(draw: st.DrawFn) -> tuple[list[Zone], list[Operation]]:
+    parties = ["A", "B", "C"]
+    zones = [
+        Zone(
+            f"z{i}",
+            "no_fly",
+            tuple(draw(st.lists(volumes, min_size=1, max_size=2))),
+            ZoneRule(
+                draw(st.sampled_from(["all", "others", ("B",), ("A", "C")])),
+                draw(st.sampled_from(["air", "ground", "any"])),
+                draw(st.sampled_from(["forbidden", "notice"])),
+            ),
+            party=draw(st.sampled_from(parties)),
+        )
+        for i in range(draw(st.integers(0, 4)))
+    ]
+    operations = [
+        Operation(
+            f"o{i}",
+            draw(st.sampled_from(parties)),
+            draw(st.sampled_from(["air", "ground"])),
+            tuple(draw(st.lists(volumes, min_size=1, max_size=3))),
+        )
+        for i in range(draw(st.integers(0, 8)))
+    ]
+    return zones, operations
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenarios())
+def test_engine_agrees_with_brute_force(scenario: tuple[list[Zone], list[Operation]]) -> None:
+    zones, operations = scenario
+    found = {(str(c.kind), c.a, c.b) for c in find_conflicts(zones, operations)}
+    assert found == brute_force(zones, operations)
+
+
+def test_one_conflict_per_pair_reports_the_largest_overlap() -> None:
+    zone = Zone("z", "no_fly", (vol(square(36.5, 33.5, 0.2)),), ZoneRule("all", "any", "forbidden"))
+    small = vol(square(36.7, 33.7, 0.01))  # straddles the zone's corner: a small overlap
+    large = vol(square(36.5, 33.5, 0.05))  # wholly inside
+    op = Operation("op", "A", "air", (small, large))
+    conflicts = find_conflicts([zone], [op])
+    assert len(conflicts) == 1
+    expected = overlap(large, zone.volumes[0])
+    assert expected is not None
+    assert math.isclose(conflicts[0].overlap.area_m2, expected.area_m2, rel_tol=1e-9)
+    assert conflicts[0].a_volume == 1
+
+
+def test_operation_pairs_are_named_in_sorted_order_and_same_party_is_ignored() -> None:
+    shape = square(36.5, 33.5, 0.1)
+    ops = [
+        Operation("zulu", "A", "air", (vol(shape),)),
+        Operation("alpha", "B", "air", (vol(shape),)),
+        Operation("mike", "A", "ground", (vol(shape),)),
+    ]
+    conflicts = find_conflicts([], ops)
+    assert [(c.a, c.b) for c in conflicts] == [("alpha", "mike"), ("alpha", "zulu")]
+    assert all(c.kind is ConflictKind.OPERATION for c in conflicts)
+
+
+def test_zone_rule_restricts_only_the_named_parties_and_activity() -> None:
+    shape = square(36.5, 33.5, 0.1)
+    zone = Zone("z", "deconfliction", (vol(shape),), ZoneRule("others", "ground", "notice"), party="A")
+    ops = [
+        Operation("own-ground", "A", "ground", (vol(shape),)),
+        Operation("other-air", "B", "air", (vol(shape),)),
+        Operation("other-ground", "C", "ground", (vol(shape, 500, 600),)),
+    ]
+    zone_conflicts = [c for c in find_conflicts([zone], ops) if c.kind is ConflictKind.ZONE]
+    assert [(c.a, c.b, str(c.entry)) for c in zone_conflicts] == [("other-ground", "z", "notice")]

@@ -1,0 +1,223 @@
+"""The register writes zones and operations through the ledger; projections round-trip
+exactly, bad input changes nothing, and a rebuild from the log gives identical tables."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from truceline.cli import app
+from truceline.domain.operation import Operation
+from truceline.domain.zone import Zone, ZoneRule
+from truceline.errors import AltitudeReferenceError, ValidationError
+from truceline.geo.altitude import AltitudeBand
+from truceline.geo.shapes import Circle, Polygon
+from truceline.geo.timewindow import TimeWindow
+from truceline.geo.volume import Volume4D
+from truceline.service.register import Register, open_register
+from truceline.store import projections
+
+T0 = datetime(2017, 7, 10, tzinfo=UTC)
+SCENARIOS = Path(__file__).parents[2] / "src" / "truceline" / "scenarios"
+runner = CliRunner()
+
+
+def state(register: Register) -> tuple[dict, int]:
+    with register.engine.connect() as conn:
+        return projections.snapshot(conn), register.ledger.size(conn)
+
+
+floats = st.floats(allow_nan=False, allow_infinity=False)
+rings = st.builds(
+    lambda lon, lat, dx, dy: Polygon(
+        ((lon, lat), (lon + dx, lat), (lon + dx, lat + dy), (lon, lat + dy), (lon, lat))
+    ),
+    st.floats(35, 42),
+    st.floats(32, 37),
+    st.floats(1e-3, 0.5),
+    st.floats(1e-3, 0.5),
+)
+circles = st.builds(
+    lambda lon, lat, r: Circle((lon, lat), r), st.floats(35, 42), st.floats(32, 37), st.floats(1, 50_000)
+)
+volumes = st.builds(
+    lambda shape, lower, height, start_us, length_us, standing, ref: Volume4D(
+        shape,
+        AltitudeBand(lower, lower + height, ref),
+        TimeWindow(
+            T0 + timedelta(microseconds=start_us),
+            None if standing else T0 + timedelta(microseconds=start_us + length_us),
+        ),
+    ),
+    st.one_of(rings, circles),
+    st.floats(-500, 20_000),
+    st.floats(0, 10_000),
+    st.integers(0, 10**12),
+    st.integers(1, 10**11),
+    st.booleans(),
+    st.sampled_from(["AMSL", "AGL", "W84"]),
+)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    zone_volumes=st.lists(volumes, min_size=1, max_size=3),
+    op_volumes=st.lists(volumes, min_size=1, max_size=3),
+    restricts=st.sampled_from(["all", "others", ("A", "Ω ünïcode")]),
+)
+def test_zones_and_operations_round_trip_exactly(
+    tmp_path: Path, clock, zone_volumes, op_volumes, restricts
+) -> None:
+    register = open_register(f"sqlite:///{tmp_path}/rt-{clock.now.timestamp()}.db", clock)
+    zone = Zone(
+        "z-1", "de_escalation", tuple(zone_volumes), ZoneRule(restricts, "air", "notice"), "A", "Zone ü"
+    )
+    op = Operation("op-1", "B", "ground", tuple(op_volumes), name="convoy")
+    with register.engine.begin() as conn:
+        projections.save_zone(conn, zone)
+        projections.save_operation(conn, op)
+    assert register.zones() == [zone]
+    assert register.operations() == [op]
+
+
+def read_scenario() -> tuple[list[Zone], list[Operation]]:
+    from truceline.cli import read_files
+
+    return read_files([SCENARIOS / "syria-2017-zones.geojson", SCENARIOS / "syria-2017-operations.geojson"])
+
+
+def exercise(register: Register) -> None:
+    """Import the demo scenario, then check that bad input changes nothing and that a
+    rebuild from the log reproduces the projections exactly."""
+    zones, operations = read_scenario()
+    register.register_party("Russian Federation", "party", "ru")
+    result = register.import_features(zones, operations)
+    assert result.zones == len(zones) and result.operations == len(operations)
+    assert len(result.conflicts) == len(register.conflicts()) > 0
+    assert register.zones() == sorted(zones, key=lambda z: z.id)
+    before = state(register)
+
+    # A duplicate id, then an incomparable altitude reference: refused, nothing written.
+    with pytest.raises(ValidationError, match="already stored"):
+        register.import_features([zones[0]], [])
+    agl = Operation(
+        "op-agl",
+        "Turkey",
+        "air",
+        (Volume4D(zones[0].volumes[0].shape, AltitudeBand(0, 100, "AGL"), zones[0].volumes[0].time),),
+    )
+    with pytest.raises(AltitudeReferenceError):
+        register.import_features([], [agl])
+    with pytest.raises(ValidationError, match="already registered"):
+        register.register_party("Russian Federation")
+    assert state(register) == before
+
+    assert register.rebuild() == before[1]
+    assert state(register) == before
+
+
+def test_import_and_rebuild_on_sqlite(tmp_path: Path, clock) -> None:
+    exercise(open_register(f"sqlite:///{tmp_path}/t.db", clock))
+
+
+@pytest.mark.postgres
+def test_import_and_rebuild_on_postgresql(postgres_url: str, tmp_path: Path, clock, monkeypatch) -> None:
+    monkeypatch.setenv("TRUCELINE_KEYS_DIR", str(tmp_path / "keys"))
+    register = open_register(postgres_url, clock)
+    try:
+        exercise(register)
+    finally:
+        register.engine.dispose()
+
+
+def test_demo_runs_twice_and_writes_its_report(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    first = runner.invoke(app, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "forbidden" in first.stdout and "op-ru-patrol-idlib" in first.stdout
+    report = json.loads((tmp_path / "demo-report.geojson").read_text())
+    pairs = {(f["properties"]["a"], f["properties"]["b"]) for f in report["features"]}
+    assert ("op-ru-patrol-idlib", "dez-1-idlib") in pairs
+    assert ("op-us-isr-east", "op-ru-isr-west") not in pairs  # they only touch along the river
+    assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in report["features"])
+    second = runner.invoke(app, ["demo"])
+    assert second.exit_code == 0
+    assert "already in this database" in second.stdout
+    assert (tmp_path / "truceline-data" / "truceline.db").exists()
+
+
+def test_import_command_refuses_bad_files_and_keeps_the_store(tmp_path: Path) -> None:
+    db = str(tmp_path / "cli.db")
+    good = runner.invoke(app, ["import", str(SCENARIOS / "syria-2017-zones.geojson"), "--db", db])
+    assert good.exit_code == 0, good.output
+    assert "Imported 9 zones" in good.stdout
+    bad = tmp_path / "bad.geojson"
+    feature = {
+        "type": "Feature",
+        "id": "bad-op",
+        "geometry": {"type": "Polygon", "coordinates": [[[36, 33], [37, 33], [37, 34], [36, 34]]]},
+        "properties": {
+            "party": "A",
+            "activity": "air",
+            "altitude_lower_m": 0,
+            "altitude_upper_m": 10,
+            "time_start": "2017-07-10T08:00:00Z",
+            "time_end": "2017-07-10T09:00:00Z",
+        },
+    }
+    bad.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    ops_file = SCENARIOS / "syria-2017-operations.geojson"
+    refused = runner.invoke(app, ["import", str(ops_file), str(bad), "--db", db])
+    assert refused.exit_code == 2
+    assert "bad.geojson" in refused.stderr and "bad-op" in refused.stderr
+    register = open_register(f"sqlite:///{db}", lambda: T0)
+    assert register.operations() == []
+    assert len(register.zones()) == 9
+
+
+def test_real_ed269_sample_imports_with_its_unlimited_upper_limit(tmp_path: Path) -> None:
+    from truceline.io.ed269 import read_ed269
+
+    sample = Path(__file__).parents[2].parent / "shared" / "data" / "zones" / "cis_source_sample_ed269.json"
+    if not sample.exists():
+        sample = Path(__file__).parents[1] / "io" / "data" / "cis_source_sample_ed269.json"
+    db = str(tmp_path / "ed269.db")
+    result = runner.invoke(app, ["import", str(sample), "--db", db])
+    assert result.exit_code == 0, result.output
+    register = open_register(f"sqlite:///{db}", lambda: T0)
+    [zone] = register.zones()
+    assert zone == read_ed269(sample).zones[0]
+    assert zone.volumes[0].altitude.upper_m == float("inf")
+    # Its AGL band cannot be compared with an AMSL plan: exit 2, not a guess.
+    plan = tmp_path / "plan.geojson"
+    lon, lat = zone.volumes[0].shape.ring[0]
+    feature = {
+        "type": "Feature",
+        "id": "p",
+        "geometry": {"type": "Point", "coordinates": [lon, lat]},
+        "properties": {
+            "radius_m": 500,
+            "party": "A",
+            "activity": "air",
+            "altitude_lower_m": 0,
+            "altitude_upper_m": 100,
+            "time_start": "2024-01-01T00:00:00Z",
+            "time_end": "2024-01-01T01:00:00Z",
+        },
+    }
+    plan.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    checked = runner.invoke(app, ["check", "--zones", str(sample), "--plans", str(plan)])
+    assert checked.exit_code == 2
+    assert "AGL" in checked.stderr and "AMSL" in checked.stderr
+    feature["properties"]["altitude_reference"] = "AGL"
+    plan.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
+    checked = runner.invoke(app, ["check", "--zones", str(sample), "--plans", str(plan), "--format", "json"])
+    assert checked.exit_code == 1
+    [conflict] = json.loads(checked.stdout)
+    assert conflict["b"] == "LSXX" and conflict["altitude_upper_m"] == 100 and conflict["entry"] == "notice"
