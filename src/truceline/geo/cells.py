@@ -6,24 +6,25 @@ H3, not S2, measured by bench/cells.py (300 random circles and star polygons 100
 query 11.8, the floor):
 
     method            covering median / p95    cells median / max   candidates/query
-    h3 res 6 overlap    0.25 ms / 0.9 ms            2 / 207              15.8
-    h3 res 7 overlap    0.33 ms / 4.5 ms            4 / 1324             13.4
-    h3 res 6 disk       0.15 ms / 1.4 ms           10 / 263              34.5
-    s2 level 10         0.19 ms / 5.7 ms            2 / 141              21.6
-    s2 level 11         0.29 ms / 14.7 ms           3 / 501              18.2
+    h3 res 6 overlap    0.23 ms / 0.75 ms           2 / 207              15.9
+    h3 res 7 overlap    0.29 ms / 1.96 ms           4 / 1324             13.4
+    h3 res 6 disk       0.14 ms / 1.06 ms          10 / 263              34.5
+    s2 level 10         0.17 ms / 3.13 ms           2 / 141              21.6
+    s2 level 11         0.22 ms / 9.29 ms           3 / 501              18.2
 
-H3 res 6 gives the fewest candidates for a bounded covering cost (0.73x S2 level 10's
-candidates, p95 covering 6x faster); s2sphere is pure Python and has no polygon region
-(polygons are covered by their lat/lng bounding rectangle), and S2 ids use all 64 bits, so
-a signed BIGINT column would need a remapping. S2's exact hierarchy would matter for mixed
-resolutions, which we do not use.
+H3 res 6 gives the fewest candidates for a bounded covering cost: 0.73x S2 level 10's
+candidates, with a p95 covering 4x faster (the median is 1.36x slower, 0.06 ms). s2sphere
+is pure Python and has no polygon region (polygons are covered by their lat/lng bounding
+rectangle), and S2 ids use all 64 bits, so a signed BIGINT column would need a remapping.
+S2's exact hierarchy would matter for mixed resolutions, which we do not use. Res 7 would
+cut candidates by 16% for 6x the cells of a large zone (rows in the cell table).
 
 Resolution policy: ONE fixed resolution (CELL_RESOLUTION, 6: hexagons of ~36 km², edge
 ~3.7 km) for every shape. Mixed resolutions would be a trap with H3: its hierarchy is not
 exact (a child cell pokes out of its parent), so looking up a point's parent cell can miss.
 A fixed resolution keeps a query to "same cell id" in SQL and in memory. A 100 km-radius
-zone takes ~1,000 cells, a 100 m plan 1 to 3; the 50,000 km² area limit bounds a
-covering at ~1,500 cells.
+zone takes ~860 cells, a 100 m plan 1 to 3; a circle at the 50,000 km² area limit
+takes ~1,340.
 
 Conservative covering (no false negatives): cover(shape) holds every cell that contains a
 point of the shape (geodesic edges and a circle's true boundary included).
@@ -37,8 +38,8 @@ point of the shape (geodesic edges and a circle's true boundary included).
   the cells whose centre is inside. A point p of the shape lies in cell C; if C's centre is
   inside, the fill has C; otherwise the boundary crosses C between p and the centre (cells
   are convex), and a sample lies within a quarter edge of that crossing, so in C or a
-  neighbour of C. Looser: about 3x the candidates of "overlap".
-tests/geo/test_cells.py checks both against brute force (random points of random shapes).
+  neighbour of C. Looser: about 2.2x the candidates of "overlap".
+tests/geo/test_geo_cells.py checks both against brute force (random points of random shapes).
 
 Cell ids are Python ints (H3 64-bit index, always < 2**63 since bit 63 is reserved 0):
 store them in a BIGINT column unchanged, signed or not.
@@ -72,8 +73,8 @@ def _grown_ring(shape: Shape, resolution: int) -> list[tuple[float, float]]:
     edge_m = h3.average_hexagon_edge_length(resolution, "m")
     margin_m = COVER_MARGIN_M + 4.0 * edge_m**2 / (8.0 * geodesy.MIN_EARTH_RADIUS_M)
     if isinstance(shape, Circle):
-        # inscribed outline (sagitta <= 1 m) of a circle grown by margin + 1 m
-        lons, lats = geodesy.circle_points(*shape.center, shape.radius_m + margin_m + 1.0, 1.0)
+        # inscribed outline (sagitta <= 5 m) of a circle grown by margin + 5 m
+        lons, lats = geodesy.circle_points(*shape.center, shape.radius_m + margin_m + 5.0, 5.0)
     else:
         dense = _densified(shape)
         # own frame: AEQD never shrinks distances by more than ~0.5% at our sizes

@@ -9,13 +9,14 @@ CHORD_TOLERANCE_M = 1 mm (geodesy.densify_spacing_m, with each polygon densified
 as far away as its own size, at least 200 km). Circles never go through a polygon for the
 verdict: circle vs circle compares the geodesic distance of the centres with r1 + r2, circle
 vs polygon the geodesic distance from the centre to the polygon (exact in the circle's own
-frame) with r.
+frame) with r. The overlap AREA of a circle and a polygon is measured in the circle's frame
+(the circle is an exact planar circle there); of two circles, by the lens formula.
 
 Positive area. Two shapes conflict when they overlap DEEPER than DEPTH_THRESHOLD_M = 5 mm:
 - circle vs circle: r1 + r2 - distance(c1, c2) > 5 mm;
 - circle vs polygon: r - distance(c, polygon) > 5 mm (distance 0 when c is inside);
 - polygon vs polygon: their intersection holds a disc of 5 mm diameter (a negative buffer
-  of 2.5 mm leaves something).
+  of 2.5 mm leaves something), or one lies wholly inside the other (however thin).
 Why 5 mm: ASTM F3548 asks that shapes overlapping by more than 1 cm conflict and shapes
 1 cm apart do not. Each boundary is drawn to within 1 mm, so a true 1 cm overlap is at least
 8 mm in the plane (> 5 mm: conflict), a true 1 cm gap is at least 8 mm (no conflict), and
@@ -37,7 +38,7 @@ from shapely import prepare
 from shapely.geometry.polygon import orient
 
 from truceline.geo import geodesy
-from truceline.geo.shapes import Circle, Coordinate, Polygon, Shape, _densified, circle_area, shape_bounds
+from truceline.geo.shapes import Circle, Polygon, Shape, _densified, circle_area, shape_bounds
 
 DEPTH_THRESHOLD_M = 0.005
 CHORD_TOLERANCE_M = geodesy.CHORD_TOLERANCE_M
@@ -349,8 +350,3 @@ def point_in_shape(lon: float, lat: float, shape: Shape) -> bool:
     if not (b0 <= lon <= b2 and b1 <= lat <= b3):
         return False
     return distance_to_shape_m(lon, lat, shape) <= 0.0
-
-
-def ring_of(coords: list[Coordinate]) -> Polygon:
-    """Shorthand for tests and fixtures: Polygon(coords + [coords[0]])."""
-    return Polygon((*coords, coords[0]))
