@@ -44,13 +44,30 @@ class Conflict:
     b_volume: int = 0
 
 
-def _key(owner: str, index: int) -> str:
-    return f"{owner}\x1f{index}"
+# Zone and operation volumes share one cell index (one covering of the plan per check);
+# a key names the kind, the owner and the volume's index.
+_ZONE, _OPERATION = "z", "o"
 
 
-def _owner(key: str) -> tuple[str, int]:
-    owner, index = key.rsplit("\x1f", 1)
-    return owner, int(index)
+def _key(kind: str, owner: str, index: int) -> str:
+    return f"{kind}\x1f{owner}\x1f{index}"
+
+
+def _owner(key: str) -> tuple[str, str, int]:
+    kind, owner, index = key.split("\x1f")
+    return kind, owner, int(index)
+
+
+def _band_key(volume: Volume4D) -> tuple[float, float, float, float, str]:
+    a, t = volume.altitude, volume.time
+    return (a.lower_m, a.upper_m, t.start_s, t.end_s, str(a.reference))
+
+
+def _apart(a: tuple[float, float, float, float, str], b: tuple[float, float, float, float, str]) -> bool:
+    """True when the two volumes surely share no time or no altitude: the same verdict as
+    ``overlap`` (half-open times, bands meeting at a boundary apart). Bands in different
+    references are never judged here, so ``overlap`` raises on them as it must."""
+    return a[4] == b[4] and (a[0] >= b[1] or b[0] >= a[1] or a[2] >= b[3] or b[2] >= a[3])
 
 
 def _larger(current: Conflict | None, candidate: Conflict) -> Conflict:
@@ -70,60 +87,68 @@ class StrategicIndex:
         self.conversions = conversions
         self._zones: dict[str, Zone] = {}
         self._operations: dict[str, Operation] = {}
-        self._zone_cells = CellIndex()
-        self._operation_cells = CellIndex()
+        self._cells = CellIndex()
+        # Per volume key: (lower_m, upper_m, start_s, end_s, reference), so most candidates
+        # are rejected by plain float comparisons before the geometric test.
+        self._bands: dict[str, tuple[float, float, float, float, str]] = {}
 
     def add_zone(self, zone: Zone) -> None:
         self.remove_zone(zone.id)
         self._zones[zone.id] = zone
         for i, volume in enumerate(zone.volumes):
-            self._zone_cells.add(_key(zone.id, i), volume.shape)
+            self._cells.add(_key(_ZONE, zone.id, i), volume.shape)
+            self._bands[_key(_ZONE, zone.id, i)] = _band_key(volume)
 
     def remove_zone(self, zone_id: str) -> None:
         old = self._zones.pop(zone_id, None)
         if old is not None:
             for i in range(len(old.volumes)):
-                self._zone_cells.remove(_key(zone_id, i))
+                self._cells.remove(_key(_ZONE, zone_id, i))
+                del self._bands[_key(_ZONE, zone_id, i)]
 
     def add_operation(self, operation: Operation) -> None:
         self.remove_operation(operation.id)
         self._operations[operation.id] = operation
         for i, volume in enumerate(operation.volumes):
-            self._operation_cells.add(_key(operation.id, i), volume.shape)
+            self._cells.add(_key(_OPERATION, operation.id, i), volume.shape)
+            self._bands[_key(_OPERATION, operation.id, i)] = _band_key(volume)
 
     def remove_operation(self, operation_id: str) -> None:
         old = self._operations.pop(operation_id, None)
         if old is not None:
             for i in range(len(old.volumes)):
-                self._operation_cells.remove(_key(operation_id, i))
+                self._cells.remove(_key(_OPERATION, operation_id, i))
+                del self._bands[_key(_OPERATION, operation_id, i)]
 
     def check(self, plan: Operation) -> list[Conflict]:
         """Every conflict of ``plan`` with the indexed zones and other parties' operations."""
         by_pair: dict[tuple[ConflictKind, str, str], Conflict] = {}
         for i, volume in enumerate(plan.volumes):
-            for key in self._zone_cells.candidates(volume.shape):
-                zone_id, j = _owner(key)
-                zone = self._zones[zone_id]
-                if not zone.rule.applies_to(zone.party, plan.party, plan.activity):
+            band = _band_key(volume)
+            for key in self._cells.candidates(volume.shape):
+                if _apart(band, self._bands[key]):
                     continue
-                found = self._overlap(volume, zone.volumes[j])
-                if found is not None:
-                    pair = (ConflictKind.ZONE, plan.id, zone_id)
+                kind, owner_id, j = _owner(key)
+                if kind == _ZONE:
+                    zone = self._zones[owner_id]
+                    if not zone.rule.applies_to(zone.party, plan.party, plan.activity):
+                        continue
+                    found = self._overlap(volume, zone.volumes[j])
+                    if found is None:
+                        continue
                     conflict = Conflict(
-                        ConflictKind.ZONE, plan.id, zone_id, plan.party, zone.party, found,
+                        ConflictKind.ZONE, plan.id, owner_id, plan.party, zone.party, found,
                         zone.rule.entry, i, j,
-                    )
-                    by_pair[pair] = _larger(by_pair.get(pair), conflict)
-            for key in self._operation_cells.candidates(volume.shape):
-                other_id, j = _owner(key)
-                other = self._operations[other_id]
-                if other.id == plan.id or other.party == plan.party:
-                    continue
-                found = self._overlap(volume, other.volumes[j])
-                if found is None:
-                    continue
-                conflict = _operation_conflict(plan, i, other, j, found)
-                pair = (ConflictKind.OPERATION, conflict.a, conflict.b)
+                    )  # fmt: skip
+                else:
+                    other = self._operations[owner_id]
+                    if other.id == plan.id or other.party == plan.party:
+                        continue
+                    found = self._overlap(volume, other.volumes[j])
+                    if found is None:
+                        continue
+                    conflict = _operation_conflict(plan, i, other, j, found)
+                pair = (conflict.kind, conflict.a, conflict.b)
                 by_pair[pair] = _larger(by_pair.get(pair), conflict)
         return sort_conflicts(by_pair.values())
 
