@@ -90,6 +90,9 @@ class Rendered:
         for p in template.params:
             if p.kind is Kind.MEASURE and not isinstance(params[p.name], Measure):
                 params[p.name] = Measure(params[p.name], p.units[0])  # type: ignore[arg-type]
+            elif p.kind is Kind.DATETIME:
+                # Kept in UTC: a local time in a DST gap has no stable round trip otherwise.
+                params[p.name] = params[p.name].astimezone(UTC)  # type: ignore[attr-defined]
         object.__setattr__(self, "params", MappingProxyType(params))
 
 
