@@ -197,8 +197,11 @@ def demo(
         "demo-report.geojson"
     ),
 ) -> None:
-    """Load the bundled Syria scenario (approximate borders) through the ledger, run the
-    strategic check, print the conflicts and write a GeoJSON report."""
+    """Run the bundled Syria scenario: load it through the ledger, check it, report.
+
+    Zone borders are approximate and labelled so. Prints the conflicts and writes a GeoJSON
+    report; a second run shows what the database already holds.
+    """
     from importlib import resources
 
     from truceline.io.report import conflict_report_geojson
@@ -512,8 +515,11 @@ def replay(
     start: Annotated[float | None, typer.Option("--start", help="First scan time, epoch s.")] = None,
     end: Annotated[float | None, typer.Option("--end", help="Last scan time, epoch s.")] = None,
 ) -> None:
-    """Step through a recorded file in time order; print each new alert once (not again
-    while it persists), then a summary."""
+    """Replay a recorded state-vector file and print each new alert once.
+
+    Steps through the file in time order; an alert is not printed again while it persists.
+    Ends with a summary.
+    """
     import time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
