@@ -387,6 +387,236 @@ def log_rebuild(db: DbOption = None) -> None:
 app.add_typer(log_app, name="log")
 
 
+# --- the service: serve, party add, and client commands (zones, ops file, inbox, ack) --------
+
+party_app = typer.Typer(
+    help="Parties and their bearer tokens (works on the database directly).", no_args_is_help=True
+)
+
+
+@party_app.command("add")
+def party_add(
+    name: Annotated[str, typer.Argument(help="The party's name (unique).")],
+    role: Annotated[
+        str, typer.Option("--role", help="admin, party, guarantor, observer, humanitarian or auditor.")
+    ] = "party",
+    language: Annotated[
+        str, typer.Option("--language", help="Reading language: ar zh-CN en fr de ja pt ru es uk.")
+    ] = "en",
+    public_key: Annotated[
+        str | None,
+        typer.Option(
+            "--public-key", help="Base64 raw Ed25519 key that will sign the party's requests (docs/api.md)."
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help='Print {"id", "name", "role", "language", "token"}.')
+    ] = False,
+    db: DbOption = None,
+) -> None:
+    """Register a party and print its bearer token, once (only its SHA-256 is stored)."""
+    from truceline.service.parties import add_party
+    from truceline.service.service import Service
+
+    register = open_register_or_fail(db)
+    party, token = guarded(lambda: add_party(Service(register), name, role, language, public_key))
+    if as_json:
+        print_json(
+            {
+                "id": party.id,
+                "name": party.name,
+                "role": party.role.value,
+                "language": party.language,
+                "token": token,
+            }
+        )
+    else:
+        console.print(f"Registered {party.name} ({party.role.value}, {party.language}) as {party.id}.")
+        console.print("Bearer token (shown once, keep it safe):", markup=False)
+        sys.stdout.write(token + "\n")
+
+
+app.add_typer(party_app, name="party")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    db: DbOption = None,
+) -> None:
+    """Run the HTTP API (OpenAPI at /openapi.json) on the database of --db / TRUCELINE_DB."""
+    import os
+
+    import uvicorn
+
+    from truceline.api.app import create_app
+
+    register = open_register_or_fail(db)
+    # Open event streams would hold a shutdown forever: give them 5 s, then close them.
+    bus = os.environ.get("TRUCELINE_BUS") or None  # nats://host:4222 links several servers
+    uvicorn.run(
+        create_app(register, bus_url=bus), host=host, port=port, log_level="info", timeout_graceful_shutdown=5
+    )
+
+
+UrlOption = Annotated[
+    str, typer.Option("--url", envvar="TRUCELINE_URL", help="The server's base URL [env TRUCELINE_URL].")
+]
+TokenOption = Annotated[
+    str | None, typer.Option("--token", envvar="TRUCELINE_TOKEN", help="Bearer token [env TRUCELINE_TOKEN].")
+]
+DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
+
+
+def api_client(url: str, token: str | None) -> Any:
+    from truceline.api.client import Client
+
+    if not token:
+        fail("a token is needed: --token or TRUCELINE_TOKEN")
+    return Client(url, token)
+
+
+@app.command()
+def zones(
+    url: UrlOption = DEFAULT_SERVER_URL,
+    token: TokenOption = None,
+    state: Annotated[
+        str | None, typer.Option("--state", help="proposed, active, rejected, withdrawn, expired.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the server's JSON.")] = False,
+) -> None:
+    """List the negotiated zones on a server."""
+    with api_client(url, token) as client:
+        found = guarded(lambda: client.call("GET", "/zones", params={"state": state} if state else None))
+    if as_json:
+        print_json(found)
+        return
+    table = Table(title=f"{len(found)} zones", title_justify="left")
+    for column in ("id", "kind", "state", "version", "in force", "proposer", "signed / required", "ends"):
+        table.add_column(column)
+    for z in found:
+        table.add_row(
+            z["id"],
+            z["kind"],
+            z["state"],
+            str(z["current_version"]),
+            str(z["active_version"] or "-"),
+            z["proposer"],
+            f"{', '.join(z['signed_current']) or '-'} / {', '.join(z['required'])}",
+            z["ends_at"] or "open",
+        )
+    console.print(table)
+
+
+ops_app = typer.Typer(help="Operations on a server: file one.", no_args_is_help=True)
+
+
+@ops_app.command("file")
+def ops_file(
+    path: Annotated[Path, typer.Argument(help="GeoJSON profile or F3548 file of one operation.")],
+    url: UrlOption = DEFAULT_SERVER_URL,
+    token: TokenOption = None,
+    update: Annotated[
+        bool, typer.Option("--update", help="File a new version of an existing operation.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the server's JSON.")] = False,
+) -> None:
+    """File an operation: exit 0 when accepted, 1 when refused (conflicts printed), 2 on an error."""
+    from truceline.api.client import problem_error
+    from truceline.io.fields import load_json
+
+    document, _label = guarded(lambda: load_json(path))
+    with api_client(url, token) as client:
+        if update:
+            operation_id = guarded(lambda: _operation_id(document, path))
+            response = guarded(lambda: client.request("PUT", f"/operations/{operation_id}", json=document))
+        else:
+            response = guarded(lambda: client.request("POST", "/operations", json=document))
+    body = response.json() if response.headers.get("content-type", "").find("json") >= 0 else {}
+    if response.status_code == 409 and isinstance(body, dict) and "conflicts" in body:
+        if as_json:
+            print_json(body)
+        else:
+            err_console.print(f"Refused: {body.get('detail')}", markup=False)
+            console.print(conflict_table(body["conflicts"], "Conflicts"))
+        raise typer.Exit(EXIT_CONFLICTS)
+    if response.status_code >= 400:
+        fail(problem_error(response))
+    if as_json:
+        print_json(body)
+        return
+    console.print(f"Accepted: operation {body['operation_id']} version {body['version']}.", markup=False)
+    if body["conflicts"]:
+        console.print(conflict_table(body["conflicts"], "Conflicts told to the parties concerned"))
+
+
+def _operation_id(document: Any, path: Path) -> str:
+    from truceline.io.detect import detect_format
+    from truceline.io.f3548 import read_f3548_document
+    from truceline.io.geojson import read_geojson
+
+    if detect_format(document) == "geojson":
+        found = read_geojson(document, source=str(path)).operations
+        if len(found) != 1:
+            raise ValidationError(
+                f"must hold exactly one operation, found {len(found)}", field="document", where=str(path)
+            )
+        return found[0].id
+    ident = read_f3548_document(document, source=str(path)).operation_id
+    if not ident:
+        raise ValidationError("names no operation id (reference.id)", field="id", where=str(path))
+    return ident
+
+
+app.add_typer(ops_app, name="ops")
+
+
+@app.command()
+def inbox(
+    url: UrlOption = DEFAULT_SERVER_URL,
+    token: TokenOption = None,
+    pending: Annotated[bool, typer.Option("--pending", help="Only messages not yet acknowledged.")] = False,
+    language: Annotated[
+        str | None, typer.Option("--language", help="Read in this language (else your party's).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the server's JSON.")] = False,
+) -> None:
+    """Your hotline inbox on a server, newest first."""
+    headers = {"Accept-Language": language} if language else None
+    with api_client(url, token) as client:
+        found = guarded(
+            lambda: client.call("GET", "/messages", params={"pending": str(pending).lower()}, headers=headers)
+        )
+    if as_json:
+        print_json(found)
+        return
+    table = Table(title=f"{len(found)} messages", title_justify="left")
+    for column in ("id", "from", "priority", "deadline", "ack", "text"):
+        table.add_column(column, overflow="fold")
+    for m in found:
+        table.add_row(
+            m["id"],
+            m["from"] or "truceline",
+            m["priority"],
+            (m.get("deadline") or "")[:19].replace("T", " "),
+            "yes" if m.get("acknowledged_at") else "no",
+            m["text"],
+        )
+    console.print(table)
+
+
+@app.command()
+def ack(
+    message_id: Annotated[str, typer.Argument(help="The message id (from `truceline inbox`).")],
+    url: UrlOption = DEFAULT_SERVER_URL,
+    token: TokenOption = None,
+) -> None:
+    """Acknowledge a hotline message on a server."""
+    with api_client(url, token) as client:
+        guarded(lambda: client.call("POST", f"/messages/{message_id}/ack"))
+    console.print(f"Acknowledged {message_id}.", markup=False)
+
 # --- tactical: conflicts and replay over recorded state vectors (issue 3) --------------------
 
 

@@ -29,6 +29,7 @@ from truceline.errors import ValidationError
 from truceline.ledger.entries import Entry, EntryDraft
 from truceline.ledger.log import Ledger
 from truceline.ledger.sth import SignedTreeHead
+from truceline.service import projection as service_projection
 from truceline.store import projections
 
 Clock = Callable[[], datetime]
@@ -59,6 +60,8 @@ def project(conn: Connection, entry: Entry) -> None:
         projections.save_operation(conn, operation_from_record(payload["operation"]))
     elif entry.type == CONFLICT_DETECTED:
         projections.save_conflict(conn, payload["conflict"], entry.seq)
+    # The service's own tables (negotiations, history, hotline, events).
+    service_projection.project(conn, entry)
 
 
 @dataclass(frozen=True, slots=True)

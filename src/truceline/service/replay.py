@@ -66,17 +66,23 @@ class Alert:
 
         if self.kind == "conflict":
             if d["los"]:
-                return (f"LOSS OF SEPARATION: {name('a')} / {name('b')}  now {_nm(d['dist_m'])}, "
-                        f"{_ft(d['dz_m'])} apart")
-            return (f"conflict in {d['tlos_s']:.0f} s: {name('a')} / {name('b')}  CPA in "
-                    f"{d['tcpa_s']:.0f} s at {_nm(d['dcpa_m'])}, {_ft(d['dalt_m'])} apart "
-                    f"(now {_nm(d['dist_m'])}, {_ft(d['dz_m'])})")
+                return (
+                    f"LOSS OF SEPARATION: {name('a')} / {name('b')}  now {_nm(d['dist_m'])}, "
+                    f"{_ft(d['dz_m'])} apart"
+                )
+            return (
+                f"conflict in {d['tlos_s']:.0f} s: {name('a')} / {name('b')}  CPA in "
+                f"{d['tcpa_s']:.0f} s at {_nm(d['dcpa_m'])}, {_ft(d['dalt_m'])} apart "
+                f"(now {_nm(d['dist_m'])}, {_ft(d['dz_m'])})"
+            )
         if self.kind == "incursion":
             when = "inside" if d["inside_now"] else f"entering in {d['entry_s']:.0f} s"
             return f"ZONE {d['zone']}: {name('track')} {when}"
-        return (f"NON-CONFORMING: {name('track')} (operation {d['operation']}) "
-                f"{d['horizontal_m']:.0f} m outside horizontally, {_ft(d['vertical_m'])} vertically, "
-                f"{d['time_s']:.0f} s outside its window")
+        return (
+            f"NON-CONFORMING: {name('track')} (operation {d['operation']}) "
+            f"{d['horizontal_m']:.0f} m outside horizontally, {_ft(d['vertical_m'])} vertically, "
+            f"{d['time_s']:.0f} s outside its window"
+        )
 
 
 def _ft(metres: object) -> str:
@@ -184,23 +190,42 @@ def _scan(
         rec["dz_m"] = float(conflicts.dz_m[k])
         alerts.append(Alert("conflict", ("conflict", str(rec["a"]), str(rec["b"])), at_s, rec))
     if zones:
-        inc = detect_incursions(batch, zones, lookahead_s=options.settings.lookahead_s,
-                                policy=options.policy, at_s=at_s)
+        inc = detect_incursions(
+            batch, zones, lookahead_s=options.settings.lookahead_s, policy=options.policy, at_s=at_s
+        )
         for k in range(len(inc)):
             track, zone = str(inc.track_id[k]), str(inc.zone_id[k])
-            alerts.append(Alert("incursion", ("incursion", track, zone), at_s, {
-                "track": track, "zone": zone, "entry_s": float(inc.entry_s[k]),
-                "inside_now": bool(inc.inside_now[k]),
-            }))
+            alerts.append(
+                Alert(
+                    "incursion",
+                    ("incursion", track, zone),
+                    at_s,
+                    {
+                        "track": track,
+                        "zone": zone,
+                        "entry_s": float(inc.entry_s[k]),
+                        "inside_now": bool(inc.inside_now[k]),
+                    },
+                )
+            )
     if operations:
         nc = check_conformance(batch, operations, policy=options.policy)
         for k in range(len(nc)):
             track = str(nc.track_id[k])
-            alerts.append(Alert("non-conforming", ("non-conforming", track), at_s, {
-                "track": track, "operation": str(nc.operation_id[k]),
-                "horizontal_m": float(nc.horizontal_m[k]), "vertical_m": float(nc.vertical_m[k]),
-                "time_s": float(nc.time_s[k]),
-            }))
+            alerts.append(
+                Alert(
+                    "non-conforming",
+                    ("non-conforming", track),
+                    at_s,
+                    {
+                        "track": track,
+                        "operation": str(nc.operation_id[k]),
+                        "horizontal_m": float(nc.horizontal_m[k]),
+                        "vertical_m": float(nc.vertical_m[k]),
+                        "time_s": float(nc.time_s[k]),
+                    },
+                )
+            )
     return conflicts, alerts
 
 

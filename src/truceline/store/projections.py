@@ -31,6 +31,7 @@ from truceline.store.projection_tables import (
     volumes,
     zones,
 )
+from truceline.store.service_tables import SERVICE_TABLES
 
 
 def save_party(
@@ -191,7 +192,7 @@ def volume_owners_in_cells(conn: Connection, cells: Iterable[int]) -> set[tuple[
 
 def clear_projections(conn: Connection) -> None:
     """Empty every projection table (before a rebuild from the ledger)."""
-    for table in PROJECTION_TABLES:
+    for table in (*SERVICE_TABLES, *PROJECTION_TABLES):
         conn.execute(delete(table))
 
 
@@ -211,7 +212,7 @@ def load_conflicts(conn: Connection) -> list[dict]:
 def snapshot(conn: Connection) -> dict[str, list[tuple]]:
     """Every projection row in a fixed order: two snapshots are equal iff the tables are."""
     result = {}
-    for table in PROJECTION_TABLES:
+    for table in (*PROJECTION_TABLES, *SERVICE_TABLES):
         order = [c for c in table.primary_key.columns]
         rows = conn.execute(select(table).order_by(*order))
         result[table.name] = [tuple(r) for r in rows]

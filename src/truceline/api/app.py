@@ -1,0 +1,108 @@
+"""The ASGI application: ``create_app(register_or_service, clock=...)``.
+
+Tests run it in-process (fastapi TestClient or httpx's ASGI transport); ``truceline serve``
+runs it under uvicorn. A background task calls ``escalation.tick`` every
+``tick_interval_s`` with the injected clock (None: no task; tests tick by hand).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
+from typing import Any
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from truceline.api import log, messages, operations, parties, problems, stream, zones
+from truceline.bus.notify import Notifier
+from truceline.service import escalation
+from truceline.service.register import Register
+from truceline.service.service import Service
+
+_log = logging.getLogger("truceline.api")
+
+API_VERSION = "1"
+
+
+def create_app(
+    register_or_service: Register | Service,
+    clock: Callable[[], datetime] | None = None,
+    *,
+    tick_interval_s: float | None = 1.0,
+    keepalive_s: float = stream.KEEPALIVE_S,
+    bus_url: str | None = None,
+) -> FastAPI:
+    """The API over one register. ``clock`` drives deadlines and expiry (default: the
+    register's clock); requests themselves are stamped by the register's clock.
+    ``bus_url`` (``nats://host:4222``) links the live streams of several server processes;
+    None or ``inprocess`` keeps them in this process."""
+    service = (
+        register_or_service if isinstance(register_or_service, Service) else Service(register_or_service)
+    )
+    tick_clock = clock or service.clock
+    notifier = Notifier()
+    service.subscribers.append(notifier.publish)
+
+    bridge = None
+    if bus_url and bus_url.startswith("nats://"):
+        from truceline.bus.nats import NatsBridge
+
+        bridge = NatsBridge(bus_url, notifier)
+        service.subscribers.append(bridge.publish)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if bridge is not None:
+            await bridge.start()
+        task = asyncio.create_task(_ticker(service, tick_clock, tick_interval_s)) if tick_interval_s else None
+        try:
+            yield
+        finally:
+            if bridge is not None:
+                await bridge.stop()
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            notifier.publish()  # wake open streams so they notice the shutdown
+
+    app = FastAPI(
+        title="Truceline",
+        version=API_VERSION,
+        description=(
+            "A shared, tamper-evident deconfliction register: parties, negotiated zones, filed "
+            "operations and the hotline. Every error is RFC 9457 application/problem+json. "
+            "See docs/api.md."
+        ),
+        lifespan=lifespan,
+        openapi_url="/openapi.json",
+    )
+    app.state.service = service
+    app.state.notifier = notifier
+    app.state.keepalive_s = keepalive_s
+    problems.install(app)
+
+    @app.get("/health", tags=["health"], summary="Liveness and the log size (no token needed).")
+    async def health() -> dict[str, Any]:
+        def read() -> int:
+            with service.read() as conn:
+                return service.ledger.size(conn)
+
+        return {"status": "ok", "tree_size": await run_in_threadpool(read)}
+
+    for module in (parties, zones, operations, messages, stream, log):
+        app.include_router(module.router)
+    return app
+
+
+async def _ticker(service: Service, clock: Callable[[], datetime], interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await run_in_threadpool(escalation.tick, service, clock())
+        except Exception:  # a failed tick must not stop the next one; it is logged
+            _log.exception("escalation tick failed")

@@ -1,0 +1,74 @@
+"""Parties: register one (admin), list them, and who am I."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from truceline.api.security import ADMINS, CALLER, EVERYONE, endpoint, service_of
+from truceline.service.auth import Principal
+from truceline.service.parties import add_party
+from truceline.service.service import Service
+
+router = APIRouter(tags=["parties"])
+
+RoleName = Literal["admin", "party", "guarantor", "observer", "humanitarian", "auditor"]
+LanguageName = Literal["ar", "zh-CN", "en", "fr", "de", "ja", "pt", "ru", "es", "uk"]
+
+
+class PartyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    role: RoleName = "party"
+    language: LanguageName = "en"
+    request_key: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Base64 raw Ed25519 public key that signs the party's requests.",
+    )
+
+
+@endpoint(router, "POST", "/parties", ADMINS, status_code=201)
+async def create_party(body: PartyIn, request: Request, principal: Principal = CALLER) -> dict[str, Any]:
+    """Register a party; the response holds its bearer token, shown this once only."""
+    service = service_of(request)
+    party, token = await run_in_threadpool(
+        add_party, service, body.name, body.role, body.language, body.request_key, principal.id
+    )
+    return {
+        "id": party.id,
+        "name": party.name,
+        "role": party.role.value,
+        "language": party.language,
+        "token": token,
+    }
+
+
+@endpoint(router, "GET", "/parties", EVERYONE)
+async def list_parties(request: Request) -> list[dict[str, Any]]:
+    """Every registered party: id, name, role and language (never tokens)."""
+    service = service_of(request)
+
+    def read() -> list[dict[str, Any]]:
+        with service.read() as conn:
+            return [
+                {"id": p.id, "name": p.name, "role": p.role.value, "language": p.language}
+                for p in Service.party_rows(conn)
+            ]
+
+    return await run_in_threadpool(read)
+
+
+@endpoint(router, "GET", "/me", EVERYONE)
+async def me(principal: Principal = CALLER) -> dict[str, Any]:
+    """The calling party."""
+    return {
+        "id": principal.id,
+        "name": principal.name,
+        "role": principal.role.value,
+        "language": principal.language,
+        "signs_requests": principal.request_key is not None,
+    }

@@ -1,0 +1,122 @@
+"""Who may call what: bearer tokens, roles, signed requests, and the ``endpoint`` decorator
+that states the allowed roles in the OpenAPI document (``x-roles`` and the description).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from truceline.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA
+from truceline.i18n import negotiate
+from truceline.service.auth import (
+    ALL_ROLES,
+    SIGNATURE_HEADER,
+    Principal,
+    check_request_signature,
+    principal_for_token,
+    require_role,
+)
+from truceline.service.service import Service
+
+# Role groups (docs/api.md has the table).
+FILERS = ("party", "humanitarian")
+NEGOTIATORS = ("party", "guarantor", "humanitarian")
+PARTICIPANTS = ("admin", "party", "guarantor", "observer", "humanitarian")
+LOG_READERS = ("admin", "auditor", "guarantor")
+ADMINS = ("admin",)
+EVERYONE = ALL_ROLES
+
+_bearer = HTTPBearer(
+    auto_error=False, description="The party's token from `truceline party add` or POST /parties."
+)
+_BEARER = Depends(_bearer)
+_WRITES = ("POST", "PUT", "PATCH", "DELETE")
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def service_of(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+class Allow:
+    """Dependency: the caller's Principal, if its role is in ``roles``; else 401/403. For a
+    write by a party holding a request key, also checks ``Truceline-Signature``."""
+
+    def __init__(self, roles: tuple[str, ...]) -> None:
+        self.roles = roles
+
+    async def __call__(
+        self, request: Request, credentials: HTTPAuthorizationCredentials | None = _BEARER
+    ) -> Principal:
+        service = service_of(request)
+        token = credentials.credentials if credentials is not None else None
+
+        def lookup() -> Principal:
+            with service.read() as conn:
+                return principal_for_token(conn, token)
+
+        principal = await run_in_threadpool(lookup)
+        require_role(principal, self.roles)
+        signed = None
+        if request.method in _WRITES and principal.request_key is not None:
+            body = await request.body()
+            signed = check_request_signature(
+                principal, request.method, request.url.path, body, request.headers.get(SIGNATURE_HEADER)
+            )
+        request.state.principal = principal
+        request.state.signed_request = signed
+        return principal
+
+
+def caller(request: Request) -> Principal:
+    """The Principal the route's ``Allow`` dependency admitted."""
+    return request.state.principal  # type: ignore[no-any-return]
+
+
+CALLER = Depends(caller)  # a module-level singleton, as FastAPI parameters' defaults
+
+
+def signed_request(request: Request) -> dict[str, Any] | None:
+    return request.state.signed_request  # type: ignore[no-any-return]
+
+
+def reader_language(request: Request, principal: Principal) -> str:
+    """Accept-Language if it names one of the ten, else the party's own setting."""
+    return negotiate(request.headers.get("accept-language"), principal.language)
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}}}
+
+
+ERRORS = {
+    401: _problem("No bearer token, or an unknown one (problem+json)."),
+    403: _problem("The caller's role may not call this endpoint (problem+json)."),
+    422: _problem("Invalid input; `field` names it (problem+json)."),
+}
+
+
+def endpoint(
+    router: APIRouter, method: str, path: str, roles: tuple[str, ...], **kwargs: Any
+) -> Callable[[F], F]:
+    """Declare a route that admits ``roles`` only; the roles go into its OpenAPI
+    description ("Who may call") and ``x-roles`` (the refusal tests read them there)."""
+
+    def decorate(fn: F) -> F:
+        doc = inspect.getdoc(fn) or ""
+        kwargs.setdefault("summary", doc.splitlines()[0] if doc else None)
+        kwargs.setdefault("description", f"{doc}\n\n**Who may call:** {', '.join(roles)}.")
+        kwargs["openapi_extra"] = {**kwargs.get("openapi_extra", {}), "x-roles": list(roles)}
+        kwargs["dependencies"] = [Depends(Allow(roles)), *kwargs.get("dependencies", [])]
+        kwargs["responses"] = {**ERRORS, **kwargs.get("responses", {})}
+        getattr(router, method.lower())(path, **kwargs)(fn)
+        return fn
+
+    return decorate

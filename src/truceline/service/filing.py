@@ -1,0 +1,396 @@
+"""Filing operations: check a party's plan against the zones in force and the other parties'
+operations, then accept it (telling every party concerned of each conflict) or refuse it.
+
+A conflict with an active zone whose entry is ``forbidden`` refuses the filing; the refusal
+is still written to the ledger (the party was told, and can prove it was). Any other
+conflict is accepted and becomes a hotline message to the parties concerned. Updates are
+new versions checked the same way; cancellation keeps the history.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from truceline.domain.codec import operation_from_record, operation_to_record
+from truceline.domain.operation import Operation, OperationState
+from truceline.domain.zone import Entry as ZoneEntry
+from truceline.domain.zone import Zone
+from truceline.engines.strategic import Conflict, ConflictKind, StrategicIndex, conflict_record
+from truceline.errors import ConflictError, ForbiddenError, FormatError, NotFoundError, ValidationError
+from truceline.i18n import Measure
+from truceline.io.detect import detect_format
+from truceline.io.f3548 import read_f3548_document, read_f3548_operation
+from truceline.io.geojson import read_operations
+from truceline.ledger.entries import EntryDraft
+from truceline.service.auth import OPERATOR, Principal
+from truceline.service.hotline import message_draft, ms_to_text
+from truceline.service.need_to_know import full, visible_operations
+from truceline.service.projection import (
+    OPERATION_CANCELLED,
+    OPERATION_FILED,
+    OPERATION_REFUSED,
+    OPERATION_UPDATED,
+)
+from truceline.service.register import CONFLICT_DETECTED
+from truceline.service.service import Service
+from truceline.service.texts import template_body
+from truceline.store.projection_tables import operations as operations_table
+from truceline.store.service_tables import operation_history, zone_negotiations
+
+_LIVE = ("planned", "accepted", "active")
+
+
+def read_operation_document(document: object, party: str) -> Operation:
+    """The one operation of a GeoJSON profile or F3548 document, filed by ``party``."""
+    kind = detect_format(document)
+    if kind == "geojson":
+        found = read_operations(document, source="body")  # type: ignore[arg-type]
+        if len(found) != 1:
+            raise ValidationError(f"must hold exactly one operation, found {len(found)}", field="document")
+        operation = found[0]
+        if operation.party != party:
+            raise ValidationError(
+                f"names party {operation.party!r}, but the operation is filed by {party!r}",
+                field="properties.party",
+            )
+    elif kind == "f3548":
+        manager = read_f3548_document(document, source="body").manager  # type: ignore[arg-type]
+        if manager and manager != party:
+            raise ValidationError(
+                f"names manager {manager!r}, but the operation is filed by {party!r}",
+                field="reference.manager",
+            )
+        operation = read_f3548_operation(document, party=party, source="body")  # type: ignore[arg-type]
+    else:
+        raise FormatError(
+            "an operation is a GeoJSON FeatureCollection or an F3548 document", field="document"
+        )
+    return replace(operation, state=OperationState.ACCEPTED)
+
+
+@dataclass(frozen=True, slots=True)
+class FilingResult:
+    operation_id: str
+    version: int
+    accepted: bool
+    conflicts: list[dict[str, Any]]
+    messages: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "operation_id": self.operation_id,
+            "version": self.version,
+            "accepted": self.accepted,
+            "conflicts": self.conflicts,
+            "messages": self.messages,
+        }
+
+
+def _forbidding(conflict: Conflict) -> bool:
+    return conflict.kind is ConflictKind.ZONE and conflict.entry is ZoneEntry.FORBIDDEN
+
+
+def _finite(value: float | None, fallback: float) -> float:
+    return fallback if value is None or not math.isfinite(value) else value
+
+
+def _conflict_message(
+    conn: Connection,
+    service: Service,
+    conflict: Conflict,
+    plan: Operation,
+    principal: Principal,
+    now: datetime,
+    zone: Zone | None = None,
+) -> tuple[str, EntryDraft] | None:
+    """The hotline message for one accepted conflict, to every party concerned (``zone``:
+    the zone of a zone conflict, when it is not in the index yet)."""
+    by_name = Service.parties_by_name(conn)
+    about = {"kind": "conflict", "id": f"{conflict.kind}:{conflict.a}:{conflict.b}"}
+    if conflict.kind is ConflictKind.OPERATION:
+        other_id = conflict.b if conflict.a == plan.id else conflict.a
+        other = service.index._operations.get(other_id)
+        other_party = (
+            other.party if other else (conflict.b_party if conflict.a == plan.id else conflict.a_party)
+        )
+        o = conflict.overlap
+        lower = _finite(o.altitude.lower_m, 0.0)
+        upper = _finite(o.altitude.upper_m, lower)
+        end = o.time.end or o.time.start
+        body = template_body(
+            "conflict.operation",
+            operation=plan.id,
+            party=plan.party,
+            other_operation=other_id,
+            other_party=other_party or "?",
+            start=o.time.start,
+            end=end,
+            lower_m=lower,
+            upper_m=upper,
+            area_km2=Measure(round(o.area_m2 / 1e6, 6), "km2"),
+        )
+        names = {plan.party, other_party}
+    else:
+        zone = zone or service.index._zones.get(conflict.b)
+        zone_name = (zone.name if zone else "") or conflict.b
+        body = template_body(
+            "conflict.zone",
+            operation=plan.id,
+            party=plan.party,
+            zone=conflict.b,
+            zone_name=zone_name,
+            entry=str(conflict.entry),
+        )
+        names = {plan.party, conflict.b_party}
+        row = conn.execute(
+            select(zone_negotiations.c.required).where(zone_negotiations.c.zone_id == conflict.b)
+        ).first()
+        if row is not None:
+            names |= set(row.required)
+    recipients = {by_name[n].id for n in names if n in by_name}
+    if not recipients:
+        return None
+    return message_draft(
+        now, sender=principal.id, recipients=recipients, priority="high", body=body, about=about
+    )
+
+
+def _latest_version(conn: Connection, operation_id: str) -> tuple[int, Any]:
+    row = conn.execute(
+        select(operation_history)
+        .where(operation_history.c.operation_id == operation_id)
+        .order_by(operation_history.c.seq.desc())
+        .limit(1)
+    ).first()
+    return (0, None) if row is None else (row.version, row)
+
+
+def _file(
+    service: Service,
+    principal: Principal,
+    document: object,
+    request: Mapping[str, Any] | None,
+    update_of: str | None,
+) -> FilingResult:
+    plan = read_operation_document(document, principal.name)
+    if update_of is not None and plan.id != update_of:
+        raise ValidationError(f"is {plan.id!r}, but this is operation {update_of!r}", field="id")
+
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], FilingResult]:
+        stored = conn.execute(select(operations_table).where(operations_table.c.id == plan.id)).first()
+        version, last = _latest_version(conn, plan.id)
+        if update_of is None:
+            if stored is not None or last is not None:
+                raise ConflictError(f"operation {plan.id!r} already exists; update it with PUT", field="id")
+        else:
+            if stored is None:
+                raise NotFoundError(f"no operation {plan.id!r}", field="operation_id")
+            if stored.party != principal.name:
+                raise ForbiddenError("only the filing party may update its operation", field="operation_id")
+            if stored.state not in _LIVE:
+                raise ConflictError(f"operation {plan.id!r} is {stored.state}", field="operation_id")
+        version += 1
+        conflicts = service.index.check(plan)
+        records = [conflict_record(c) for c in conflicts]
+        base: dict[str, Any] = {
+            "operation": operation_to_record(plan),
+            "version": version,
+            "conflicts": records,
+        }
+        if request is not None:
+            base["request"] = dict(request)
+        drafts: list[EntryDraft] = []
+        message_ids: list[str] = []
+        if any(_forbidding(c) for c in conflicts):
+            drafts.append(
+                EntryDraft(OPERATION_REFUSED, principal.id, {**base, "update": update_of is not None})
+            )
+            body = template_body(
+                "operation.refused",
+                operation=plan.id,
+                party=plan.party,
+                conflicts=sum(1 for c in conflicts if _forbidding(c)),
+            )
+            mid, draft = message_draft(
+                now,
+                sender=principal.id,
+                recipients=[principal.id],
+                priority="high",
+                body=body,
+                about={"kind": "operation", "id": plan.id},
+            )
+            drafts.append(draft)
+            message_ids.append(mid)
+            return drafts, FilingResult(plan.id, version, False, records, message_ids)
+        drafts.append(EntryDraft(OPERATION_UPDATED if update_of else OPERATION_FILED, principal.id, base))
+        for conflict, record in zip(conflicts, records, strict=True):
+            drafts.append(EntryDraft(CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
+            told = _conflict_message(conn, service, conflict, plan, principal, now)
+            if told is not None:
+                message_ids.append(told[0])
+                drafts.append(told[1])
+        return drafts, FilingResult(plan.id, version, True, records, message_ids)
+
+    return service.commit(build)[1]
+
+
+def file_operation(
+    service: Service, principal: Principal, document: object, request: Mapping[str, Any] | None = None
+) -> FilingResult:
+    """File a new operation. The result says whether it was accepted (refusals are
+    recorded too); the caller maps a refusal to 409."""
+    return _file(service, principal, document, request, None)
+
+
+def update_operation(
+    service: Service,
+    principal: Principal,
+    operation_id: str,
+    document: object,
+    request: Mapping[str, Any] | None = None,
+) -> FilingResult:
+    """A new version of an accepted operation, checked again; a refused update leaves the
+    previous version in force."""
+    return _file(service, principal, document, request, operation_id)
+
+
+def cancel_operation(
+    service: Service, principal: Principal, operation_id: str, request: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
+        stored = conn.execute(select(operations_table).where(operations_table.c.id == operation_id)).first()
+        if stored is None:
+            raise NotFoundError(f"no operation {operation_id!r}", field="operation_id")
+        if stored.party != principal.name:
+            raise ForbiddenError("only the filing party may cancel its operation", field="operation_id")
+        if stored.state not in _LIVE:
+            raise ConflictError(f"operation {operation_id!r} is {stored.state}", field="operation_id")
+        # The version in force (a refused update is not in force).
+        version = (
+            conn.execute(
+                select(operation_history.c.version)
+                .where(
+                    operation_history.c.operation_id == operation_id,
+                    operation_history.c.step.in_(("filed", "updated")),
+                )
+                .order_by(operation_history.c.seq.desc())
+                .limit(1)
+            ).scalar()
+            or 1
+        )
+        payload: dict[str, Any] = {"operation_id": operation_id, "party": principal.name, "version": version}
+        if request is not None:
+            payload["request"] = dict(request)
+        return [EntryDraft(OPERATION_CANCELLED, principal.id, payload)], {
+            "operation_id": operation_id,
+            "state": "cancelled",
+        }
+
+    return service.commit(build)[1]
+
+
+def history(service: Service, principal: Principal, operation_id: str, full: bool) -> list[dict[str, Any]]:
+    """Every step of an operation (filed, updated, refused, cancelled), oldest first. Only
+    its own party (or ``full`` readers) may read it."""
+    with service.read() as conn:
+        rows = conn.execute(
+            select(operation_history)
+            .where(operation_history.c.operation_id == operation_id)
+            .order_by(operation_history.c.seq)
+        ).all()
+    if not rows or (not full and rows[0].party != principal.name):
+        raise NotFoundError(f"no operation {operation_id!r}", field="operation_id")
+    return [
+        {
+            "seq": r.seq,
+            "step": r.step,
+            "version": r.version,
+            "operation": r.record,
+            "conflicts": r.conflicts,
+            "at": ms_to_text(r.time_ms),
+        }
+        for r in rows
+    ]
+
+
+def load_operation(conn: Connection, operation_id: str) -> Operation | None:
+    """The version in force of a stored operation (with its current state), or None."""
+    stored = conn.execute(select(operations_table).where(operations_table.c.id == operation_id)).first()
+    if stored is None:
+        return None
+    last = conn.execute(
+        select(operation_history.c.record)
+        .where(
+            operation_history.c.operation_id == operation_id,
+            operation_history.c.step.in_(("filed", "updated")),
+        )
+        .order_by(operation_history.c.seq.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return None
+    return replace(operation_from_record(last.record), state=stored.state)
+
+
+def list_operations(service: Service, principal: Principal) -> list[dict[str, Any]]:
+    """The live operations as ``principal`` may see them (``need_to_know``)."""
+    operations, zones = service.live()
+    with service.read() as conn:
+        members = {
+            r.zone_id: set(r.required)
+            for r in conn.execute(select(zone_negotiations.c.zone_id, zone_negotiations.c.required))
+        }
+    return visible_operations(principal, operations, zones, members)
+
+
+def get_operation(service: Service, principal: Principal, operation_id: str) -> dict[str, Any]:
+    """One operation as ``principal`` may see it; 404 when it may see none of it."""
+    operations, zones = service.live()
+    wanted = [o for o in operations if o.id == operation_id]
+    if not wanted:
+        with service.read() as conn:
+            stored = load_operation(conn, operation_id)
+        if stored is not None and (stored.party == principal.name or principal.role.value == "admin"):
+            return full(stored)
+        raise NotFoundError(f"no operation {operation_id!r}", field="operation_id")
+    with service.read() as conn:
+        members = {
+            r.zone_id: set(r.required)
+            for r in conn.execute(select(zone_negotiations.c.zone_id, zone_negotiations.c.required))
+        }
+    # The reader's own operations and zones decide what it may see of this one.
+    visible = visible_operations(
+        principal,
+        [*wanted, *[o for o in operations if o.party == principal.name and o.id != operation_id]],
+        zones,
+        members,
+    )
+    for item in visible:
+        if item["id"] == operation_id:
+            return item
+    raise NotFoundError(f"no operation {operation_id!r}", field="operation_id")
+
+
+def activation_drafts(
+    conn: Connection, service: Service, zone: Zone, principal: Principal, now: datetime
+) -> list[EntryDraft]:
+    """When ``zone`` comes into force: its conflicts with the live operations already filed
+    (recorded, and told to the operations' parties and the zone's members). Those
+    operations stay accepted; the parties concerned now know. O(live operations)."""
+    alone = StrategicIndex()
+    alone.add_zone(zone)
+    operations, _zones = service.live()
+    drafts: list[EntryDraft] = []
+    for operation in operations:
+        for conflict in alone.check(operation):
+            drafts.append(EntryDraft(CONFLICT_DETECTED, OPERATOR, {"conflict": conflict_record(conflict)}))
+            told = _conflict_message(conn, service, conflict, operation, principal, now, zone)
+            if told is not None:
+                drafts.append(told[1])
+    return drafts

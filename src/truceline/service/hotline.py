@@ -1,0 +1,339 @@
+"""The hotline: messages from party to parties, with priorities, acknowledgement deadlines,
+replies and threads.
+
+Automatic messages (every conflict, every zone step) carry a template id and parameters and
+are rendered in each reader's language; a duty officer's message is free text in its own
+language and is never translated. Each recipient must acknowledge by a deadline that
+depends on the priority; ``escalation`` deals with the ones that do not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, or_, select
+
+from truceline.domain.ids import uuid7
+from truceline.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from truceline.ledger.entries import EntryDraft
+from truceline.service.auth import OPERATOR, Principal
+from truceline.service.projection import MESSAGE_ACKNOWLEDGED, MESSAGE_SENT
+from truceline.service.service import PartyRow, Service, now_ms
+from truceline.service.texts import free_body, render_text
+from truceline.store.service_tables import deliveries, messages
+
+PRIORITIES = ("routine", "high", "urgent")  # in rising order
+# Acknowledgement deadlines by priority (seconds after sending).
+ACK_WITHIN_S = {"urgent": 120, "high": 900, "routine": 3600}
+MAX_TEXT_CHARS = 10_000
+
+
+def check_priority(priority: str, field: str = "priority") -> str:
+    if priority not in PRIORITIES:
+        raise ValidationError(f"{priority!r} is not one of: {', '.join(PRIORITIES)}", field=field)
+    return priority
+
+
+def message_draft(
+    now: datetime,
+    *,
+    sender: str | None,
+    recipients: Iterable[str],
+    priority: str,
+    body: Mapping[str, Any],
+    about: Mapping[str, Any] | None = None,
+    thread_id: str | None = None,
+    in_reply_to: str | None = None,
+    author: str = OPERATOR,
+    request: Mapping[str, Any] | None = None,
+    escalate: bool = True,
+) -> tuple[str, EntryDraft]:
+    """A ``message.sent`` draft; returns (message id, draft). Recipients are party ids."""
+    message_id = uuid7(now_ms(now))
+    payload: dict[str, Any] = {
+        "message_id": message_id,
+        "thread_id": thread_id or message_id,
+        "in_reply_to": in_reply_to,
+        "sender": sender,
+        "recipients": sorted(set(recipients)),
+        "priority": check_priority(priority),
+        "ack_within_s": ACK_WITHIN_S[priority],
+        "body": dict(body),
+        "about": dict(about) if about is not None else None,
+    }
+    if not escalate:
+        payload["escalate"] = False
+    if request is not None:
+        payload["request"] = dict(request)
+    return message_id, EntryDraft(MESSAGE_SENT, author, payload)
+
+
+def _recipient_ids(conn: Connection, names: list[str], sender: Principal) -> list[str]:
+    by_name = Service.parties_by_name(conn)
+    if not isinstance(names, list) or not names:
+        raise ValidationError("must name at least one party", field="to")
+    ids = []
+    for i, name in enumerate(names):
+        row = by_name.get(name)
+        if row is None:
+            raise ValidationError(f"no party named {name!r}", field=f"to[{i}]")
+        if row.id == sender.id:
+            raise ValidationError("a party does not write to itself", field=f"to[{i}]")
+        ids.append(row.id)
+    return ids
+
+
+def _check_text(text: str, language: str) -> dict[str, Any]:
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValidationError(f"longer than {MAX_TEXT_CHARS} characters", field="text")
+    return free_body(text, language)
+
+
+def send(
+    service: Service,
+    principal: Principal,
+    to: list[str],
+    text: str,
+    language: str,
+    priority: str = "routine",
+    request: Mapping[str, Any] | None = None,
+) -> str:
+    """A duty officer's message to parties (by name); returns its id."""
+    body = _check_text(text, language)
+    check_priority(priority)
+
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], str]:
+        recipients = _recipient_ids(conn, to, principal)
+        message_id, draft = message_draft(
+            now,
+            sender=principal.id,
+            recipients=recipients,
+            priority=priority,
+            body=body,
+            author=principal.id,
+            request=request,
+        )
+        return [draft], message_id
+
+    return service.commit(build)[1]
+
+
+def _message_row(conn: Connection, message_id: str) -> Any:
+    row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
+    if row is None:
+        raise NotFoundError(f"no message {message_id!r}", field="message_id")
+    return row
+
+
+def _visible(row: Any, principal: Principal) -> bool:
+    return row.sender == principal.id or principal.id in row.recipients
+
+
+def reply(
+    service: Service,
+    principal: Principal,
+    message_id: str,
+    text: str,
+    language: str,
+    priority: str | None = None,
+    request: Mapping[str, Any] | None = None,
+) -> str:
+    """Reply to a message the caller received (to its sender and the other recipients),
+    in the same thread; returns the new message id."""
+    body = _check_text(text, language)
+    if priority is not None:
+        check_priority(priority)
+
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], str]:
+        original = _message_row(conn, message_id)
+        if not _visible(original, principal):
+            raise NotFoundError(f"no message {message_id!r}", field="message_id")
+        everyone = set(original.recipients) | ({original.sender} if original.sender else set())
+        recipients = everyone - {principal.id}
+        if not recipients:
+            raise ConflictError("nobody else to reply to", field="message_id")
+        new_id, draft = message_draft(
+            now,
+            sender=principal.id,
+            recipients=recipients,
+            priority=priority or original.priority,
+            body=body,
+            thread_id=original.thread_id,
+            in_reply_to=original.id,
+            author=principal.id,
+            request=request,
+        )
+        return [draft], new_id
+
+    return service.commit(build)[1]
+
+
+def acknowledge(
+    service: Service, principal: Principal, message_id: str, request: Mapping[str, Any] | None = None
+) -> None:
+    """Acknowledge a message the caller received. A second acknowledgement is a 409."""
+
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], None]:
+        delivery = conn.execute(
+            select(deliveries).where(
+                deliveries.c.message_id == message_id, deliveries.c.recipient == principal.id
+            )
+        ).first()
+        if delivery is None:
+            raise NotFoundError(f"no message {message_id!r} addressed to you", field="message_id")
+        if delivery.acked_ms is not None:
+            raise ConflictError("already acknowledged", field="message_id")
+        payload: dict[str, Any] = {"message_id": message_id, "party_id": principal.id}
+        if request is not None:
+            payload["request"] = dict(request)
+        return [EntryDraft(MESSAGE_ACKNOWLEDGED, principal.id, payload)], None
+
+    service.commit(build)
+
+
+def ms_to_text(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """How a message is shown to one reader."""
+
+    principal: Principal
+    language: str
+    names: dict[str, PartyRow]
+
+
+def message_json(row: Any, delivery: Any | None, view: View) -> dict[str, Any]:
+    """The API's JSON of a message for one reader (rendered in ``view.language``)."""
+    text = render_text(row.body, view.language)
+
+    def name(party_id: str | None) -> str | None:
+        if party_id is None:
+            return None
+        found = view.names.get(party_id)
+        return found.name if found else party_id
+
+    out: dict[str, Any] = {
+        "id": row.id,
+        "thread_id": row.thread_id,
+        "in_reply_to": row.in_reply_to,
+        "from": name(row.sender),
+        "to": [name(r) for r in row.recipients],
+        "sent_at": ms_to_text(row.time_ms),
+        "priority": row.priority,
+        "text": text.text,
+        "language": text.language,
+        "rtl": text.rtl,
+        "body": row.body,
+        "about": row.about,
+        "seq": row.seq,
+    }
+    if delivery is not None:
+        out.update(
+            priority=delivery.priority,
+            deadline=ms_to_text(delivery.deadline_ms),
+            acknowledged_at=ms_to_text(delivery.acked_ms),
+            escalations=delivery.escalations,
+        )
+    return out
+
+
+def _view(conn: Connection, principal: Principal, language: str) -> View:
+    return View(principal, language, Service.parties_by_id(conn))
+
+
+def inbox(
+    service: Service, principal: Principal, language: str, pending_only: bool = False, limit: int = 100
+) -> list[dict[str, Any]]:
+    """Messages addressed to the caller, newest first (only unacknowledged ones if asked)."""
+    with service.read() as conn:
+        condition = deliveries.c.recipient == principal.id
+        if pending_only:
+            condition = and_(condition, deliveries.c.acked_ms.is_(None))
+        rows = conn.execute(
+            select(
+                messages,
+                deliveries.c.priority.label("d_priority"),
+                deliveries.c.deadline_ms,
+                deliveries.c.acked_ms,
+                deliveries.c.escalations,
+            )
+            .select_from(messages.join(deliveries, deliveries.c.message_id == messages.c.id))
+            .where(condition)
+            .order_by(messages.c.seq.desc(), messages.c.id)
+            .limit(limit)
+        ).all()
+        view = _view(conn, principal, language)
+        return [
+            message_json(r, _Delivery(r.d_priority, r.deadline_ms, r.acked_ms, r.escalations), view)
+            for r in rows
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Delivery:
+    priority: str
+    deadline_ms: int
+    acked_ms: int | None
+    escalations: int
+
+
+def get_message(service: Service, principal: Principal, message_id: str, language: str) -> dict[str, Any]:
+    with service.read() as conn:
+        row = _message_row(conn, message_id)
+        if not _visible(row, principal):
+            raise NotFoundError(f"no message {message_id!r}", field="message_id")
+        delivery = conn.execute(
+            select(deliveries).where(
+                deliveries.c.message_id == message_id, deliveries.c.recipient == principal.id
+            )
+        ).first()
+        out = message_json(row, delivery, _view(conn, principal, language))
+        if row.sender == principal.id:
+            # The sender sees who has acknowledged.
+            acks = conn.execute(select(deliveries).where(deliveries.c.message_id == message_id)).all()
+            names = Service.parties_by_id(conn)
+            out["deliveries"] = [
+                {
+                    "party": names[d.recipient].name if d.recipient in names else d.recipient,
+                    "priority": d.priority,
+                    "deadline": ms_to_text(d.deadline_ms),
+                    "acknowledged_at": ms_to_text(d.acked_ms),
+                    "escalations": d.escalations,
+                }
+                for d in acks
+            ]
+        return out
+
+
+def thread(service: Service, principal: Principal, thread_id: str, language: str) -> list[dict[str, Any]]:
+    """The messages of a thread that the caller sent or received, oldest first."""
+    with service.read() as conn:
+        rows = conn.execute(
+            select(messages).where(messages.c.thread_id == thread_id).order_by(messages.c.seq)
+        ).all()
+        visible = [r for r in rows if _visible(r, principal)]
+        if not visible:
+            raise NotFoundError(f"no thread {thread_id!r}", field="thread_id")
+        view = _view(conn, principal, language)
+        own = {
+            d.message_id: d
+            for d in conn.execute(
+                select(deliveries).where(
+                    deliveries.c.recipient == principal.id,
+                    or_(*[deliveries.c.message_id == r.id for r in visible]),
+                )
+            )
+        }
+        return [message_json(r, own.get(r.id), view) for r in visible]
+
+
+def require_recipient(principal: Principal, row: Any) -> None:
+    if principal.id not in row.recipients:
+        raise ForbiddenError("only a recipient may do this", field="message_id")

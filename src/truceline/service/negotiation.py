@@ -1,0 +1,570 @@
+"""Negotiated zones: propose, counter-propose, sign, reject, withdraw; versions and their diff.
+
+A version is identified by the SHA-256 of the RFC 8785 bytes of its zone record
+(``truceline.domain.codec.zone_to_record``). A zone becomes active only when every
+required signatory (the proposer and the parties it named) has signed the same version;
+a signature on an older version does not count for a newer one. While a version is in
+force, a counter-proposal leaves it in force until the new version is signed by all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from truceline.domain.codec import zone_from_record, zone_to_record
+from truceline.domain.zone import Zone
+from truceline.errors import ConflictError, ForbiddenError, FormatError, NotFoundError, ValidationError
+from truceline.geo.difference import area_change
+from truceline.io.detect import detect_format
+from truceline.io.ed269 import read_ed269
+from truceline.io.geojson import read_zones
+from truceline.ledger.canonical import canonical_json
+from truceline.ledger.entries import EntryDraft
+from truceline.service.auth import OPERATOR, Principal
+from truceline.service.filing import activation_drafts
+from truceline.service.hotline import message_draft
+from truceline.service.projection import (
+    ZONE_ACTIVATED,
+    ZONE_COUNTER_PROPOSED,
+    ZONE_PROPOSED,
+    ZONE_REJECTED,
+    ZONE_SIGNED,
+    ZONE_WITHDRAWN,
+)
+from truceline.service.service import PartyRow, Service
+from truceline.service.texts import template_body
+from truceline.store.projection_tables import zones as zones_table
+from truceline.store.service_tables import zone_negotiations, zone_signatures, zone_steps, zone_versions
+
+FINAL_STATES = ("withdrawn", "expired")
+# Who hears of zone steps that concern everyone (activation, withdrawal, expiry).
+_INFORMED_ROLES = ("party", "guarantor", "humanitarian", "observer")
+MAX_SIGNATORIES = 50
+
+
+def version_hash(zone: Zone) -> str:
+    return hashlib.sha256(canonical_json(zone_to_record(zone), field="zone")).hexdigest()
+
+
+def read_zone_document(document: object, proposer: str) -> Zone:
+    """The one zone of a GeoJSON profile or ED-269 document, owned by ``proposer`` (a zone
+    naming another party is refused: a party proposes its own zones)."""
+    kind = detect_format(document)
+    if kind == "geojson":
+        found = read_zones(document, source="body")  # type: ignore[arg-type]
+    elif kind == "ed269":
+        found = list(read_ed269(document, party=proposer, source="body").zones)  # type: ignore[arg-type]
+    else:
+        raise FormatError(
+            "is neither a GeoJSON FeatureCollection nor an ED-269 document", field="document", where="body"
+        )
+    if len(found) != 1:
+        raise ValidationError(f"must hold exactly one zone, found {len(found)}", field="document")
+    zone = found[0]
+    if zone.party is None:
+        zone = replace(zone, party=proposer)
+    elif zone.party != proposer:
+        raise ValidationError(
+            f"names party {zone.party!r}, but the zone is proposed by {proposer!r}", field="properties.party"
+        )
+    return zone
+
+
+def _negotiation(conn: Connection, zone_id: str) -> Any:
+    row = conn.execute(select(zone_negotiations).where(zone_negotiations.c.zone_id == zone_id)).first()
+    if row is None:
+        raise NotFoundError(f"no negotiated zone {zone_id!r}", field="zone_id")
+    return row
+
+
+def _version_row(conn: Connection, zone_id: str, version: int) -> Any:
+    row = conn.execute(
+        select(zone_versions).where(zone_versions.c.zone_id == zone_id, zone_versions.c.version == version)
+    ).first()
+    if row is None:
+        raise NotFoundError(f"zone {zone_id!r} has no version {version}", field="version")
+    return row
+
+
+def _zone_params(zone_id: str, name: str) -> dict[str, str]:
+    return {"zone": zone_id, "zone_name": name or zone_id}
+
+
+def _ids(by_name: Mapping[str, PartyRow], names: list[str]) -> list[str]:
+    return [by_name[n].id for n in names if n in by_name]
+
+
+def _informed(conn: Connection) -> list[str]:
+    return [r.id for r in Service.party_rows(conn) if r.role.value in _INFORMED_ROLES]
+
+
+def _with_request(payload: dict[str, Any], request: Mapping[str, Any] | None) -> dict[str, Any]:
+    if request is not None:
+        payload["request"] = dict(request)
+    return payload
+
+
+def propose(
+    service: Service,
+    principal: Principal,
+    document: object,
+    signatories: list[str],
+    request: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Propose a zone (version 1), naming the parties whose signature it needs besides the
+    proposer's. Returns {zone_id, version, hash, required}."""
+    zone = read_zone_document(document, principal.name)
+    if len(signatories) > MAX_SIGNATORIES:
+        raise ValidationError(f"at most {MAX_SIGNATORIES} signatories", field="signatories")
+
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
+        by_name = Service.parties_by_name(conn)
+        for i, name in enumerate(signatories):
+            if name not in by_name:
+                raise ValidationError(f"no party named {name!r}", field=f"signatories[{i}]")
+            if signatories.index(name) != i:
+                raise ValidationError(f"{name!r} is named twice", field=f"signatories[{i}]")
+        exists = conn.execute(
+            select(zone_negotiations.c.zone_id).where(zone_negotiations.c.zone_id == zone.id)
+        ).first()
+        imported = conn.execute(select(zones_table.c.id).where(zones_table.c.id == zone.id)).first()
+        if exists or imported:
+            raise ConflictError(f"zone id {zone.id!r} is already used", field="id")
+        required = sorted({principal.name, *signatories})
+        digest = version_hash(zone)
+        payload = _with_request(
+            {
+                "zone_id": zone.id,
+                "version": 1,
+                "hash": digest,
+                "zone": zone_to_record(zone),
+                "party_id": principal.id,
+                "required": required,
+            },
+            request,
+        )
+        told = set(_ids(by_name, required)) - {principal.id}
+        drafts = [EntryDraft(ZONE_PROPOSED, principal.id, payload)]
+        if told:
+            body = template_body(
+                "zone.proposed",
+                **_zone_params(zone.id, zone.name),
+                party=principal.name,
+                version=1,
+                signatories=len(required),
+            )
+            drafts.append(
+                message_draft(
+                    now,
+                    sender=principal.id,
+                    recipients=told,
+                    priority="routine",
+                    body=body,
+                    about={"kind": "zone", "id": zone.id},
+                )[1]
+            )
+        return drafts, {"zone_id": zone.id, "version": 1, "hash": digest, "required": required}
+
+    return service.commit(build)[1]
+
+
+def _check_signatory(row: Any, principal: Principal) -> None:
+    if principal.name not in row.required:
+        raise ForbiddenError(
+            f"{principal.name} is not a required signatory of zone {row.zone_id}", field="zone_id"
+        )
+    if row.state in FINAL_STATES:
+        raise ConflictError(f"zone {row.zone_id} is {row.state}", field="zone_id")
+
+
+def counter_propose(
+    service: Service,
+    principal: Principal,
+    zone_id: str,
+    document: object,
+    request: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A new version of the zone by one of its signatories; returns {zone_id, version, hash}."""
+
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
+        row = _negotiation(conn, zone_id)
+        _check_signatory(row, principal)
+        zone = read_zone_document(document, row.proposer_name)
+        if zone.id != zone_id:
+            raise ValidationError(f"is {zone.id!r}, but this is zone {zone_id!r}", field="id")
+        digest = version_hash(zone)
+        current = _version_row(conn, zone_id, row.current_version)
+        if digest == current.hash:
+            raise ConflictError(f"is identical to version {row.current_version}", field="document")
+        version = row.current_version + 1
+        payload = _with_request(
+            {
+                "zone_id": zone_id,
+                "version": version,
+                "hash": digest,
+                "zone": zone_to_record(zone),
+                "party_id": principal.id,
+            },
+            request,
+        )
+        by_name = Service.parties_by_name(conn)
+        told = set(_ids(by_name, row.required)) - {principal.id}
+        drafts = [EntryDraft(ZONE_COUNTER_PROPOSED, principal.id, payload)]
+        if told:
+            body = template_body(
+                "zone.counter_proposed",
+                **_zone_params(zone_id, zone.name),
+                party=principal.name,
+                version=version,
+            )
+            drafts.append(
+                message_draft(
+                    now,
+                    sender=principal.id,
+                    recipients=told,
+                    priority="routine",
+                    body=body,
+                    about={"kind": "zone", "id": zone_id},
+                )[1]
+            )
+        return drafts, {"zone_id": zone_id, "version": version, "hash": digest}
+
+    return service.commit(build)[1]
+
+
+def _check_current(conn: Connection, row: Any, version: int, digest: str) -> Any:
+    if version != row.current_version:
+        raise ConflictError(
+            f"version {version} is not the current version ({row.current_version})", field="version"
+        )
+    current = _version_row(conn, row.zone_id, version)
+    if digest != current.hash:
+        raise ConflictError(f"does not match the hash of version {version} ({current.hash})", field="hash")
+    return current
+
+
+def sign(
+    service: Service,
+    principal: Principal,
+    zone_id: str,
+    version: int,
+    digest: str,
+    request: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Sign the current version (named by number and hash, so a party signs what it read).
+    The last required signature activates the zone in the same transaction."""
+
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
+        row = _negotiation(conn, zone_id)
+        _check_signatory(row, principal)
+        current = _check_current(conn, row, version, digest)
+        if row.active_version == version:
+            raise ConflictError(f"version {version} is already in force", field="version")
+        if row.state == "rejected":
+            raise ConflictError(f"version {version} was rejected; counter-propose a new one", field="version")
+        signed = {
+            r.party_id
+            for r in conn.execute(
+                select(zone_signatures.c.party_id).where(
+                    zone_signatures.c.zone_id == zone_id, zone_signatures.c.version == version
+                )
+            )
+        }
+        if principal.id in signed:
+            raise ConflictError(f"{principal.name} has already signed version {version}", field="version")
+        signed.add(principal.id)
+        by_name = Service.parties_by_name(conn)
+        required_ids = set(_ids(by_name, row.required))
+        zone = zone_from_record(current.record)
+        names = _zone_params(zone_id, zone.name)
+        drafts = [
+            EntryDraft(
+                ZONE_SIGNED,
+                principal.id,
+                _with_request(
+                    {"zone_id": zone_id, "version": version, "hash": digest, "party_id": principal.id},
+                    request,
+                ),
+            )
+        ]
+        told = required_ids - {principal.id}
+        if told:
+            body = template_body(
+                "zone.signed",
+                **names,
+                party=principal.name,
+                version=version,
+                signed=len(signed & required_ids),
+                required=len(required_ids),
+            )
+            drafts.append(
+                message_draft(
+                    now,
+                    sender=principal.id,
+                    recipients=told,
+                    priority="routine",
+                    body=body,
+                    about={"kind": "zone", "id": zone_id},
+                )[1]
+            )
+        activated = required_ids <= signed
+        if activated:
+            drafts.append(
+                EntryDraft(
+                    ZONE_ACTIVATED,
+                    OPERATOR,
+                    {"zone_id": zone_id, "version": version, "hash": digest, "zone": current.record},
+                )
+            )
+            start = min(v.time.start for v in zone.volumes)
+            body = template_body(
+                "zone.activated", **names, version=version, start=max(start, now).astimezone(UTC)
+            )
+            drafts.append(
+                message_draft(
+                    now,
+                    sender=principal.id,
+                    recipients=set(_informed(conn)) | required_ids,
+                    priority="high",
+                    body=body,
+                    about={"kind": "zone", "id": zone_id},
+                )[1]
+            )
+            drafts += activation_drafts(conn, service, zone, principal, now)
+        return drafts, {
+            "zone_id": zone_id,
+            "version": version,
+            "signed": len(signed & required_ids),
+            "required": len(required_ids),
+            "active": activated,
+        }
+
+    return service.commit(build)[1]
+
+
+def reject(
+    service: Service,
+    principal: Principal,
+    zone_id: str,
+    version: int,
+    digest: str,
+    reason: str,
+    request: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Reject the current version with a reason (free text, kept as written)."""
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
+        raise ValidationError("must be a non-empty text of at most 2000 characters", field="reason")
+
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
+        row = _negotiation(conn, zone_id)
+        _check_signatory(row, principal)
+        current = _check_current(conn, row, version, digest)
+        if row.active_version == version:
+            raise ConflictError(
+                f"version {version} is already in force; withdraw or counter-propose", field="version"
+            )
+        zone = zone_from_record(current.record)
+        payload = _with_request(
+            {
+                "zone_id": zone_id,
+                "version": version,
+                "hash": digest,
+                "party_id": principal.id,
+                "reason": reason,
+            },
+            request,
+        )
+        drafts = [EntryDraft(ZONE_REJECTED, principal.id, payload)]
+        told = set(_ids(Service.parties_by_name(conn), row.required)) - {principal.id}
+        if told:
+            body = template_body(
+                "zone.rejected",
+                **_zone_params(zone_id, zone.name),
+                party=principal.name,
+                version=version,
+                reason=reason,
+            )
+            drafts.append(
+                message_draft(
+                    now,
+                    sender=principal.id,
+                    recipients=told,
+                    priority="high",
+                    body=body,
+                    about={"kind": "zone", "id": zone_id},
+                )[1]
+            )
+        return drafts, {"zone_id": zone_id, "version": version, "state": "rejected"}
+
+    return service.commit(build)[1]
+
+
+def withdraw(
+    service: Service, principal: Principal, zone_id: str, request: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Withdraw a zone (its proposer only); it stops constraining filings at once."""
+
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
+        row = _negotiation(conn, zone_id)
+        if row.proposer != principal.id:
+            raise ForbiddenError("only the proposer may withdraw a zone", field="zone_id")
+        if row.state in FINAL_STATES:
+            raise ConflictError(f"zone {zone_id} is already {row.state}", field="zone_id")
+        drafts = [
+            EntryDraft(
+                ZONE_WITHDRAWN,
+                principal.id,
+                _with_request({"zone_id": zone_id, "party_id": principal.id}, request),
+            )
+        ]
+        told = (set(_informed(conn)) | set(_ids(Service.parties_by_name(conn), row.required))) - {
+            principal.id
+        }
+        if told:
+            body = template_body("zone.withdrawn", **_zone_params(zone_id, row.name), party=principal.name)
+            drafts.append(
+                message_draft(
+                    now,
+                    sender=principal.id,
+                    recipients=told,
+                    priority="high",
+                    body=body,
+                    about={"kind": "zone", "id": zone_id},
+                )[1]
+            )
+        return drafts, {"zone_id": zone_id, "state": "withdrawn"}
+
+    return service.commit(build)[1]
+
+
+# --- queries ------------------------------------------------------------------------------------
+
+
+def _ms_text(ms: int) -> str:
+    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)).isoformat().replace("+00:00", "Z")
+
+
+def _zone_json(conn: Connection, row: Any) -> dict[str, Any]:
+    signatures = conn.execute(
+        select(zone_signatures.c.party_id).where(
+            zone_signatures.c.zone_id == row.zone_id, zone_signatures.c.version == row.current_version
+        )
+    ).all()
+    names = Service.parties_by_id(conn)
+    current = _version_row(conn, row.zone_id, row.current_version)
+    return {
+        "id": row.zone_id,
+        "kind": row.kind,
+        "name": row.name,
+        "proposer": row.proposer_name,
+        "required": list(row.required),
+        "state": row.state,
+        "current_version": row.current_version,
+        "current_hash": current.hash,
+        "active_version": row.active_version,
+        "signed_current": sorted(names[s.party_id].name for s in signatures if s.party_id in names),
+        "ends_at": None if row.ends_ms is None else _ms_text(row.ends_ms),
+    }
+
+
+def list_zones(service: Service, state: str | None = None) -> list[dict[str, Any]]:
+    with service.read() as conn:
+        query = select(zone_negotiations).order_by(zone_negotiations.c.zone_id)
+        if state is not None:
+            query = query.where(zone_negotiations.c.state == state)
+        return [_zone_json(conn, r) for r in conn.execute(query).all()]
+
+
+def get_zone(service: Service, zone_id: str) -> dict[str, Any]:
+    with service.read() as conn:
+        out = _zone_json(conn, _negotiation(conn, zone_id))
+        steps = conn.execute(
+            select(zone_steps).where(zone_steps.c.zone_id == zone_id).order_by(zone_steps.c.seq)
+        ).all()
+        names = Service.parties_by_id(conn)
+        out["steps"] = [
+            {
+                "seq": s.seq,
+                "step": s.step,
+                "party": names[s.party_id].name if s.party_id in names else s.party_id,
+                "version": s.version,
+                "reason": s.reason,
+                "at": _ms_text(s.time_ms),
+            }
+            for s in steps
+        ]
+        return out
+
+
+def versions(service: Service, zone_id: str) -> list[dict[str, Any]]:
+    with service.read() as conn:
+        _negotiation(conn, zone_id)
+        names = Service.parties_by_id(conn)
+        rows = conn.execute(
+            select(zone_versions).where(zone_versions.c.zone_id == zone_id).order_by(zone_versions.c.version)
+        ).all()
+        out = []
+        for r in rows:
+            signers = conn.execute(
+                select(zone_signatures.c.party_id).where(
+                    zone_signatures.c.zone_id == zone_id, zone_signatures.c.version == r.version
+                )
+            ).all()
+            out.append(
+                {
+                    "version": r.version,
+                    "hash": r.hash,
+                    "author": names[r.author].name if r.author in names else r.author,
+                    "proposed_at": _ms_text(r.time_ms),
+                    "seq": r.seq,
+                    "signed_by": sorted(names[s.party_id].name for s in signers if s.party_id in names),
+                    "zone": r.record,
+                }
+            )
+        return out
+
+
+def diff(service: Service, zone_id: str, from_version: int, to_version: int) -> dict[str, Any]:
+    """The area added and removed between two versions, as a GeoJSON FeatureCollection."""
+    with service.read() as conn:
+        _negotiation(conn, zone_id)
+        a = zone_from_record(_version_row(conn, zone_id, from_version).record)
+        b = zone_from_record(_version_row(conn, zone_id, to_version).record)
+    change = area_change([v.shape for v in a.volumes], [v.shape for v in b.volumes])
+    features = []
+    for what, geometry, area in (
+        ("added", change.added, change.added_km2),
+        ("removed", change.removed, change.removed_km2),
+    ):
+        if geometry is not None:
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": f"{zone_id}@{from_version}-{to_version}:{what}",
+                    "geometry": geometry,
+                    "properties": {
+                        "change": what,
+                        "area_km2": round(area, 6),
+                        "zone": zone_id,
+                        "from": from_version,
+                        "to": to_version,
+                    },
+                }
+            )
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "properties": {
+            "zone": zone_id,
+            "from": from_version,
+            "to": to_version,
+            "added_km2": round(change.added_km2, 6),
+            "removed_km2": round(change.removed_km2, 6),
+        },
+    }

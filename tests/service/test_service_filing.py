@@ -1,0 +1,153 @@
+"""Filing in the service: notice zones, updates and cancellation with history, refused
+updates, need-to-know views, F3548 bodies."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from service_kit import Desk, operation, square, zone
+
+from truceline.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
+from truceline.service import filing, hotline, negotiation
+
+
+@pytest.fixture
+def desk(tmp_path: Path, clock) -> Iterator[Desk]:
+    d = Desk(tmp_path, clock)
+    for name in ("A", "B", "C"):
+        d.add(name)
+    d.add("G", "guarantor")
+    d.add("Aid", "humanitarian")
+    d.add("root", "admin")
+    yield d
+    d.close()
+
+
+def _activate(desk: Desk, doc: dict, zone_id: str, signatories: list[str]) -> None:
+    proposal = negotiation.propose(desk.service, desk["A"], doc, signatories)
+    for name in proposal["required"]:
+        negotiation.sign(desk.service, desk[name], zone_id, 1, proposal["hash"])
+
+
+def _inbox_templates(desk: Desk, name: str) -> list[str]:
+    return [m["body"].get("template", "") for m in hotline.inbox(desk.service, desk[name], "en")]
+
+
+def test_notice_zone_accepts_and_tells_its_members(desk: Desk) -> None:
+    _activate(desk, zone("notice", "A", square(36, 35, 36.5, 35.5), entry="notice"), "notice", ["B"])
+    result = filing.file_operation(
+        desk.service, desk["C"], operation("op-c", "C", square(36.1, 35.1, 36.2, 35.2))
+    )
+    assert result.accepted and [c["entry"] for c in result.conflicts] == ["notice"]
+    for name in ("A", "B", "C"):
+        assert "conflict.zone" in _inbox_templates(desk, name), name
+    assert "conflict.zone" not in _inbox_templates(desk, "G")
+
+
+def test_update_and_cancel_keep_history(desk: Desk) -> None:
+    _activate(desk, zone("nofly", "A", square(36, 35, 36.5, 35.5)), "nofly", [])
+    first = filing.file_operation(desk.service, desk["C"], operation("op", "C", square(37, 35, 37.2, 35.2)))
+    assert first.accepted and first.version == 1
+    moved = filing.update_operation(
+        desk.service, desk["C"], "op", operation("op", "C", square(37.5, 35, 37.7, 35.2))
+    )
+    assert moved.accepted and moved.version == 2
+    # An update into the no-fly zone is refused, and the previous version stays in force.
+    refused = filing.update_operation(
+        desk.service, desk["C"], "op", operation("op", "C", square(36.1, 35, 36.3, 35.2))
+    )
+    assert not refused.accepted and refused.version == 3
+    live = {o.id: o for o in desk.service.live()[0]}
+    assert live["op"].volumes[0].shape.ring[0] == (37.5, 35.0)
+    with pytest.raises(ForbiddenError):
+        filing.cancel_operation(desk.service, desk["B"], "op")
+    filing.cancel_operation(desk.service, desk["C"], "op")
+    assert "op" not in {o.id for o in desk.service.live()[0]}
+    with pytest.raises(ConflictError):
+        filing.cancel_operation(desk.service, desk["C"], "op")
+    steps = [(h["step"], h["version"]) for h in filing.history(desk.service, desk["C"], "op", full=False)]
+    assert steps == [("filed", 1), ("updated", 2), ("refused", 3), ("cancelled", 2)]
+    with pytest.raises(NotFoundError):
+        filing.history(desk.service, desk["B"], "op", full=False)
+    with pytest.raises(ConflictError):
+        filing.file_operation(desk.service, desk["C"], operation("op", "C", square(38, 35, 38.2, 35.2)))
+
+
+def test_a_cancelled_operation_no_longer_conflicts(desk: Desk) -> None:
+    filing.file_operation(desk.service, desk["A"], operation("a", "A", square(37, 35, 37.2, 35.2)))
+    filing.cancel_operation(desk.service, desk["A"], "a")
+    assert (
+        filing.file_operation(
+            desk.service, desk["B"], operation("b", "B", square(37.1, 35.1, 37.3, 35.3))
+        ).conflicts
+        == []
+    )
+
+
+def test_need_to_know(desk: Desk) -> None:
+    # Zone zb belongs to A, with B as a signatory.
+    _activate(desk, zone("zb", "A", square(40, 30, 40.5, 30.5), entry="notice", restricts=["C"]), "zb", ["B"])
+    two_volumes = operation("a", "A", square(37, 35, 37.2, 35.2), name="Secret mission")
+    second = dict(two_volumes["features"][0])
+    second = {
+        **second,
+        "id": "a#2",
+        "geometry": {"type": "Polygon", "coordinates": square(38, 35, 38.2, 35.2)},
+    }
+    two_volumes["features"][0]["id"] = "a#1"
+    for feature in (two_volumes["features"][0], second):
+        feature["properties"] = {**feature["properties"], "operation": "a"}
+    two_volumes["features"].append(second)
+    assert filing.file_operation(desk.service, desk["A"], two_volumes).accepted
+    filing.file_operation(desk.service, desk["B"], operation("b", "B", square(37.1, 35.1, 37.3, 35.3)))
+    filing.file_operation(desk.service, desk["C"], operation("c", "C", square(40.1, 30.1, 40.2, 30.2)))
+
+    def view(name: str) -> dict[str, dict]:
+        return {o["id"]: o for o in filing.list_operations(desk.service, desk[name])}
+
+    b_view = view("B")
+    assert b_view["b"]["redacted"] is False
+    # B sees only the volume of A's operation that conflicts with its own, and no mission.
+    assert b_view["a"]["redacted"] is True and [v["index"] for v in b_view["a"]["volumes"]] == [0]
+    assert "name" not in b_view["a"] and "state" not in b_view["a"]
+    # B signed zone zb, so C's operation inside it is shown to B (volumes only).
+    assert b_view["c"]["redacted"] is True
+    assert set(view("C")) == {"c"}
+    assert view("A")["a"]["name"] == "Secret mission"
+    assert {o["redacted"] for o in view("G").values()} == {True}
+    assert view("root")["a"]["name"] == "Secret mission"
+    with pytest.raises(NotFoundError):
+        filing.get_operation(desk.service, desk["C"], "a")
+    assert filing.get_operation(desk.service, desk["B"], "a")["redacted"] is True
+
+
+def test_f3548_body_and_party_checks(desk: Desk) -> None:
+    document = {
+        "reference": {"id": "f-op", "manager": "Aid"},
+        "details": {
+            "volumes": [
+                {
+                    "volume": {
+                        "outline_circle": {
+                            "center": {"lat": 35.0, "lng": 39.0},
+                            "radius": {"value": 2000, "units": "M"},
+                        },
+                        "altitude_lower": {"value": 0, "reference": "W84", "units": "M"},
+                        "altitude_upper": {"value": 120, "reference": "W84", "units": "M"},
+                    },
+                    "time_start": {"value": "2017-07-10T08:00:00Z", "format": "RFC3339"},
+                    "time_end": {"value": "2017-07-10T09:00:00Z", "format": "RFC3339"},
+                }
+            ]
+        },
+    }
+    result = filing.file_operation(desk.service, desk["Aid"], document)
+    assert result.accepted and result.operation_id == "f-op"
+    with pytest.raises(ValidationError):
+        filing.file_operation(
+            desk.service, desk["B"], {**document, "reference": {"id": "g-op", "manager": "Aid"}}
+        )
+    with pytest.raises(ValidationError):
+        filing.file_operation(desk.service, desk["B"], operation("x", "A", square(37, 35, 37.2, 35.2)))
