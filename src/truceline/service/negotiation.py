@@ -10,7 +10,7 @@ force, a counter-proposal leaves it in force until the new version is signed by 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -92,6 +92,16 @@ def _version_row(conn: Connection, zone_id: str, version: int) -> Any:
     return row
 
 
+def _zone_notice(
+    now: datetime, sender: str, recipients: Iterable[str], priority: str, zone_id: str, body: dict[str, Any]
+) -> EntryDraft:
+    """A hotline message about zone ``zone_id``: one step of its negotiation, told."""
+    return message_draft(
+        now, sender=sender, recipients=recipients, priority=priority, body=body,
+        about={"kind": "zone", "id": zone_id},
+    )[1]  # fmt: skip
+
+
 def _zone_params(zone_id: str, name: str) -> dict[str, str]:
     return {"zone": zone_id, "zone_name": name or zone_id}
 
@@ -152,22 +162,21 @@ def propose(
         told = set(_ids(by_name, required)) - {principal.id}
         drafts = [EntryDraft(ZONE_PROPOSED, principal.id, payload)]
         if told:
-            body = template_body(
-                "zone.proposed",
-                **_zone_params(zone.id, zone.name),
-                party=principal.name,
-                version=1,
-                signatories=len(required),
-            )
             drafts.append(
-                message_draft(
+                _zone_notice(
                     now,
-                    sender=principal.id,
-                    recipients=told,
-                    priority="routine",
-                    body=body,
-                    about={"kind": "zone", "id": zone.id},
-                )[1]
+                    principal.id,
+                    told,
+                    "routine",
+                    zone.id,
+                    template_body(
+                        "zone.proposed",
+                        **_zone_params(zone.id, zone.name),
+                        party=principal.name,
+                        version=1,
+                        signatories=len(required),
+                    ),
+                )
             )
         return drafts, {"zone_id": zone.id, "version": 1, "hash": digest, "required": required}
 
@@ -217,21 +226,20 @@ def counter_propose(
         told = set(_ids(by_name, row.required)) - {principal.id}
         drafts = [EntryDraft(ZONE_COUNTER_PROPOSED, principal.id, payload)]
         if told:
-            body = template_body(
-                "zone.counter_proposed",
-                **_zone_params(zone_id, zone.name),
-                party=principal.name,
-                version=version,
-            )
             drafts.append(
-                message_draft(
+                _zone_notice(
                     now,
-                    sender=principal.id,
-                    recipients=told,
-                    priority="routine",
-                    body=body,
-                    about={"kind": "zone", "id": zone_id},
-                )[1]
+                    principal.id,
+                    told,
+                    "routine",
+                    zone_id,
+                    template_body(
+                        "zone.counter_proposed",
+                        **_zone_params(zone_id, zone.name),
+                        party=principal.name,
+                        version=version,
+                    ),
+                )
             )
         return drafts, {"zone_id": zone_id, "version": version, "hash": digest}
 
@@ -295,23 +303,22 @@ def sign(
         ]
         told = required_ids - {principal.id}
         if told:
-            body = template_body(
-                "zone.signed",
-                **names,
-                party=principal.name,
-                version=version,
-                signed=len(signed & required_ids),
-                required=len(required_ids),
-            )
             drafts.append(
-                message_draft(
+                _zone_notice(
                     now,
-                    sender=principal.id,
-                    recipients=told,
-                    priority="routine",
-                    body=body,
-                    about={"kind": "zone", "id": zone_id},
-                )[1]
+                    principal.id,
+                    told,
+                    "routine",
+                    zone_id,
+                    template_body(
+                        "zone.signed",
+                        **names,
+                        party=principal.name,
+                        version=version,
+                        signed=len(signed & required_ids),
+                        required=len(required_ids),
+                    ),
+                )
             )
         activated = required_ids <= signed
         if activated:
@@ -323,18 +330,17 @@ def sign(
                 )
             )
             start = min(v.time.start for v in zone.volumes)
-            body = template_body(
-                "zone.activated", **names, version=version, start=max(start, now).astimezone(UTC)
-            )
             drafts.append(
-                message_draft(
+                _zone_notice(
                     now,
-                    sender=principal.id,
-                    recipients=set(_informed(conn)) | required_ids,
-                    priority="high",
-                    body=body,
-                    about={"kind": "zone", "id": zone_id},
-                )[1]
+                    principal.id,
+                    set(_informed(conn)) | required_ids,
+                    "high",
+                    zone_id,
+                    template_body(
+                        "zone.activated", **names, version=version, start=max(start, now).astimezone(UTC)
+                    ),
+                )
             )
             drafts += activation_drafts(conn, service, zone, principal, now)
         return drafts, {
@@ -383,22 +389,21 @@ def reject(
         drafts = [EntryDraft(ZONE_REJECTED, principal.id, payload)]
         told = set(_ids(Service.parties_by_name(conn), row.required)) - {principal.id}
         if told:
-            body = template_body(
-                "zone.rejected",
-                **_zone_params(zone_id, zone.name),
-                party=principal.name,
-                version=version,
-                reason=reason,
-            )
             drafts.append(
-                message_draft(
+                _zone_notice(
                     now,
-                    sender=principal.id,
-                    recipients=told,
-                    priority="high",
-                    body=body,
-                    about={"kind": "zone", "id": zone_id},
-                )[1]
+                    principal.id,
+                    told,
+                    "high",
+                    zone_id,
+                    template_body(
+                        "zone.rejected",
+                        **_zone_params(zone_id, zone.name),
+                        party=principal.name,
+                        version=version,
+                        reason=reason,
+                    ),
+                )
             )
         return drafts, {"zone_id": zone_id, "version": version, "state": "rejected"}
 
@@ -427,16 +432,15 @@ def withdraw(
             principal.id
         }
         if told:
-            body = template_body("zone.withdrawn", **_zone_params(zone_id, row.name), party=principal.name)
             drafts.append(
-                message_draft(
+                _zone_notice(
                     now,
-                    sender=principal.id,
-                    recipients=told,
-                    priority="high",
-                    body=body,
-                    about={"kind": "zone", "id": zone_id},
-                )[1]
+                    principal.id,
+                    told,
+                    "high",
+                    zone_id,
+                    template_body("zone.withdrawn", **_zone_params(zone_id, row.name), party=principal.name),
+                )
             )
         return drafts, {"zone_id": zone_id, "state": "withdrawn"}
 
