@@ -781,10 +781,12 @@ def replay(
         ))
     span = "-"
     if summary.steps:
-        first = datetime.fromtimestamp(summary.start_s, UTC).isoformat()
+        first = datetime.fromtimestamp(summary.start_s, UTC).isoformat().replace("+00:00", "Z")
         last = datetime.fromtimestamp(summary.end_s, UTC).strftime("%H:%M:%SZ")
         span = f"{first} to {last}"
-    counts = ", ".join(f"{n} {kind}" for kind, n in sorted(summary.counts.items())) or "no alerts"
+    counts = ", ".join(
+        f"{n} {kind} alert{'s' if n != 1 else ''}" for kind, n in sorted(summary.counts.items())
+    ) or "no alerts"
     console.print(
         f"Replayed {summary.steps} steps of {options.step_s:g} s ({span}): {summary.tracks_seen} tracks "
         f"(at most {summary.peak_tracks} at once), {len(found_zones)} zones, {len(operations)} operations; "
