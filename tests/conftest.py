@@ -9,6 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy
+from hypothesis import settings
+
+# No per-example deadline: CI machines are shared and a slow example is not a failure; the
+# number of examples is bounded per test instead.
+settings.register_profile("truceline", deadline=None, print_blob=True)
+settings.load_profile("truceline")
 
 PG_URL = os.environ.get("TRUCELINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
