@@ -446,7 +446,9 @@ def serve(
     db: DbOption = None,
 ) -> None:
     """Run the HTTP API (OpenAPI at /openapi.json) on the database of --db / TRUCELINE_DB."""
+    import gc
     import os
+    import sys
 
     import uvicorn
 
@@ -455,8 +457,25 @@ def serve(
     register = open_register_or_fail(db)
     # Open event streams would hold a shutdown forever: give them 5 s, then close them.
     bus = os.environ.get("TRUCELINE_BUS") or None  # nats://host:4222 links several servers
+    api = create_app(register, bus_url=bus)
+    # The loaded index (every zone and operation, their shapes and cells: ~250k objects at
+    # 10k + 10k) lives as long as the server: out of the collector's sight, a full
+    # collection no longer stalls every request for ~125 ms.
+    gc.collect()
+    gc.freeze()
+    # The event loop and the writer thread share the GIL: a shorter switch interval than
+    # the default 5 ms keeps the loop from waiting that long behind each batch (measured:
+    # 131 -> 146 filings/s achieved at 150/s offered, p50 335 -> 10 ms).
+    sys.setswitchinterval(0.001)
+    # No access log: one line per request costs the event loop more than it is worth here
+    # (startup and errors are still logged).
     uvicorn.run(
-        create_app(register, bus_url=bus), host=host, port=port, log_level="info", timeout_graceful_shutdown=5
+        api,
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=5,
     )
 
 

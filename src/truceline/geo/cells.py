@@ -48,6 +48,8 @@ store them in a BIGINT column unchanged, signed or not.
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 
 import h3.api.basic_int as h3
 import numpy as np
@@ -65,6 +67,22 @@ CELL_RESOLUTION = 6
 COVER_MARGIN_M = 10.0
 
 _HAS_OVERLAP_MODE = hasattr(h3, "h3shape_to_cells_experimental")
+
+# Coverings by value, across shape objects: the service decodes the same record several
+# times (the filing, its projection rows, the index), each a new object with an empty
+# memo. Bounded by the cells it holds (~40 bytes each; a 100 km zone has ~860), least
+# recently used out first; a lock, as the server covers from several threads.
+COVER_CACHE_CELLS = 250_000
+_cover_cache: OrderedDict[tuple[object, ...], tuple[int, ...]] = OrderedDict()
+_cover_cache_cells = 0
+_cover_cache_lock = threading.Lock()
+
+
+def _value_key(shape: Shape, resolution: int, method: str) -> tuple[object, ...]:
+    """What a covering depends on: the shape's geometry (not its limits), resolution, method."""
+    if isinstance(shape, Circle):
+        return (resolution, method, "circle", shape.center, shape.radius_m)
+    return (resolution, method, "polygon", shape.ring)
 
 
 def _grown_ring(shape: Shape, resolution: int) -> list[tuple[float, float]]:
@@ -127,6 +145,26 @@ def _cover_disk(shape: Shape, resolution: int) -> set[int]:
     return cells
 
 
+def _remember(key: tuple[object, ...], cells: tuple[int, ...]) -> None:
+    global _cover_cache_cells
+    with _cover_cache_lock:
+        old = _cover_cache.pop(key, None)
+        if old is not None:
+            _cover_cache_cells -= len(old)
+        _cover_cache[key] = cells
+        _cover_cache_cells += len(cells)
+        while _cover_cache_cells > COVER_CACHE_CELLS and len(_cover_cache) > 1:
+            _cover_cache_cells -= len(_cover_cache.popitem(last=False)[1])
+
+
+def clear_cover_cache() -> None:
+    """Forget every covering kept by value (benchmarks that time covering call this)."""
+    global _cover_cache_cells
+    with _cover_cache_lock:
+        _cover_cache.clear()
+        _cover_cache_cells = 0
+
+
 def cover(shape: Shape, resolution: int = CELL_RESOLUTION, *, method: str = "auto") -> list[int]:
     """The H3 cells (ids as ints, sorted) that together contain every point of ``shape``.
 
@@ -141,8 +179,17 @@ def cover(shape: Shape, resolution: int = CELL_RESOLUTION, *, method: str = "aut
     memo = shape._cache.get(memo_key)
     if memo is not None:
         return memo
-    cells = _cover_overlap(shape, resolution) if method == "overlap" else _cover_disk(shape, resolution)
-    result = sorted(cells)
+    key = _value_key(shape, resolution, method)
+    with _cover_cache_lock:
+        known = _cover_cache.get(key)
+        if known is not None:
+            _cover_cache.move_to_end(key)
+    if known is None:
+        cells = _cover_overlap(shape, resolution) if method == "overlap" else _cover_disk(shape, resolution)
+        known = tuple(sorted(cells))
+        _remember(key, known)
+    # A list of its own per shape object (a caller mutating it cannot reach another shape).
+    result = list(known)
     shape._cache[memo_key] = result
     return result
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, exists, select
 
 from truceline.domain.codec import operation_from_record, operation_to_record
 from truceline.domain.operation import Operation, OperationState
@@ -161,6 +161,14 @@ def _conflict_message(
     )
 
 
+# Built once (a filing runs it): is the id taken, by a stored operation or by any step of
+# one's history (a refused or cancelled operation keeps its id)?
+_ID_TAKEN = select(
+    exists().where(operations_table.c.id == bindparam("operation_id"))
+    | exists().where(operation_history.c.operation_id == bindparam("operation_id"))
+)
+
+
 def _latest_version(conn: Connection, operation_id: str) -> tuple[int, Any]:
     row = conn.execute(
         select(operation_history)
@@ -183,12 +191,13 @@ def _file(
         raise ValidationError(f"is {plan.id!r}, but this is operation {update_of!r}", field="id")
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], FilingResult]:
-        stored = conn.execute(select(operations_table).where(operations_table.c.id == plan.id)).first()
-        version, last = _latest_version(conn, plan.id)
         if update_of is None:
-            if stored is not None or last is not None:
+            if conn.execute(_ID_TAKEN, {"operation_id": plan.id}).scalar():
                 raise ConflictError(f"operation {plan.id!r} already exists; update it with PUT", field="id")
+            version = 0
         else:
+            stored = conn.execute(select(operations_table).where(operations_table.c.id == plan.id)).first()
+            version = _latest_version(conn, plan.id)[0]
             if stored is None:
                 raise NotFoundError(f"no operation {plan.id!r}", field="operation_id")
             if stored.party != principal.name:
@@ -237,7 +246,7 @@ def _file(
                 drafts.append(told[1])
         return drafts, FilingResult(plan.id, version, True, records, message_ids)
 
-    return service.commit(build)[1]
+    return service.commit(build, decoded=(plan,))[1]
 
 
 def file_operation(

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
 from truceline.domain.codec import operation_from_record, zone_from_record
 from truceline.ledger.entries import Entry
@@ -78,17 +78,29 @@ def ends_ms(zone_record: dict[str, Any]) -> int | None:
     return max(ends)
 
 
+# Inserts built once (building ``insert(...).values(...)`` costs more than running it).
+_INSERT_EVENT = insert(events)
+_INSERT_HISTORY = insert(operation_history)
+_INSERT_MESSAGE = insert(messages)
+_INSERT_DELIVERY = insert(deliveries)
+_DROP_CONFLICTS = delete(conflicts).where(
+    or_(conflicts.c.a == bindparam("operation_id"), conflicts.c.b == bindparam("operation_id"))
+)
+
+
+def _event_row(entry: Entry, k: int, recipient: str, kind: str, message_id: str) -> dict[str, Any]:
+    return {
+        "id": entry.seq * EVENTS_PER_ENTRY + k,
+        "recipient": recipient,
+        "kind": kind,
+        "message_id": message_id,
+        "seq": entry.seq,
+        "time_ms": entry.time_ms,
+    }
+
+
 def _add_event(conn: Connection, entry: Entry, k: int, recipient: str, kind: str, message_id: str) -> None:
-    conn.execute(
-        insert(events).values(
-            id=entry.seq * EVENTS_PER_ENTRY + k,
-            recipient=recipient,
-            kind=kind,
-            message_id=message_id,
-            seq=entry.seq,
-            time_ms=entry.time_ms,
-        )
-    )
+    conn.execute(_INSERT_EVENT, _event_row(entry, k, recipient, kind, message_id))
 
 
 def _step(conn: Connection, entry: Entry, step: str, reason: str | None = None) -> None:
@@ -117,21 +129,22 @@ def _set_zone(conn: Connection, zone_id: str, entry: Entry, **values: Any) -> No
 def _history(conn: Connection, entry: Entry, step: str, operation_id: str, party: str, version: int) -> None:
     p = entry.payload
     conn.execute(
-        insert(operation_history).values(
-            seq=entry.seq,
-            operation_id=operation_id,
-            step=step,
-            version=version,
-            party=party,
-            record=p.get("operation"),
-            conflicts=p.get("conflicts", []),
-            time_ms=entry.time_ms,
-        )
+        _INSERT_HISTORY,
+        {
+            "seq": entry.seq,
+            "operation_id": operation_id,
+            "step": step,
+            "version": version,
+            "party": party,
+            "record": p.get("operation"),
+            "conflicts": p.get("conflicts", []),
+            "time_ms": entry.time_ms,
+        },
     )
 
 
 def _drop_conflicts_of(conn: Connection, operation_id: str) -> None:
-    conn.execute(delete(conflicts).where(or_(conflicts.c.a == operation_id, conflicts.c.b == operation_id)))
+    conn.execute(_DROP_CONFLICTS, {"operation_id": operation_id})
 
 
 def project(conn: Connection, entry: Entry) -> None:
@@ -265,30 +278,43 @@ def _version(conn: Connection, entry: Entry) -> None:
 def _message(conn: Connection, entry: Entry) -> None:
     p = entry.payload
     conn.execute(
-        insert(messages).values(
-            id=p["message_id"],
-            thread_id=p["thread_id"],
-            in_reply_to=p.get("in_reply_to"),
-            sender=p.get("sender"),
-            recipients=list(p["recipients"]),
-            priority=p["priority"],
-            body=p["body"],
-            about=p.get("about"),
-            seq=entry.seq,
-            time_ms=entry.time_ms,
-        )
+        _INSERT_MESSAGE,
+        {
+            "id": p["message_id"],
+            "thread_id": p["thread_id"],
+            "in_reply_to": p.get("in_reply_to"),
+            "sender": p.get("sender"),
+            "recipients": list(p["recipients"]),
+            "priority": p["priority"],
+            "body": p["body"],
+            "about": p.get("about"),
+            "seq": entry.seq,
+            "time_ms": entry.time_ms,
+        },
     )
     deadline = entry.time_ms + p["ack_within_s"] * 1000
-    for k, recipient in enumerate(p["recipients"]):
-        conn.execute(
-            insert(deliveries).values(
-                message_id=p["message_id"],
-                recipient=recipient,
-                priority=p["priority"],
-                deadline_ms=deadline,
-                acked_ms=None,
-                escalations=0,
-                escalate=bool(p.get("escalate", True)),
-            )
-        )
-        _add_event(conn, entry, k, recipient, "message", p["message_id"])
+    recipients = list(p["recipients"])
+    if not recipients:
+        return
+    conn.execute(
+        _INSERT_DELIVERY,
+        [
+            {
+                "message_id": p["message_id"],
+                "recipient": recipient,
+                "priority": p["priority"],
+                "deadline_ms": deadline,
+                "acked_ms": None,
+                "escalations": 0,
+                "escalate": bool(p.get("escalate", True)),
+            }
+            for recipient in recipients
+        ],
+    )
+    conn.execute(
+        _INSERT_EVENT,
+        [
+            _event_row(entry, k, recipient, "message", p["message_id"])
+            for k, recipient in enumerate(recipients)
+        ],
+    )

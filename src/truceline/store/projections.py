@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from truceline.domain.codec import (
     rule_from_record,
@@ -54,32 +54,62 @@ def load_parties(conn: Connection) -> list[Party]:
     return [Party(r.id, r.name, r.role, r.language) for r in rows]
 
 
+# Statements built once: building one (``insert(...).values(...)``) costs several times
+# what executing it on SQLite does, and a filing writes half a dozen.
+_INSERT_VOLUMES = insert(volumes)
+_INSERT_CELLS = insert(volume_cells)
+_INSERT_ZONE = insert(zones)
+_INSERT_OPERATION = insert(operations)
+_DELETE_CELLS = delete(volume_cells).where(
+    volume_cells.c.owner_kind == bindparam("of_kind"), volume_cells.c.owner_id == bindparam("of_id")
+)
+_DELETE_VOLUMES = delete(volumes).where(
+    volumes.c.owner_kind == bindparam("of_kind"), volumes.c.owner_id == bindparam("of_id")
+)
+_DELETE_ZONE = delete(zones).where(zones.c.id == bindparam("of_id"))
+_DELETE_OPERATION = delete(operations).where(operations.c.id == bindparam("of_id"))
+
+
 def _write_volumes(conn: Connection, owner_kind: str, owner_id: str, items: Sequence[Volume4D]) -> None:
+    """The volumes' rows and their cells' rows: one statement each for all of them."""
+    if not items:
+        return
+    rows = []
+    cell_rows = []
     for idx, volume in enumerate(items):
-        conn.execute(
-            insert(volumes).values(
-                owner_kind=owner_kind,
-                owner_id=owner_id,
-                idx=idx,
-                shape=shape_to_record(volume.shape),
-                altitude_lower_m=volume.altitude.lower_m,
-                altitude_upper_m=volume.altitude.upper_m,
-                altitude_reference=str(volume.altitude.reference),
-                time_start=time_to_text(volume.time.start),
-                time_end=None if volume.time.end is None else time_to_text(volume.time.end),
-            )
+        rows.append(
+            {
+                "owner_kind": owner_kind,
+                "owner_id": owner_id,
+                "idx": idx,
+                "shape": shape_to_record(volume.shape),
+                "altitude_lower_m": volume.altitude.lower_m,
+                "altitude_upper_m": volume.altitude.upper_m,
+                "altitude_reference": str(volume.altitude.reference),
+                "time_start": time_to_text(volume.time.start),
+                "time_end": None if volume.time.end is None else time_to_text(volume.time.end),
+            }
         )
-        key = {"owner_kind": owner_kind, "owner_id": owner_id, "idx": idx}
-        conn.execute(insert(volume_cells), [{"cell": c, **key} for c in sorted(set(cover(volume.shape)))])
+        cell_rows += [
+            {"cell": c, "owner_kind": owner_kind, "owner_id": owner_id, "idx": idx}
+            for c in sorted(set(cover(volume.shape)))
+        ]
+    conn.execute(_INSERT_VOLUMES, rows)
+    if cell_rows:
+        conn.execute(_INSERT_CELLS, cell_rows)
 
 
-def _delete_volumes(conn: Connection, owner_kind: str, owner_id: str) -> None:
-    conn.execute(
-        delete(volume_cells).where(
-            volume_cells.c.owner_kind == owner_kind, volume_cells.c.owner_id == owner_id
-        )
-    )
-    conn.execute(delete(volumes).where(volumes.c.owner_kind == owner_kind, volumes.c.owner_id == owner_id))
+def _delete_owner(conn: Connection, owner_kind: str, owner_id: str) -> None:
+    """Delete an owner (zone or operation) row and, if there was one, its volumes and cells.
+    Volumes are only ever written with their owner's row and deleted with it, so an owner
+    that is not stored has none: a new filing's save costs one statement here, not three."""
+    owner = {"of_id": owner_id}
+    table_delete = _DELETE_ZONE if owner_kind == "zone" else _DELETE_OPERATION
+    if conn.execute(table_delete, owner).rowcount == 0:
+        return
+    key = {"of_kind": owner_kind, "of_id": owner_id}
+    conn.execute(_DELETE_CELLS, key)  # cells first: they reference their volume
+    conn.execute(_DELETE_VOLUMES, key)
 
 
 def _read_volumes(conn: Connection, owner_kind: str) -> dict[str, list[Volume4D]]:
@@ -107,21 +137,21 @@ def save_zone(conn: Connection, zone: Zone, state: str = "active") -> None:
     """Insert or replace ``zone`` with its volumes and cell covering."""
     delete_zone(conn, zone.id)
     conn.execute(
-        insert(zones).values(
-            id=zone.id,
-            kind=str(zone.kind),
-            name=zone.name,
-            party=zone.party,
-            rule=rule_to_record(zone.rule),
-            state=state,
-        )
+        _INSERT_ZONE,
+        {
+            "id": zone.id,
+            "kind": str(zone.kind),
+            "name": zone.name,
+            "party": zone.party,
+            "rule": rule_to_record(zone.rule),
+            "state": state,
+        },
     )
     _write_volumes(conn, "zone", zone.id, zone.volumes)
 
 
 def delete_zone(conn: Connection, zone_id: str) -> None:
-    _delete_volumes(conn, "zone", zone_id)
-    conn.execute(delete(zones).where(zones.c.id == zone_id))
+    _delete_owner(conn, "zone", zone_id)
 
 
 def load_zones(conn: Connection, state: str | None = None) -> list[Zone]:
@@ -146,20 +176,20 @@ def save_operation(conn: Connection, operation: Operation) -> None:
     """Insert or replace ``operation`` with its volumes and cell covering."""
     delete_operation(conn, operation.id)
     conn.execute(
-        insert(operations).values(
-            id=operation.id,
-            party=operation.party,
-            activity=str(operation.activity),
-            state=str(operation.state),
-            name=operation.name,
-        )
+        _INSERT_OPERATION,
+        {
+            "id": operation.id,
+            "party": operation.party,
+            "activity": str(operation.activity),
+            "state": str(operation.state),
+            "name": operation.name,
+        },
     )
     _write_volumes(conn, "operation", operation.id, operation.volumes)
 
 
 def delete_operation(conn: Connection, operation_id: str) -> None:
-    _delete_volumes(conn, "operation", operation_id)
-    conn.execute(delete(operations).where(operations.c.id == operation_id))
+    _delete_owner(conn, "operation", operation_id)
 
 
 def load_operations(conn: Connection) -> list[Operation]:
@@ -196,12 +226,20 @@ def clear_projections(conn: Connection) -> None:
         conn.execute(delete(table))
 
 
+_DELETE_CONFLICT = delete(conflicts).where(
+    conflicts.c.kind == bindparam("of_kind"),
+    conflicts.c.a == bindparam("of_a"),
+    conflicts.c.b == bindparam("of_b"),
+)
+_INSERT_CONFLICT = insert(conflicts)
+
+
 def save_conflict(conn: Connection, record: dict, seq: int) -> None:
-    key = (record["kind"], record["a"], record["b"])
+    conn.execute(_DELETE_CONFLICT, {"of_kind": record["kind"], "of_a": record["a"], "of_b": record["b"]})
     conn.execute(
-        delete(conflicts).where(conflicts.c.kind == key[0], conflicts.c.a == key[1], conflicts.c.b == key[2])
+        _INSERT_CONFLICT,
+        {"kind": record["kind"], "a": record["a"], "b": record["b"], "record": record, "seq": seq},
     )
-    conn.execute(insert(conflicts).values(kind=key[0], a=key[1], b=key[2], record=record, seq=seq))
 
 
 def load_conflicts(conn: Connection) -> list[dict]:
