@@ -9,58 +9,19 @@ tests); otherwise the stream stays open, woken by the bus, with a comment line e
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
-from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api.security import CALLER, PARTICIPANTS, endpoint, reader_language, service_of
 from truceline.errors import ValidationError
 from truceline.service import hotline
 from truceline.service.auth import Principal
-from truceline.service.service import Service
-from truceline.store.service_tables import deliveries, events, messages
 
 router = APIRouter(tags=["hotline"])
 KEEPALIVE_S = 15.0
-_BATCH = 200
-
-
-def pending_events(
-    service: Service, principal: Principal, after_id: int, language: str
-) -> list[tuple[int, str, str]]:
-    """(id, kind, data) of the caller's events after ``after_id``, oldest first."""
-    with service.read() as conn:
-        rows = conn.execute(
-            select(events)
-            .where(events.c.recipient == principal.id, events.c.id > after_id)
-            .order_by(events.c.id)
-            .limit(_BATCH)
-        ).all()
-        if not rows:
-            return []
-        ids = sorted({r.message_id for r in rows})
-        by_id = {m.id: m for m in conn.execute(select(messages).where(messages.c.id.in_(ids)))}
-        own = {
-            d.message_id: d
-            for d in conn.execute(
-                select(deliveries).where(
-                    deliveries.c.recipient == principal.id, deliveries.c.message_id.in_(ids)
-                )
-            )
-        }
-        view = hotline.View(principal, language, Service.parties_by_id(conn))
-        out = []
-        for r in rows:
-            data: dict[str, Any] = {"event_id": r.id, "kind": r.kind, "seq": r.seq}
-            if r.message_id in by_id:
-                data["message"] = hotline.message_json(by_id[r.message_id], own.get(r.message_id), view)
-            out.append((r.id, r.kind, json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
-        return out
 
 
 def _start_id(request: Request, query_value: int | None) -> int:
@@ -104,11 +65,11 @@ async def stream(
         yield "retry: 2000\n\n"
         while True:
             generation = notifier.generation  # read before the query: a later commit wakes us
-            batch = await run_in_threadpool(pending_events, service, principal, last, language)
+            batch = await run_in_threadpool(hotline.pending_events, service, principal, last, language)
             for event_id, kind, data in batch:
                 yield f"id: {event_id}\nevent: {kind}\ndata: {data}\n\n"
                 last = event_id
-            if len(batch) == _BATCH:
+            if len(batch) == hotline.EVENT_BATCH:
                 continue
             if once or await request.is_disconnected():
                 return

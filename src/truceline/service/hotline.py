@@ -9,6 +9,7 @@ depends on the priority; ``escalation`` deals with the ones that do not.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,7 +24,7 @@ from truceline.service.auth import OPERATOR, Principal
 from truceline.service.projection import MESSAGE_ACKNOWLEDGED, MESSAGE_SENT
 from truceline.service.service import PartyRow, Service, now_ms
 from truceline.service.texts import free_body, render_text
-from truceline.store.service_tables import deliveries, messages
+from truceline.store.service_tables import deliveries, events, messages
 
 PRIORITIES = ("routine", "high", "urgent")  # in rising order
 # Acknowledgement deadlines by priority (seconds after sending).
@@ -337,3 +338,40 @@ def thread(service: Service, principal: Principal, thread_id: str, language: str
 def require_recipient(principal: Principal, row: Any) -> None:
     if principal.id not in row.recipients:
         raise ForbiddenError("only a recipient may do this", field="message_id")
+
+
+EVENT_BATCH = 200  # events per read of the live stream
+
+
+def pending_events(
+    service: Service, principal: Principal, after_id: int, language: str
+) -> list[tuple[int, str, str]]:
+    """(id, kind, data) of the caller's live events after ``after_id``, oldest first, at
+    most EVENT_BATCH; ``data`` is the JSON text an SSE ``data:`` line carries."""
+    with service.read() as conn:
+        rows = conn.execute(
+            select(events)
+            .where(events.c.recipient == principal.id, events.c.id > after_id)
+            .order_by(events.c.id)
+            .limit(EVENT_BATCH)
+        ).all()
+        if not rows:
+            return []
+        ids = sorted({r.message_id for r in rows})
+        by_id = {m.id: m for m in conn.execute(select(messages).where(messages.c.id.in_(ids)))}
+        own = {
+            d.message_id: d
+            for d in conn.execute(
+                select(deliveries).where(
+                    deliveries.c.recipient == principal.id, deliveries.c.message_id.in_(ids)
+                )
+            )
+        }
+        view = View(principal, language, Service.parties_by_id(conn))
+        out = []
+        for r in rows:
+            data: dict[str, Any] = {"event_id": r.id, "kind": r.kind, "seq": r.seq}
+            if r.message_id in by_id:
+                data["message"] = message_json(by_id[r.message_id], own.get(r.message_id), view)
+            out.append((r.id, r.kind, json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
+        return out
