@@ -281,18 +281,8 @@ def cancel_operation(
         if stored.state not in _LIVE:
             raise ConflictError(f"operation {operation_id!r} is {stored.state}", field="operation_id")
         # The version in force (a refused update is not in force).
-        version = (
-            conn.execute(
-                select(operation_history.c.version)
-                .where(
-                    operation_history.c.operation_id == operation_id,
-                    operation_history.c.step.in_(("filed", "updated")),
-                )
-                .order_by(operation_history.c.seq.desc())
-                .limit(1)
-            ).scalar()
-            or 1
-        )
+        in_force = _in_force(conn, operation_id)
+        version = in_force.version if in_force is not None else 1
         payload: dict[str, Any] = {"operation_id": operation_id, "party": principal.name, "version": version}
         if request is not None:
             payload["request"] = dict(request)
@@ -328,13 +318,11 @@ def history(service: Service, principal: Principal, operation_id: str, full: boo
     ]
 
 
-def load_operation(conn: Connection, operation_id: str) -> Operation | None:
-    """The version in force of a stored operation (with its current state), or None."""
-    stored = conn.execute(select(operations_table).where(operations_table.c.id == operation_id)).first()
-    if stored is None:
-        return None
-    last = conn.execute(
-        select(operation_history.c.record)
+def _in_force(conn: Connection, operation_id: str) -> Any:
+    """The history row (version, record) of the version in force: the last one filed or
+    updated (a refused update is not in force), or None."""
+    return conn.execute(
+        select(operation_history.c.version, operation_history.c.record)
         .where(
             operation_history.c.operation_id == operation_id,
             operation_history.c.step.in_(("filed", "updated")),
@@ -342,6 +330,14 @@ def load_operation(conn: Connection, operation_id: str) -> Operation | None:
         .order_by(operation_history.c.seq.desc())
         .limit(1)
     ).first()
+
+
+def load_operation(conn: Connection, operation_id: str) -> Operation | None:
+    """The version in force of a stored operation (with its current state), or None."""
+    stored = conn.execute(select(operations_table).where(operations_table.c.id == operation_id)).first()
+    if stored is None:
+        return None
+    last = _in_force(conn, operation_id)
     if last is None:
         return None
     return replace(operation_from_record(last.record), state=stored.state)
