@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from truceline.domain.operation import Operation
 from truceline.domain.zone import Zone, ZoneRule
-from truceline.engines.strategic import ConflictKind, find_conflicts
+from truceline.engines.strategic import ConflictKind, StrategicIndex, find_conflicts
+from truceline.errors import AltitudeReferenceError
 from truceline.geo.altitude import AltitudeBand
 from truceline.geo.shapes import Circle, Polygon
 from truceline.geo.timewindow import TimeWindow
@@ -62,13 +64,17 @@ shapes = st.builds(
     st.floats(33.0, 34.0),
     st.floats(0.01, 0.3),
 )
+# Starts and lengths around the engine's 6-hour time tiers (windows ending exactly on a
+# tier boundary, spanning several tiers, longer than it lists, standing without an end).
 volumes = st.builds(
-    lambda shape, lower, height, start, length: vol(shape, lower, lower + height, start, start + length),
+    lambda shape, lower, height, start, length: vol(
+        shape, lower, lower + height, start, None if length is None else start + length
+    ),
     shapes,
     st.sampled_from([0.0, 500.0, 1000.0, 2000.0]),
     st.sampled_from([500.0, 1000.0, 3000.0]),
-    st.sampled_from([0.0, 1.0, 2.0, 3.0]),
-    st.sampled_from([1.0, 2.0, 4.0]),
+    st.sampled_from([0.0, 1.0, 2.0, 3.0, 5.5, 6.0, 11.9]),
+    st.sampled_from([1.0, 2.0, 4.0, 0.5, 6.0, 60.0, None]),
 )
 
 
@@ -144,3 +150,14 @@ def test_zone_rule_restricts_only_the_named_parties_and_activity() -> None:
     ]
     zone_conflicts = [c for c in find_conflicts([zone], ops) if c.kind is ConflictKind.ZONE]
     assert [(c.a, c.b, str(c.entry)) for c in zone_conflicts] == [("other-ground", "z", "notice")]
+
+
+def test_bands_in_different_references_are_never_judged_apart_silently() -> None:
+    # numerically apart (0-100 m AGL against 500-900 m AMSL) but not comparable: an error
+    zone_volume = Volume4D(square(36.5, 33.5, 0.1), AltitudeBand(0.0, 100.0, "AGL"), TimeWindow(T0))
+    zone = Zone("z", "no_fly", (zone_volume,), ZoneRule("all", "any", "forbidden"))
+    plan = Operation("p", "A", "air", (vol(square(36.5, 33.5, 0.05), 500.0, 900.0),))
+    index = StrategicIndex()
+    index.add_zone(zone)
+    with pytest.raises(AltitudeReferenceError):
+        index.check(plan)

@@ -14,11 +14,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
+
 from truceline.domain.codec import time_to_text
 from truceline.domain.operation import Operation
 from truceline.domain.zone import Entry, Zone
 from truceline.geo.altitude import ReferenceConversions
 from truceline.geo.cells import CellIndex
+from truceline.geo.horizontal import prepare_shape
+from truceline.geo.shapes import shape_bounds
 from truceline.geo.volume import Overlap, Volume4D, overlap
 
 
@@ -44,30 +48,84 @@ class Conflict:
     b_volume: int = 0
 
 
-# Zone and operation volumes share one cell index (one covering of the plan per check);
-# a key names the kind, the owner and the volume's index.
+# Zone and operation volumes share one cell index (one lookup per plan volume). Each indexed
+# volume has a slot: an int key in the cell index and a row in numpy columns holding its
+# band, time window, reference and bounds, so the candidates of a check are filtered in a few
+# vectorised comparisons; only survivors reach Python and the exact test.
 _ZONE, _OPERATION = "z", "o"
 
-
-def _key(kind: str, owner: str, index: int) -> str:
-    return f"{kind}\x1f{owner}\x1f{index}"
-
-
-def _owner(key: str) -> tuple[str, str, int]:
-    kind, owner, index = key.split("\x1f")
-    return kind, owner, int(index)
-
-
-def _band_key(volume: Volume4D) -> tuple[float, float, float, float, str]:
-    a, t = volume.altitude, volume.time
-    return (a.lower_m, a.upper_m, t.start_s, t.end_s, str(a.reference))
+# Time tiers of the cell index: a volume is filed under each TIER_S slice of time its window
+# touches, so a check only meets volumes active around the plan's own window. A window over
+# MAX_TIERS slices (or without an end, like a standing zone) is filed once under STANDING,
+# which every check also looks at; a plan that long looks at every tier.
+TIER_S = 6 * 3600.0
+MAX_TIERS = 8
+STANDING = -1
 
 
-def _apart(a: tuple[float, float, float, float, str], b: tuple[float, float, float, float, str]) -> bool:
-    """True when the two volumes surely share no time or no altitude: the same verdict as
-    ``overlap`` (half-open times, bands meeting at a boundary apart). Bands in different
-    references are never judged here, so ``overlap`` raises on them as it must."""
-    return a[4] == b[4] and (a[0] >= b[1] or b[0] >= a[1] or a[2] >= b[3] or b[2] >= a[3])
+def _tiers(volume: Volume4D) -> list[int] | None:
+    """The slices ``volume``'s window touches, or None when it is too long to list."""
+    start_s, end_s = volume.time.start_s, volume.time.end_s
+    if math.isinf(end_s) or end_s - start_s > MAX_TIERS * TIER_S:
+        return None
+    return list(range(math.floor(start_s / TIER_S), math.floor(end_s / TIER_S) + 1))
+
+
+class _Columns:
+    """Per-slot numbers for the vectorised rejection, growable; freed slots are reused."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        # lower_m, upper_m, start_s, end_s, min_lon, min_lat, max_lon, max_lat
+        self.values = np.zeros((capacity, 8), dtype=np.float64)
+        self.reference = np.zeros(capacity, dtype=np.int32)
+        self.owner: list[tuple[str, str, int] | None] = [None] * capacity
+        self._free = list(range(capacity - 1, -1, -1))
+        self._reference_codes: dict[str, int] = {}
+
+    def reference_code(self, reference: str) -> int:
+        return self._reference_codes.setdefault(reference, len(self._reference_codes))
+
+    def add(self, owner: tuple[str, str, int], volume: Volume4D) -> int:
+        if not self._free:
+            self._grow()
+        slot = self._free.pop()
+        a, t = volume.altitude, volume.time
+        self.values[slot] = (a.lower_m, a.upper_m, t.start_s, t.end_s, *shape_bounds(volume.shape))
+        self.reference[slot] = self.reference_code(str(a.reference))
+        self.owner[slot] = owner
+        return slot
+
+    def remove(self, slot: int) -> None:
+        self.owner[slot] = None
+        self._free.append(slot)
+
+    def _grow(self) -> None:
+        old = len(self.owner)
+        self.values = np.concatenate([self.values, np.zeros_like(self.values)])
+        self.reference = np.concatenate([self.reference, np.zeros_like(self.reference)])
+        self.owner.extend([None] * old)
+        self._free.extend(range(2 * old - 1, old - 1, -1))
+
+    def possible(self, slots: np.ndarray, volume: Volume4D) -> np.ndarray:
+        """The slots that may conflict with ``volume``: those surely apart in time, altitude or
+        bounds are dropped, with ``overlap``'s own verdicts (half-open times, bands meeting at a
+        boundary apart, bounds as geo.horizontal compares them). Bands in another reference
+        are never judged here, so ``overlap`` raises on them as it must."""
+        v = self.values[slots]
+        a, t = volume.altitude, volume.time
+        x0, y0, x1, y1 = shape_bounds(volume.shape)
+        apart = (
+            (v[:, 0] >= a.upper_m)
+            | (a.lower_m >= v[:, 1])
+            | (v[:, 2] >= t.end_s)
+            | (t.start_s >= v[:, 3])
+            | (v[:, 6] < x0)
+            | (x1 < v[:, 4])
+            | (v[:, 7] < y0)
+            | (y1 < v[:, 5])
+        )
+        same_reference = self.reference[slots] == self.reference_code(str(a.reference))
+        return slots[~(apart & same_reference)]
 
 
 def _larger(current: Conflict | None, candidate: Conflict) -> Conflict:
@@ -88,47 +146,53 @@ class StrategicIndex:
         self._zones: dict[str, Zone] = {}
         self._operations: dict[str, Operation] = {}
         self._cells = CellIndex()
-        # Per volume key: (lower_m, upper_m, start_s, end_s, reference), so most candidates
-        # are rejected by plain float comparisons before the geometric test.
-        self._bands: dict[str, tuple[float, float, float, float, str]] = {}
+        self._columns = _Columns()
+        self._slots: dict[tuple[str, str], list[int]] = {}  # (kind, owner id) -> one slot per volume
 
     def add_zone(self, zone: Zone) -> None:
         self.remove_zone(zone.id)
         self._zones[zone.id] = zone
-        for i, volume in enumerate(zone.volumes):
-            self._cells.add(_key(_ZONE, zone.id, i), volume.shape)
-            self._bands[_key(_ZONE, zone.id, i)] = _band_key(volume)
+        self._add(_ZONE, zone.id, zone.volumes)
 
     def remove_zone(self, zone_id: str) -> None:
-        old = self._zones.pop(zone_id, None)
-        if old is not None:
-            for i in range(len(old.volumes)):
-                self._cells.remove(_key(_ZONE, zone_id, i))
-                del self._bands[_key(_ZONE, zone_id, i)]
+        if self._zones.pop(zone_id, None) is not None:
+            self._remove(_ZONE, zone_id)
 
     def add_operation(self, operation: Operation) -> None:
         self.remove_operation(operation.id)
         self._operations[operation.id] = operation
-        for i, volume in enumerate(operation.volumes):
-            self._cells.add(_key(_OPERATION, operation.id, i), volume.shape)
-            self._bands[_key(_OPERATION, operation.id, i)] = _band_key(volume)
+        self._add(_OPERATION, operation.id, operation.volumes)
 
     def remove_operation(self, operation_id: str) -> None:
-        old = self._operations.pop(operation_id, None)
-        if old is not None:
-            for i in range(len(old.volumes)):
-                self._cells.remove(_key(_OPERATION, operation_id, i))
-                del self._bands[_key(_OPERATION, operation_id, i)]
+        if self._operations.pop(operation_id, None) is not None:
+            self._remove(_OPERATION, operation_id)
+
+    def _add(self, kind: str, owner_id: str, volumes: Sequence[Volume4D]) -> None:
+        slots = []
+        for i, volume in enumerate(volumes):
+            prepare_shape(volume.shape)
+            slot = self._columns.add((kind, owner_id, i), volume)
+            self._cells.add(slot, volume.shape, _tiers(volume) or (STANDING,))
+            slots.append(slot)
+        self._slots[(kind, owner_id)] = slots
+
+    def _remove(self, kind: str, owner_id: str) -> None:
+        for slot in self._slots.pop((kind, owner_id)):
+            self._cells.remove(slot)
+            self._columns.remove(slot)
 
     def check(self, plan: Operation) -> list[Conflict]:
         """Every conflict of ``plan`` with the indexed zones and other parties' operations."""
         by_pair: dict[tuple[ConflictKind, str, str], Conflict] = {}
+        owners = self._columns.owner
         for i, volume in enumerate(plan.volumes):
-            band = _band_key(volume)
-            for key in self._cells.candidates(volume.shape):
-                if _apart(band, self._bands[key]):
-                    continue
-                kind, owner_id, j = _owner(key)
+            tiers = _tiers(volume)
+            found_slots = self._cells.candidates(volume.shape, None if tiers is None else [*tiers, STANDING])
+            if not found_slots:
+                continue
+            slots = np.fromiter(found_slots, dtype=np.intp, count=len(found_slots))
+            for slot in self._columns.possible(slots, volume).tolist():
+                kind, owner_id, j = owners[slot]  # type: ignore[misc]  # a candidate slot is in use
                 if kind == _ZONE:
                     zone = self._zones[owner_id]
                     if not zone.rule.applies_to(zone.party, plan.party, plan.activity):

@@ -50,13 +50,14 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Hashable, Iterable
 
 import h3.api.basic_int as h3
 import numpy as np
 import shapely
 
 from truceline.geo import geodesy
-from truceline.geo.shapes import Circle, Polygon, Shape, _circle_outline, _densified
+from truceline.geo.shapes import Circle, Polygon, Shape, _circle_outline, _densified, shape_bounds
 
 CELL_RESOLUTION = 6
 
@@ -194,14 +195,66 @@ def cover(shape: Shape, resolution: int = CELL_RESOLUTION, *, method: str = "aut
     return result
 
 
+# Query side of the in-memory index. Covering a query shape with H3's polygon functions costs
+# 0.2-0.5 ms whatever the shape (measured: h3shape_to_cells_experimental on a 4-vertex box),
+# several times the rest of a strategic check. Only cells that hold something can yield a
+# candidate, so the index keeps a lat/lng bounding box per OCCUPIED cell, hashed into
+# BUCKET_DEG buckets, and the query's covering is "every occupied cell whose box meets the
+# shape's box". That is a superset of the cells holding a point of the shape (a point of the
+# shape lies in its box and in its cell's box), so no candidate is lost; it costs a few
+# microseconds. Stored shapes keep their tight H3 covering (cover()), so candidates stay few.
+BUCKET_DEG = 0.25
+
+# Cell boxes: H3 draws a cell's edges as great-circle arcs between its vertices (on H3's
+# sphere, with our lat/lng). An arc's longitude stays between its ends (arcs are short and
+# never pass a pole), its latitude bulges poleward by at most L² tan(lat) / (8 R): 0.7 m for a
+# 4.5 km edge at 60°. CELL_BOX_MARGIN_DEG (about 100 m) covers that up to POLAR_LAT_DEG;
+# beyond it, and for a cell crossing the antimeridian, the box is widened to the pole and to
+# every longitude.
+CELL_BOX_MARGIN_DEG = 0.001
+POLAR_LAT_DEG = 80.0
+
+
+def _cell_box(cell: int) -> tuple[float, float, float, float]:
+    """``(min_lon, min_lat, max_lon, max_lat)`` containing the whole cell (see above)."""
+    boundary = h3.cell_to_boundary(cell)
+    lats = [v[0] for v in boundary]
+    lons = [v[1] for v in boundary]
+    m = CELL_BOX_MARGIN_DEG
+    lat0, lat1 = min(lats) - m, max(lats) + m
+    lon0, lon1 = min(lons) - m, max(lons) + m
+    if lon1 - lon0 > 180.0 or lat1 > POLAR_LAT_DEG or lat0 < -POLAR_LAT_DEG:
+        lon0, lon1 = -180.0, 180.0
+        if lat1 > POLAR_LAT_DEG:
+            lat1 = 90.0
+        if lat0 < -POLAR_LAT_DEG:
+            lat0 = -90.0
+    return (lon0, lat0, lon1, lat1)
+
+
+def _buckets(box: tuple[float, float, float, float]) -> list[tuple[int, int]]:
+    i0 = math.floor((box[0] + 180.0) / BUCKET_DEG)
+    i1 = math.floor((box[2] + 180.0) / BUCKET_DEG)
+    j0 = math.floor((box[1] + 90.0) / BUCKET_DEG)
+    j1 = math.floor((box[3] + 90.0) / BUCKET_DEG)
+    return [(i, j) for i in range(i0, i1 + 1) for j in range(j0, j1 + 1)]
+
+
 class CellIndex:
     """In-memory index: cell id -> keys. ``candidates`` returns a superset of the keys whose
-    shape overlaps the query shape (no false negatives; the exact test decides)."""
+    shape overlaps the query shape (no false negatives; the exact test decides). Keys are any
+    hashable values (the strategic engine uses ints, to filter them with numpy).
+
+    Optional tiers split each cell's keys further by any coarse label the caller likes (the
+    strategic engine uses time slices): a query for some tiers only sees keys filed under
+    them. Keys added without tiers are in tier 0."""
 
     def __init__(self, resolution: int = CELL_RESOLUTION) -> None:
         self.resolution = resolution
-        self._keys_by_cell: dict[int, set[str]] = {}
-        self._cells_by_key: dict[str, list[int]] = {}
+        self._keys_by_cell: dict[int, dict[int, set[Hashable]]] = {}  # cell -> tier -> keys
+        self._cells_by_key: dict[Hashable, tuple[list[int], tuple[int, ...]]] = {}
+        self._boxes: dict[int, tuple[float, float, float, float]] = {}  # occupied cells only
+        self._cells_by_bucket: dict[tuple[int, int], set[int]] = {}
 
     def __len__(self) -> int:
         return len(self._cells_by_key)
@@ -209,41 +262,81 @@ class CellIndex:
     def __contains__(self, key: object) -> bool:
         return key in self._cells_by_key
 
-    def add(self, key: str, shape_or_volume: object) -> None:
-        """Index ``key`` under the cells of a Shape, or of a Volume4D's shape (replaces any
-        earlier entry for ``key``)."""
-        shape = getattr(shape_or_volume, "shape", shape_or_volume)
-        if not isinstance(shape, Polygon | Circle):
-            raise TypeError(f"expected a Shape or a Volume4D, got {type(shape_or_volume).__name__}")
+    def add(self, key: Hashable, shape_or_volume: object, tiers: Iterable[int] = (0,)) -> None:
+        """Index ``key`` under the cells of a Shape, or of a Volume4D's shape, in each of
+        ``tiers`` (replaces any earlier entry for ``key``)."""
+        shape = _shape_of(shape_or_volume)
         if key in self._cells_by_key:
             self.remove(key)
         cells = cover(shape, self.resolution)
-        self._cells_by_key[key] = cells
+        tiers = tuple(tiers)
+        self._cells_by_key[key] = (cells, tiers)
         for cell in cells:
-            bucket = self._keys_by_cell.get(cell)
-            if bucket is None:
-                self._keys_by_cell[cell] = {key}
-            else:
-                bucket.add(key)
+            by_tier = self._keys_by_cell.get(cell)
+            if by_tier is None:
+                by_tier = self._keys_by_cell[cell] = {}
+                self._occupy(cell)
+            for tier in tiers:
+                by_tier.setdefault(tier, set()).add(key)
 
-    def remove(self, key: str) -> None:
+    def remove(self, key: Hashable) -> None:
         """Forget ``key``; a key not in the index is ignored."""
-        cells = self._cells_by_key.pop(key, None)
-        for cell in cells or ():
-            bucket = self._keys_by_cell[cell]
-            bucket.discard(key)
-            if not bucket:
+        cells, tiers = self._cells_by_key.pop(key, ((), ()))
+        for cell in cells:
+            by_tier = self._keys_by_cell[cell]
+            for tier in tiers:
+                keys = by_tier[tier]
+                keys.discard(key)
+                if not keys:
+                    del by_tier[tier]
+            if not by_tier:
                 del self._keys_by_cell[cell]
+                self._vacate(cell)
 
-    def candidates(self, shape_or_volume: object) -> set[str]:
-        """Keys whose covering shares a cell with the query's covering."""
-        shape = getattr(shape_or_volume, "shape", shape_or_volume)
-        if not isinstance(shape, Polygon | Circle):
-            raise TypeError(f"expected a Shape or a Volume4D, got {type(shape_or_volume).__name__}")
-        found: set[str] = set()
-        get = self._keys_by_cell.get
-        for cell in cover(shape, self.resolution):
-            bucket = get(cell)
-            if bucket:
-                found |= bucket
+    def _occupy(self, cell: int) -> None:
+        box = _cell_box(cell)
+        self._boxes[cell] = box
+        for b in _buckets(box):
+            self._cells_by_bucket.setdefault(b, set()).add(cell)
+
+    def _vacate(self, cell: int) -> None:
+        for b in _buckets(self._boxes.pop(cell)):
+            cells = self._cells_by_bucket[b]
+            cells.discard(cell)
+            if not cells:
+                del self._cells_by_bucket[b]
+
+    def query_cells(self, shape_or_volume: object) -> set[int]:
+        """The occupied cells whose box meets the query shape's box: every occupied cell that
+        holds a point of the shape is among them."""
+        x0, y0, x1, y1 = shape_bounds(_shape_of(shape_or_volume))
+        boxes = self._boxes
+        found: set[int] = set()
+        get = self._cells_by_bucket.get
+        for b in _buckets((x0, y0, x1, y1)):
+            for cell in get(b, ()):
+                c0, c1, c2, c3 = boxes[cell]
+                if c0 <= x1 and x0 <= c2 and c1 <= y1 and y0 <= c3:
+                    found.add(cell)
         return found
+
+    def candidates(self, shape_or_volume: object, tiers: Iterable[int] | None = None) -> set[Hashable]:
+        """Keys whose covering shares a cell with the query's covering (query_cells), filed
+        under one of ``tiers`` (None: any tier)."""
+        groups: list[set[Hashable]] = []
+        keys_by_cell = self._keys_by_cell
+        wanted = None if tiers is None else tuple(tiers)
+        for cell in self.query_cells(shape_or_volume):
+            by_tier = keys_by_cell[cell]
+            if wanted is None:
+                groups.extend(by_tier.values())
+            else:
+                groups.extend(by_tier[t] for t in wanted if t in by_tier)
+        return set().union(*groups)
+
+
+def _shape_of(shape_or_volume: object) -> Shape:
+    shape = getattr(shape_or_volume, "shape", shape_or_volume)
+    if not isinstance(shape, Polygon | Circle):
+        raise TypeError(f"expected a Shape or a Volume4D, got {type(shape_or_volume).__name__}")
+    return shape

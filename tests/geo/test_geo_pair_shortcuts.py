@@ -1,0 +1,120 @@
+"""The shortcuts of geo.horizontal's pair test give the answers of the long way round:
+clipping a ring before projecting it, and the exact disc-polygon area."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import shapely
+from geo_strategies import centres, radii_m, shapes, star_polygon
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from truceline.geo import geodesy, horizontal
+from truceline.geo.horizontal import _disc_polygon_area, horizontal_overlap_m2, overlap_geometry
+from truceline.geo.shapes import Circle, Polygon, Shape
+
+
+def _ngon(radius_m: float, n: int) -> shapely.Polygon:
+    t = np.linspace(0.0, 2.0 * math.pi, n, endpoint=False)
+    return shapely.Polygon(np.column_stack([radius_m * np.cos(t), radius_m * np.sin(t)]))
+
+
+@st.composite
+def planar_stars(draw: st.DrawFn) -> shapely.Polygon:
+    """A star polygon in the plane (metres) somewhere around the origin."""
+    n = draw(st.integers(3, 12))
+    cx, cy = draw(st.floats(-3_000, 3_000)), draw(st.floats(-3_000, 3_000))
+    size = draw(st.floats(10.0, 4_000.0))
+    fractions = draw(st.lists(st.floats(0.2, 1.0), min_size=n, max_size=n))
+    angles = [(i + draw(st.floats(0.1, 0.9))) * 2 * math.pi / n for i in range(n)]
+    ring = [
+        (cx + size * f * math.cos(a), cy + size * f * math.sin(a))
+        for f, a in zip(fractions, angles, strict=True)
+    ]
+    if draw(st.booleans()):
+        ring.reverse()  # either orientation
+    return shapely.Polygon(ring)
+
+
+@settings(max_examples=200, deadline=None)
+@given(planar_stars(), st.floats(5.0, 5_000.0))
+def test_disc_polygon_area_lies_between_inscribed_and_circumscribed_polygons(star, radius_m):
+    n = 4096
+    inscribed = shapely.intersection(_ngon(radius_m, n), star).area
+    circumscribed = shapely.intersection(_ngon(radius_m / math.cos(math.pi / n), n), star).area
+    area = _disc_polygon_area(radius_m, star)
+    slack = 1e-9 * max(star.area, 1.0)
+    assert inscribed - slack <= area <= circumscribed + slack
+
+
+def test_disc_polygon_area_of_nested_and_disjoint_cases():
+    square = shapely.Polygon([(-10, -10), (10, -10), (10, 10), (-10, 10)])
+    assert _disc_polygon_area(100.0, square) == pytest.approx(400.0, rel=1e-12)  # square inside
+    assert _disc_polygon_area(5.0, square) == pytest.approx(math.pi * 25.0, rel=1e-12)  # disc inside
+    far = shapely.Polygon([(200, 200), (210, 200), (210, 210)])
+    assert _disc_polygon_area(100.0, far) == pytest.approx(0.0, abs=1e-9)
+    # a square edge cutting the disc through its centre: half the disc
+    half = shapely.Polygon([(0, -10), (10, -10), (10, 10), (0, 10)])
+    assert _disc_polygon_area(5.0, half) == pytest.approx(math.pi * 12.5, rel=1e-12)
+
+
+def test_circle_polygon_area_agrees_with_the_generic_path():
+    circle = Circle((38.0, 35.0), 20_000.0)
+    poly = star_polygon(38.15, 35.05, 25_000.0, [1.0, 0.6, 0.9, 0.5, 1.0, 0.7], [0.5] * 6)
+    parts, frame = horizontal._overlap_parts(circle, poly)
+    generic = sum(horizontal._part_area_m2(p, *frame) for p in parts)
+    # the generic path's circle is inscribed with a 1 m sagitta: low by up to 2/3 m x its arc
+    arc_m = 2 * math.pi * circle.radius_m
+    exact = horizontal_overlap_m2(circle, poly)
+    assert exact is not None
+    assert generic * (1 - 1e-4) <= exact <= generic * (1 + 1e-4) + 2 / 3 * arc_m
+
+
+@st.composite
+def small_near_a_big_boundary(draw: st.DrawFn) -> tuple[Shape, Shape]:
+    """A big star polygon (30-100 km) and a small shape near one of its vertices, so the big
+    ring is clipped before it is projected into the small shape's frame."""
+    lon, lat = draw(centres())
+    n = draw(st.integers(4, 10))
+    fractions = draw(st.lists(st.floats(0.3, 1.0), min_size=n, max_size=n))
+    jitters = draw(st.lists(st.floats(0.1, 0.9), min_size=n, max_size=n))
+    big = star_polygon(lon, lat, draw(radii_m(30_000.0, 100_000.0)), fractions, jitters)
+    vlon, vlat = big.ring[draw(st.integers(0, n - 1))]
+    lon2, lat2, _ = geodesy.GEOD.fwd(vlon, vlat, draw(st.floats(0, 360)), draw(st.floats(0, 8_000)))
+    small = draw(shapes(centre=(float(lon2), float(lat2)), high_m=6_000.0))
+    return big, small
+
+
+@settings(max_examples=80, deadline=None)
+@given(small_near_a_big_boundary())
+def test_clipping_before_projecting_changes_neither_verdict_nor_area(pair):
+    big, small = pair
+    assert isinstance(big, Polygon)
+    clipped = horizontal_overlap_m2(big, small)
+    clipped_geometry = overlap_geometry(big, small)
+    for shape in pair:
+        shape._cache.pop("last_near", None)
+    original = horizontal._clip_box
+    try:
+        horizontal._clip_box = lambda poly, near: None  # project whole rings
+        whole = horizontal_overlap_m2(big, small)
+        whole_geometry = overlap_geometry(big, small)
+    finally:
+        horizontal._clip_box = original
+    assert (clipped is None) == (whole is None)
+    if whole is not None:
+        assert clipped == pytest.approx(whole, rel=1e-9, abs=1e-6)
+    assert len(clipped_geometry["coordinates"]) == len(whole_geometry["coordinates"])
+
+
+def test_a_clipped_ring_is_really_clipped():
+    big = star_polygon(38.0, 35.0, 80_000.0, [1.0, 0.5, 1.0, 0.5, 1.0, 0.5, 1.0, 0.5], [0.5] * 8)
+    lon, lat = big.ring[0]
+    small = Circle((lon, lat), 2_000.0)
+    near = horizontal._polygon_near(big, small, *small.center)
+    whole = horizontal._polygon_in_frame(big, *small.center)
+    assert shapely.get_num_coordinates(near) < shapely.get_num_coordinates(whole) / 5
+    assert horizontal_overlap_m2(big, small) is not None
