@@ -78,7 +78,7 @@ def test_index_add_remove_replace_and_volumes():
     assert "a" not in idx.candidates(square(36.0, 33.0, 0.1))
     idx.remove("b")
     idx.remove("far")
-    assert len(idx) == 0 and idx._keys_by_cell == {}
+    assert len(idx) == 0 and idx._keys == {} and idx._boxes == {} and idx._cells_by_bucket == {}
     with pytest.raises(TypeError):
         idx.add("x", "not a shape")
 
@@ -120,3 +120,36 @@ def test_candidate_search_has_no_false_negatives(pairs, method):
             else {k for k, cells in cells_by_key.items() if cells & cells_by_key[qk]}
         )
         assert brute <= found
+
+
+def test_tiers_split_a_cells_keys_and_a_query_sees_only_its_tiers():
+    idx = CellIndex()
+    idx.add("morning", square(36.0, 33.0, 0.05), tiers=(1, 2))
+    idx.add("evening", square(36.0, 33.0, 0.05), tiers=(3,))
+    idx.add("untiered", square(36.0, 33.0, 0.05))  # tier 0
+    query = Circle((36.02, 33.02), 100.0)
+    assert idx.candidates(query, tiers=[2]) == {"morning"}
+    assert idx.candidates(query, tiers=[3, 9]) == {"evening"}
+    assert idx.candidates(query, tiers=[]) == set()
+    assert idx.candidates(query) == {"morning", "evening", "untiered"}
+    idx.add("morning", square(36.0, 33.0, 0.05), tiers=(3,))  # replaced, now in the evening
+    assert idx.candidates(query, tiers=[1, 2]) == set()
+    for key in ("morning", "evening", "untiered"):
+        idx.remove(key)
+    assert idx._keys == {} and idx._entries_in_cell == {} and idx._boxes == {}
+
+
+def test_query_cells_include_every_cell_holding_a_point_of_the_query():
+    rng = np.random.default_rng(7)
+    idx = CellIndex()
+    # occupy a field of cells around Damascus, then ask for shapes anywhere over it
+    for i in range(60):
+        idx.add(i, Circle((float(rng.uniform(35.8, 36.8)), float(rng.uniform(33.0, 33.9))), 3_000.0))
+    for k in range(30):
+        centre = (float(rng.uniform(35.9, 36.7)), float(rng.uniform(33.1, 33.8)))
+        query = Circle(centre, float(rng.uniform(50, 9_000)))
+        lons, lats = _points_of(query, 300, seed=k)
+        points = zip(lons.tolist(), lats.tolist(), strict=True)
+        holding = {h3.latlng_to_cell(y, x, CELL_RESOLUTION) for x, y in points}
+        occupied = holding & set(idx._boxes)
+        assert occupied <= set(idx.query_cells(query))

@@ -1,5 +1,5 @@
 """The shortcuts of geo.horizontal's pair test give the answers of the long way round:
-clipping a ring before projecting it, and the exact disc-polygon area."""
+clipping a ring before projecting it, and the exact disc-polygon depth and area (geo.disc)."""
 
 from __future__ import annotations
 
@@ -13,8 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from truceline.geo import geodesy, horizontal
-from truceline.geo.horizontal import _disc_polygon_area, horizontal_overlap_m2, overlap_geometry
+from truceline.geo.disc import clip_ring_to_box, disc_ring_depth_area
+from truceline.geo.horizontal import horizontal_overlap_m2, overlap_geometry
 from truceline.geo.shapes import Circle, Polygon, Shape
+
+
+def _ring(geom: shapely.Polygon) -> tuple[np.ndarray, np.ndarray]:
+    xy = shapely.get_coordinates(geom.exterior)
+    return np.ascontiguousarray(xy[:, 0]), np.ascontiguousarray(xy[:, 1])
+
+
+def _disc_polygon_area(radius_m: float, geom: shapely.Polygon) -> float:
+    return disc_ring_depth_area(*_ring(geom), radius_m)[1]
 
 
 def _ngon(radius_m: float, n: int) -> shapely.Polygon:
@@ -59,6 +69,41 @@ def test_disc_polygon_area_of_nested_and_disjoint_cases():
     # a square edge cutting the disc through its centre: half the disc
     half = shapely.Polygon([(0, -10), (10, -10), (10, 10), (0, 10)])
     assert _disc_polygon_area(5.0, half) == pytest.approx(math.pi * 12.5, rel=1e-12)
+
+
+@settings(max_examples=200, deadline=None)
+@given(planar_stars(), st.floats(5.0, 5_000.0))
+def test_disc_depth_is_the_radius_less_the_distance_to_the_polygon(star, radius_m):
+    depth, _ = disc_ring_depth_area(*_ring(star), radius_m)
+    assert depth == pytest.approx(radius_m - shapely.distance(shapely.Point(0, 0), star), abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    planar_stars(),
+    st.floats(-3_000, 3_000),
+    st.floats(-3_000, 3_000),
+    st.floats(100, 4_000),
+    st.floats(100, 4_000),
+)
+def test_clipping_a_ring_to_a_box_keeps_what_is_inside_the_box(star, x0, y0, w, h):
+    box = (x0, y0, x0 + w, y0 + h)
+    xs, ys = clip_ring_to_box(*_ring(star), *box)
+    expected = shapely.clip_by_rect(star, *box)
+    if len(xs) == 0:
+        assert expected.area == pytest.approx(0.0, abs=1e-6)
+        return
+    assert xs.min() >= box[0] - 1e-9 and xs.max() <= box[2] + 1e-9
+    assert ys.min() >= box[1] - 1e-9 and ys.max() <= box[3] + 1e-9
+    shoelace = 0.5 * abs(float(np.dot(xs[:-1], ys[1:]) - np.dot(xs[1:], ys[:-1])))
+    assert shoelace == pytest.approx(expected.area, rel=1e-9, abs=1e-6)
+    # a disc inside the box sees the same polygon before and after the clip
+    cx, cy = x0 + w / 2, y0 + h / 2
+    r = min(w, h) / 2 * 0.9
+    before = disc_ring_depth_area(*(c - o for c, o in zip(_ring(star), (cx, cy), strict=True)), r)
+    after = disc_ring_depth_area(xs - cx, ys - cy, r)
+    assert after[1] == pytest.approx(before[1], rel=1e-9, abs=1e-6)
+    assert (after[0] > 0) == (before[0] > 0)
 
 
 def test_circle_polygon_area_agrees_with_the_generic_path():

@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from truceline.domain.codec import time_to_text
 from truceline.domain.operation import Operation
@@ -111,21 +112,31 @@ class _Columns:
         bounds are dropped, with ``overlap``'s own verdicts (half-open times, bands meeting at a
         boundary apart, bounds as geo.horizontal compares them). Bands in another reference
         are never judged here, so ``overlap`` raises on them as it must."""
-        v = self.values[slots]
         a, t = volume.altitude, volume.time
         x0, y0, x1, y1 = shape_bounds(volume.shape)
+        query = np.array((a.lower_m, a.upper_m, t.start_s, t.end_s, x0, y0, x1, y1))
+        return _possible(self.values, self.reference, slots, query, self.reference_code(str(a.reference)))
+
+
+@njit(cache=True)
+def _possible(
+    values: np.ndarray, reference: np.ndarray, slots: np.ndarray, query: np.ndarray, query_reference: int
+) -> np.ndarray:
+    # compiled: a check has a few dozen candidates, where numpy's per-call overhead would
+    # cost more than the comparisons themselves
+    lower, upper, start, end, x0, y0, x1, y1 = query
+    kept = np.empty(slots.shape[0], dtype=slots.dtype)
+    n = 0
+    for slot in slots:
+        v = values[slot]
         apart = (
-            (v[:, 0] >= a.upper_m)
-            | (a.lower_m >= v[:, 1])
-            | (v[:, 2] >= t.end_s)
-            | (t.start_s >= v[:, 3])
-            | (v[:, 6] < x0)
-            | (x1 < v[:, 4])
-            | (v[:, 7] < y0)
-            | (y1 < v[:, 5])
-        )
-        same_reference = self.reference[slots] == self.reference_code(str(a.reference))
-        return slots[~(apart & same_reference)]
+            v[0] >= upper or lower >= v[1] or v[2] >= end or start >= v[3]
+            or v[6] < x0 or x1 < v[4] or v[7] < y0 or y1 < v[5]
+        )  # fmt: skip
+        if not (apart and reference[slot] == query_reference):
+            kept[n] = slot
+            n += 1
+    return kept[:n]
 
 
 def _larger(current: Conflict | None, candidate: Conflict) -> Conflict:

@@ -198,12 +198,13 @@ def cover(shape: Shape, resolution: int = CELL_RESOLUTION, *, method: str = "aut
 # Query side of the in-memory index. Covering a query shape with H3's polygon functions costs
 # 0.2-0.5 ms whatever the shape (measured: h3shape_to_cells_experimental on a 4-vertex box),
 # several times the rest of a strategic check. Only cells that hold something can yield a
-# candidate, so the index keeps a lat/lng bounding box per OCCUPIED cell, hashed into
+# candidate, so the index keeps a lat/lng bounding box per OCCUPIED cell, grouped in
 # BUCKET_DEG buckets, and the query's covering is "every occupied cell whose box meets the
-# shape's box". That is a superset of the cells holding a point of the shape (a point of the
-# shape lies in its box and in its cell's box), so no candidate is lost; it costs a few
-# microseconds. Stored shapes keep their tight H3 covering (cover()), so candidates stay few.
-BUCKET_DEG = 0.25
+# shape's box" (tested in numpy, a bucket at a time). That is a superset of the cells that
+# hold a point of the shape (such a point lies in the shape's box and in its cell's box), so
+# no candidate is lost, for tens of microseconds. Stored shapes keep their tight H3 covering
+# (cover()), so the candidates stay few.
+BUCKET_DEG = 0.5
 
 # Cell boxes: H3 draws a cell's edges as great-circle arcs between its vertices (on H3's
 # sphere, with our lat/lng). An arc's longitude stays between its ends (arcs are short and
@@ -251,10 +252,13 @@ class CellIndex:
 
     def __init__(self, resolution: int = CELL_RESOLUTION) -> None:
         self.resolution = resolution
-        self._keys_by_cell: dict[int, dict[int, set[Hashable]]] = {}  # cell -> tier -> keys
+        # tier -> cell -> keys (tiers outermost: a query asks for few tiers and many cells)
+        self._keys: dict[int, dict[int, set[Hashable]]] = {}
+        self._entries_in_cell: dict[int, int] = {}  # (key, tier) entries per occupied cell
         self._cells_by_key: dict[Hashable, tuple[list[int], tuple[int, ...]]] = {}
         self._boxes: dict[int, tuple[float, float, float, float]] = {}  # occupied cells only
         self._cells_by_bucket: dict[tuple[int, int], set[int]] = {}
+        self._bucket_arrays: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self._cells_by_key)
@@ -269,28 +273,36 @@ class CellIndex:
         if key in self._cells_by_key:
             self.remove(key)
         cells = cover(shape, self.resolution)
-        tiers = tuple(tiers)
+        tiers = tuple(dict.fromkeys(tiers))
         self._cells_by_key[key] = (cells, tiers)
+        for tier in tiers:
+            by_cell = self._keys.setdefault(tier, {})
+            for cell in cells:
+                by_cell.setdefault(cell, set()).add(key)
         for cell in cells:
-            by_tier = self._keys_by_cell.get(cell)
-            if by_tier is None:
-                by_tier = self._keys_by_cell[cell] = {}
+            before = self._entries_in_cell.get(cell, 0)
+            self._entries_in_cell[cell] = before + len(tiers)
+            if before == 0:
                 self._occupy(cell)
-            for tier in tiers:
-                by_tier.setdefault(tier, set()).add(key)
 
     def remove(self, key: Hashable) -> None:
         """Forget ``key``; a key not in the index is ignored."""
         cells, tiers = self._cells_by_key.pop(key, ((), ()))
-        for cell in cells:
-            by_tier = self._keys_by_cell[cell]
-            for tier in tiers:
-                keys = by_tier[tier]
+        for tier in tiers:
+            by_cell = self._keys[tier]
+            for cell in cells:
+                keys = by_cell[cell]
                 keys.discard(key)
                 if not keys:
-                    del by_tier[tier]
-            if not by_tier:
-                del self._keys_by_cell[cell]
+                    del by_cell[cell]
+            if not by_cell:
+                del self._keys[tier]
+        for cell in cells:
+            left = self._entries_in_cell[cell] - len(tiers)
+            if left:
+                self._entries_in_cell[cell] = left
+            else:
+                del self._entries_in_cell[cell]
                 self._vacate(cell)
 
     def _occupy(self, cell: int) -> None:
@@ -298,40 +310,43 @@ class CellIndex:
         self._boxes[cell] = box
         for b in _buckets(box):
             self._cells_by_bucket.setdefault(b, set()).add(cell)
+            self._bucket_arrays.pop(b, None)
 
     def _vacate(self, cell: int) -> None:
         for b in _buckets(self._boxes.pop(cell)):
+            self._bucket_arrays.pop(b, None)
             cells = self._cells_by_bucket[b]
             cells.discard(cell)
             if not cells:
                 del self._cells_by_bucket[b]
 
-    def query_cells(self, shape_or_volume: object) -> set[int]:
+    def query_cells(self, shape_or_volume: object) -> list[int]:
         """The occupied cells whose box meets the query shape's box: every occupied cell that
         holds a point of the shape is among them."""
         x0, y0, x1, y1 = shape_bounds(_shape_of(shape_or_volume))
-        boxes = self._boxes
-        found: set[int] = set()
-        get = self._cells_by_bucket.get
+        found: list[int] = []
         for b in _buckets((x0, y0, x1, y1)):
-            for cell in get(b, ()):
-                c0, c1, c2, c3 = boxes[cell]
-                if c0 <= x1 and x0 <= c2 and c1 <= y1 and y0 <= c3:
-                    found.add(cell)
+            arrays = self._bucket_arrays.get(b)
+            if arrays is None:
+                arrays = self._bucket_arrays[b] = self._arrays_of(b)
+            ids, boxes = arrays
+            hit = (boxes[:, 0] <= x1) & (x0 <= boxes[:, 2]) & (boxes[:, 1] <= y1) & (y0 <= boxes[:, 3])
+            found.extend(ids[hit].tolist())
         return found
+
+    def _arrays_of(self, bucket: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        # a bucket's cells and boxes as arrays, tested in one vectorised pass per query;
+        # rebuilt on the next query after a cell of the bucket is occupied or vacated
+        cells = sorted(self._cells_by_bucket.get(bucket, ()))
+        boxes = np.array([self._boxes[c] for c in cells], dtype=np.float64).reshape(-1, 4)
+        return np.array(cells, dtype=np.int64), boxes
 
     def candidates(self, shape_or_volume: object, tiers: Iterable[int] | None = None) -> set[Hashable]:
         """Keys whose covering shares a cell with the query's covering (query_cells), filed
         under one of ``tiers`` (None: any tier)."""
-        groups: list[set[Hashable]] = []
-        keys_by_cell = self._keys_by_cell
-        wanted = None if tiers is None else tuple(tiers)
-        for cell in self.query_cells(shape_or_volume):
-            by_tier = keys_by_cell[cell]
-            if wanted is None:
-                groups.extend(by_tier.values())
-            else:
-                groups.extend(by_tier[t] for t in wanted if t in by_tier)
+        cells = self.query_cells(shape_or_volume)
+        wanted = self._keys.values() if tiers is None else [self._keys.get(t) for t in tiers]
+        groups = [keys for by_cell in wanted if by_cell for c in cells if (keys := by_cell.get(c))]
         return set().union(*groups)
 
 

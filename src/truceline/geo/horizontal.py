@@ -34,11 +34,11 @@ from typing import Any
 
 import numpy as np
 import shapely
-from numba import njit
 from shapely import prepare
 from shapely.geometry.polygon import orient
 
 from truceline.geo import geodesy
+from truceline.geo.disc import clip_ring_to_box, disc_ring_depth_area
 from truceline.geo.shapes import (
     METRES_PER_DEGREE_LAT,
     METRES_PER_DEGREE_LON_EQUATOR,
@@ -115,6 +115,7 @@ def _polygon_in_frame(poly: Polygon, lon0: float, lat0: float) -> shapely.Polygo
 # are the same, so is their intersection with the other shape, and so is containment either
 # way (a clipped ring reaches the grown box, outside the other shape).
 CLIP_MARGIN_M = 2_000.0
+_POLYGON_TYPE = 3  # shapely.get_type_id of a Polygon
 
 
 def _lonlat_polygon(poly: Polygon) -> shapely.Polygon | None:
@@ -165,14 +166,17 @@ def _polygon_near(poly: Polygon, near: Shape, lon0: float, lat0: float) -> shape
     last = poly._cache.get("last_near")
     if last is not None and last[0] == memo_key:
         return last[1]
-    clipped = shapely.get_parts(shapely.clip_by_rect(lonlat, *box))
-    pieces = [g for g in clipped if isinstance(g, shapely.Polygon)]
-    projected = []
-    for piece in pieces:
-        xy = np.asarray(piece.exterior.coords)
+    pieces = shapely.get_parts(shapely.clip_by_rect(lonlat, *box))
+    pieces = pieces[shapely.get_type_id(pieces) == _POLYGON_TYPE]  # drop touching lines and points
+    if len(pieces) == 0:
+        geom: shapely.Geometry = shapely.Polygon()
+    else:
+        # every piece in one projection call (its cost is mostly per call)
+        xy, piece_of = shapely.get_coordinates(shapely.get_exterior_ring(pieces), return_index=True)
         xs, ys = geodesy.to_frame(lon0, lat0, xy[:, 0], xy[:, 1])
-        projected.append(shapely.Polygon(np.column_stack([xs, ys])))
-    geom = projected[0] if len(projected) == 1 else shapely.MultiPolygon(projected)  # empty when []
+        rings = shapely.linearrings(np.column_stack([xs, ys]), indices=piece_of)
+        projected = shapely.polygons(rings)
+        geom = projected[0] if len(projected) == 1 else shapely.multipolygons(projected)
     poly._cache["last_near"] = (memo_key, geom)
     return geom
 
@@ -182,8 +186,7 @@ def prepare_shape(shape: Shape) -> None:
     stored shape pays it once when indexed, not in the first check that meets it."""
     if isinstance(shape, Polygon):
         _own_polygon(shape)
-    else:
-        _own_circle(shape, math.inf)
+    # a circle's pairs need no geometry of its own (distances, the lens, the exact disc area)
     shape_bounds(shape)
 
 
@@ -217,11 +220,7 @@ def overlap_depth_m(a: Shape, b: Shape) -> float:
     circle, poly = (a, b) if isinstance(a, Circle) else (b, a)
     if not isinstance(poly, Polygon) or not isinstance(circle, Circle):
         raise TypeError("overlap_depth_m needs at least one Circle")
-    geom = _polygon_near(poly, circle, *circle.center)
-    if geom.is_empty:  # nothing of the polygon comes near the circle
-        return -math.inf
-    origin = shapely.Point(0.0, 0.0)
-    return circle.radius_m - float(shapely.distance(origin, geom))
+    return _disc_and_ring(circle, poly)[0]
 
 
 def _polygon_pair(a: Polygon, b: Polygon) -> tuple[shapely.Polygon, shapely.Polygon, tuple[float, float]]:
@@ -376,66 +375,37 @@ def _lens_area_m2(a: Circle, b: Circle, distance_m: float) -> float:
     return segment(r1, r2) + segment(r2, r1)
 
 
-@njit(cache=True)
-def _disc_ring_area(xy: np.ndarray, radius_m: float) -> float:
-    """Signed planar area shared by the disc of ``radius_m`` around the origin and the closed
-    ring ``xy`` (n+1 rows, the first repeated last): the sum over the edges of the signed area
-    the disc shares with the triangle (origin, edge start, edge end). Each edge splits where
-    it crosses the circle: its part inside adds a triangle, its parts outside add the
-    circular sector they subtend.
-
-    Why by hand (and compiled): GEOS only intersects polygons, so the disc would have to be a
-    polygon of hundreds of vertices (finer still for shallow overlaps); this is exact for the
-    true circle, keeps shallow overlaps positive, and is one pass over the edges."""
-    r2 = radius_m * radius_m
-    total = 0.0
-    for k in range(xy.shape[0] - 1):
-        ax, ay = xy[k, 0], xy[k, 1]
-        bx, by = xy[k + 1, 0], xy[k + 1, 1]
-        dx, dy = bx - ax, by - ay
-        dd = dx * dx + dy * dy
-        ad = ax * dx + ay * dy
-        disc = ad * ad - dd * (ax * ax + ay * ay - r2)
-        t1 = t2 = 0.0  # an edge that never enters the disc: an empty inside part at its start
-        if disc > 0.0 and dd > 0.0:
-            root = math.sqrt(disc)
-            t1 = min(1.0, max(0.0, (-ad - root) / dd))
-            t2 = min(1.0, max(0.0, (-ad + root) / dd))
-        p1x, p1y = ax + t1 * dx, ay + t1 * dy
-        p2x, p2y = ax + t2 * dx, ay + t2 * dy
-        total += 0.5 * r2 * math.atan2(ax * p1y - ay * p1x, ax * p1x + ay * p1y)
-        total += 0.5 * (p1x * p2y - p1y * p2x)
-        total += 0.5 * r2 * math.atan2(p2x * by - p2y * bx, p2x * bx + p2y * by)
-    return total
-
-
-def _disc_polygon_area(radius_m: float, geom: shapely.Geometry) -> float:
-    """Planar area shared by the disc of ``radius_m`` around the origin and a polygon (or the
-    pieces of one) without holes, exactly (``_disc_ring_area``)."""
-    total = 0.0
-    for piece in shapely.get_parts(geom):
-        total += abs(_disc_ring_area(np.ascontiguousarray(piece.exterior.coords, dtype=np.float64), radius_m))
-    return total
+def _disc_and_ring(circle: Circle, poly: Polygon) -> tuple[float, float]:
+    """The depth of the overlap of a circle and a polygon (as for ``overlap_depth_m``) and the
+    planar area they share, in the circle's frame, where the circle is exact. The ring is
+    clipped before it is projected, as for the polygon pairs (see CLIP_MARGIN_M: the part of
+    the ring near the circle is kept as it is, the clip's own edges stay far outside)."""
+    dense = _densified(poly)
+    lons, lats = dense["lons"], dense["lats"]
+    box = _clip_box(poly, circle)
+    if box is not None:
+        lons, lats = clip_ring_to_box(lons, lats, *box)
+        if len(lons) == 0:  # nothing of the polygon comes near the circle
+            return -math.inf, 0.0
+    xs, ys = geodesy.to_frame(*circle.center, lons, lats)
+    depth_m, area_m2 = disc_ring_depth_area(xs, ys, circle.radius_m)
+    return float(depth_m), float(area_m2)
 
 
 def _circle_polygon_area_m2(circle: Circle, poly: Polygon) -> float | None:
-    """The overlap area of a circle and a polygon, or None when they do not conflict; in the
-    circle's frame, where the circle is exact. The frame's area scale is taken at r/√2 from
-    the centre: across the disc it differs from that by under r² / (12 R²), 3.4e-5 at the
-    126 km of a circle at the default area limit; larger circles go through the polygons."""
-    lon0, lat0 = circle.center
-    geom = _polygon_near(poly, circle, lon0, lat0)
-    if geom.is_empty:
-        return None
-    depth_m = circle.radius_m - float(shapely.distance(shapely.Point(0.0, 0.0), geom))
+    """The overlap area of a circle and a polygon, or None when they do not conflict. The
+    frame's area scale is taken at r/√2 from the centre: across the disc it differs from
+    that by under r² / (12 R²), 3.4e-5 at the 126 km of a circle at the default area limit;
+    larger circles go through the polygons."""
+    depth_m, planar_m2 = _disc_and_ring(circle, poly)
     if depth_m <= DEPTH_THRESHOLD_M:
         return None
     if circle.radius_m > _PLANAR_AREA_REACH_M:
-        parts, _ = _overlap_parts(circle, poly)
+        parts, (lon0, lat0) = _overlap_parts(circle, poly)
         return sum(_part_area_m2(part, lon0, lat0) for part in parts)
     rho = circle.radius_m / math.sqrt(2.0) / geodesy.MIN_EARTH_RADIUS_M
     scale = rho / math.sin(rho) if rho > 1e-9 else 1.0
-    return _disc_polygon_area(circle.radius_m, geom) / scale
+    return planar_m2 / scale
 
 
 def horizontal_overlap_m2(a: Shape, b: Shape) -> float | None:
