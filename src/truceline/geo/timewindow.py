@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from truceline.errors import ValidationError
@@ -22,6 +22,9 @@ def require_utc(value: datetime, field: str) -> datetime:
 class TimeWindow:
     start: datetime
     end: datetime | None = None
+    # epoch seconds, computed once: the engines compare windows as floats in their inner loops
+    _start_s: float = field(init=False, repr=False, compare=False)
+    _end_s: float = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "start", require_utc(self.start, "time_start"))
@@ -32,15 +35,17 @@ class TimeWindow:
                     f"start {self.start.isoformat()} is not before end {self.end.isoformat()}",
                     field="time_start",
                 )
+        object.__setattr__(self, "_start_s", self.start.timestamp())
+        object.__setattr__(self, "_end_s", math.inf if self.end is None else self.end.timestamp())
 
     @property
     def start_s(self) -> float:
-        return self.start.timestamp()
+        return self._start_s
 
     @property
     def end_s(self) -> float:
         """Epoch seconds of the end; +inf for a standing window."""
-        return math.inf if self.end is None else self.end.timestamp()
+        return self._end_s
 
 
 def time_overlap(a: TimeWindow, b: TimeWindow) -> TimeWindow | None:
