@@ -453,11 +453,13 @@ def serve(
     import uvicorn
 
     from truceline.api.app import create_app
+    from truceline.service.warmup import warm_up
 
     register = open_register_or_fail(db)
     # Open event streams would hold a shutdown forever: give them 5 s, then close them.
     bus = os.environ.get("TRUCELINE_BUS") or None  # nats://host:4222 links several servers
     api = create_app(register, bus_url=bus)
+    warm_up()  # compiled kernels load now, not behind the first requests
     # The loaded index (every zone and operation, their shapes and cells: ~250k objects at
     # 10k + 10k) lives as long as the server: out of the collector's sight, a full
     # collection no longer stalls every request for ~125 ms.

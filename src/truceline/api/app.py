@@ -22,10 +22,12 @@ from truceline.bus.notify import Notifier
 from truceline.service import escalation
 from truceline.service.register import Register
 from truceline.service.service import Service
+from truceline.store import database
 
 _log = logging.getLogger("truceline.api")
 
 API_VERSION = "1"
+CHECKPOINT_INTERVAL_S = 1.0
 
 
 def create_app(
@@ -59,15 +61,21 @@ def create_app(
         if bridge is not None:
             await bridge.start()
         task = asyncio.create_task(_ticker(service, tick_clock, tick_interval_s)) if tick_interval_s else None
+        checkpoints = (
+            asyncio.create_task(_checkpointer(service, CHECKPOINT_INTERVAL_S))
+            if database.defer_checkpoints(service.engine)
+            else None
+        )
         try:
             yield
         finally:
             if bridge is not None:
                 await bridge.stop()
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            for background in (task, checkpoints):
+                if background is not None:
+                    background.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await background
             notifier.publish()  # wake open streams so they notice the shutdown
 
     app = FastAPI(
@@ -97,6 +105,17 @@ def create_app(
     for module in (parties, zones, operations, messages, stream, log):
         app.include_router(module.router)
     return app
+
+
+async def _checkpointer(service: Service, interval_s: float) -> None:
+    """Checkpoint the SQLite WAL every ``interval_s``, in a worker thread (the writer's
+    commits no longer do it: ``database.defer_checkpoints``)."""
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await run_in_threadpool(service.checkpoint)
+        except Exception:  # e.g. SQLITE_BUSY: the next one catches up; it is logged
+            _log.exception("WAL checkpoint failed")
 
 
 async def _ticker(service: Service, clock: Callable[[], datetime], interval_s: float) -> None:

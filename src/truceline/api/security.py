@@ -19,7 +19,6 @@ from truceline.service.auth import (
     SIGNATURE_HEADER,
     Principal,
     check_request_signature,
-    principal_for_token,
     require_role,
 )
 from truceline.service.service import Service
@@ -58,11 +57,10 @@ class Allow:
         service = service_of(request)
         token = credentials.credentials if credentials is not None else None
 
-        def lookup() -> Principal:
-            with service.read() as conn:
-                return principal_for_token(conn, token)
-
-        principal = await run_in_threadpool(lookup)
+        # A known token is answered here, on the event loop: no thread hop, no query.
+        principal = service.principals.cached(token)
+        if principal is None:
+            principal = await run_in_threadpool(service.principals.lookup, token)
         require_role(principal, self.roles)
         signed = None
         if request.method in _WRITES and principal.request_key is not None:

@@ -79,74 +79,20 @@ class Ledger:
         """
         if not drafts:
             return []
-        at_ms = time_ms(now)
-        head = conn.execute(
-            select(ledger_head.c.tree_size).where(ledger_head.c.id == _HEAD_ID).with_for_update()
-        ).first()
-        size = head.tree_size if head else 0
-        frontier = range_nodes(0, size) if size else []
-        stored = self._fetch(conn, frontier)
-        compact = CompactRange(size, [stored[node] for node in frontier])
-        registry = KeyRegistry(self._prefetch_keys(conn, drafts).get)
-
-        entries: list[Entry] = []
-        entry_rows: list[dict[str, object]] = []
-        node_rows: list[dict[str, object]] = []
-        for draft in drafts:
-            entry = build_entry(draft, compact.size, at_ms, self.log_key, registry)
-            registry.apply(entry)
-            for level, index, h in compact.append(entry.leaf_hash):
-                node_rows.append({"node": (level << NODE_LEVEL_SHIFT) | index, "hash": h})
-            entry_rows.append(
-                {
-                    "seq": entry.seq,
-                    "time_ms": entry.time_ms,
-                    "author": entry.author,
-                    "type": entry.type,
-                    "canonical": entry.canonical,
-                }
-            )
-            entries.append(entry)
-
-        conn.execute(insert(ledger_entries), entry_rows)
-        conn.execute(insert(ledger_nodes), node_rows)
-        head_values = {"tree_size": compact.size, "root_hash": compact.root()}
-        if head:
-            conn.execute(update(ledger_head).where(ledger_head.c.id == _HEAD_ID).values(**head_values))
-        else:
-            conn.execute(insert(ledger_head).values(id=_HEAD_ID, **head_values))
-        if registry.changed:
-            conn.execute(
-                delete(ledger_party_keys).where(ledger_party_keys.c.party_id.in_(list(registry.changed)))
-            )
-            conn.execute(
-                insert(ledger_party_keys),
-                [
-                    {"party_id": p, "public_key": k, "registered_seq": s}
-                    for p, (k, s) in registry.changed.items()
-                ],
-            )
+        appender = self.appender(conn)
+        entries = appender.append(drafts, now)
+        appender.flush()
         return entries
 
-    def _prefetch_keys(self, conn: Connection, drafts: Sequence[EntryDraft]) -> dict[str, bytes]:
-        parties = {d.author for d in drafts}
-        parties |= {
-            d.payload[REGISTERED_PARTY_FIELD]
-            for d in drafts
-            if d.type == PARTY_REGISTERED and isinstance(d.payload.get(REGISTERED_PARTY_FIELD), str)
-        }
-        rows = conn.execute(
-            select(ledger_party_keys.c.party_id, ledger_party_keys.c.public_key).where(
-                ledger_party_keys.c.party_id.in_(sorted(parties))
-            )
-        )
-        return {row.party_id: bytes(row.public_key) for row in rows}
+    def appender(self, conn: Connection) -> Appender:
+        """An ``Appender`` over ``conn``'s transaction (it locks the head row on PostgreSQL)."""
+        return Appender(self, conn)
 
     # --- reading ----------------------------------------------------------------------------
 
     def size(self, conn: Connection) -> int:
         """The number of entries (committed, or written earlier in this transaction)."""
-        size = conn.execute(select(ledger_head.c.tree_size).where(ledger_head.c.id == _HEAD_ID)).scalar()
+        size = conn.execute(_SELECT_SIZE).scalar()
         return size or 0
 
     def root(self, conn: Connection, size: int | None = None) -> bytes:
@@ -252,3 +198,150 @@ class Ledger:
 _FETCH_NODES = select(ledger_nodes.c.node, ledger_nodes.c.hash).where(
     ledger_nodes.c.node.in_(bindparam("keys", expanding=True))
 )
+
+
+class _Mark:
+    """Where an ``Appender`` stood: ``Appender.undo_to`` goes back there."""
+
+    __slots__ = ("changed", "compact", "entry_rows", "keys", "node_rows")
+
+    def __init__(self, appender: Appender) -> None:
+        self.compact = appender._compact.copy()
+        self.entry_rows = len(appender._entry_rows)
+        self.node_rows = len(appender._node_rows)
+        self.keys = dict(appender._keys)
+        self.changed = dict(appender._changed)
+
+
+class Appender:
+    """Appends over several calls inside one transaction, for a group commit: the head and
+    the frontier are read once, at creation, and every row is written once, by ``flush``
+    (three statements, however many calls). Until ``flush`` the new entries exist only
+    here: the caller must flush before its transaction commits, and must not read the log
+    through ``conn`` in between (it would not see them). ``mark``/``undo_to`` take back
+    the calls since a mark, alongside a rolled-back savepoint.
+    """
+
+    def __init__(self, ledger: Ledger, conn: Connection) -> None:
+        self._ledger = ledger
+        self._conn = conn
+        head = conn.execute(_HEAD_FOR_UPDATE).first()
+        self._had_head = head is not None
+        size = head.tree_size if head else 0
+        frontier = range_nodes(0, size) if size else []
+        stored = Ledger._fetch(conn, frontier)
+        self._compact = CompactRange(size, [stored[node] for node in frontier])
+        self._stored_keys: dict[str, bytes | None] = {}  # ledger_party_keys, read as needed
+        self._keys: dict[str, bytes] = {}  # keys registered by this appender's entries
+        self._changed: dict[str, tuple[bytes, int]] = {}  # party -> (key, seq), to write
+        self._entry_rows: list[dict[str, object]] = []
+        self._node_rows: list[dict[str, object]] = []
+
+    @property
+    def size(self) -> int:
+        """The tree size, counting the entries appended here."""
+        return self._compact.size
+
+    def append(self, drafts: Sequence[EntryDraft], now: datetime) -> list[Entry]:
+        """As ``Ledger.append``, the rows kept for ``flush``. A draft that breaks the key
+        rules raises, and nothing of this call is kept."""
+        if not drafts:
+            return []
+        self._read_keys(drafts)
+        at_ms = time_ms(now)
+        mark = self.mark()
+        registry = KeyRegistry(self._key_of)
+        entries: list[Entry] = []
+        try:
+            for draft in drafts:
+                entry = build_entry(draft, self._compact.size, at_ms, self._ledger.log_key, registry)
+                registry.apply(entry)
+                for level, index, h in self._compact.append(entry.leaf_hash):
+                    self._node_rows.append({"node": (level << NODE_LEVEL_SHIFT) | index, "hash": h})
+                self._entry_rows.append(
+                    {
+                        "seq": entry.seq,
+                        "time_ms": entry.time_ms,
+                        "author": entry.author,
+                        "type": entry.type,
+                        "canonical": entry.canonical,
+                    }
+                )
+                entries.append(entry)
+        except BaseException:
+            self.undo_to(mark)
+            raise
+        for party, (key, seq) in registry.changed.items():
+            self._keys[party] = key
+            self._changed[party] = (key, seq)
+        return entries
+
+    def mark(self) -> _Mark:
+        return _Mark(self)
+
+    def undo_to(self, mark: _Mark) -> None:
+        """Forget what was appended since ``mark``."""
+        self._compact = mark.compact.copy()
+        del self._entry_rows[mark.entry_rows :]
+        del self._node_rows[mark.node_rows :]
+        self._keys = dict(mark.keys)
+        self._changed = dict(mark.changed)
+
+    def flush(self) -> None:
+        """Write the entries, subtree hashes, head and registered keys appended so far."""
+        if not self._entry_rows:
+            return
+        conn = self._conn
+        conn.execute(_INSERT_ENTRIES, self._entry_rows)
+        conn.execute(_INSERT_NODES, self._node_rows)
+        head_values = {"tree_size": self._compact.size, "root_hash": self._compact.root()}
+        if self._had_head:
+            conn.execute(_UPDATE_HEAD, head_values)
+        else:
+            conn.execute(_INSERT_HEAD, {"id": _HEAD_ID, **head_values})
+            self._had_head = True
+        if self._changed:
+            conn.execute(
+                delete(ledger_party_keys).where(ledger_party_keys.c.party_id.in_(list(self._changed)))
+            )
+            conn.execute(
+                insert(ledger_party_keys),
+                [
+                    {"party_id": party, "public_key": key, "registered_seq": seq}
+                    for party, (key, seq) in self._changed.items()
+                ],
+            )
+        self._entry_rows, self._node_rows, self._changed = [], [], {}
+
+    def _key_of(self, party_id: str) -> bytes | None:
+        if party_id in self._keys:
+            return self._keys[party_id]
+        return self._stored_keys.get(party_id)
+
+    def _read_keys(self, drafts: Sequence[EntryDraft]) -> None:
+        """Read the stored keys of the parties ``drafts`` name that were not read yet (one
+        query, none when every one was)."""
+        wanted = {d.author for d in drafts}
+        wanted |= {
+            d.payload[REGISTERED_PARTY_FIELD]
+            for d in drafts
+            if d.type == PARTY_REGISTERED and isinstance(d.payload.get(REGISTERED_PARTY_FIELD), str)
+        }
+        missing = sorted(wanted - self._stored_keys.keys())
+        if not missing:
+            return
+        rows = self._conn.execute(_SELECT_KEYS, {"parties": missing})
+        self._stored_keys.update(dict.fromkeys(missing))
+        self._stored_keys.update({row.party_id: bytes(row.public_key) for row in rows})
+
+
+# Built once: statement construction costs more than executing one on SQLite.
+_HEAD_FOR_UPDATE = select(ledger_head.c.tree_size).where(ledger_head.c.id == _HEAD_ID).with_for_update()
+_SELECT_SIZE = select(ledger_head.c.tree_size).where(ledger_head.c.id == _HEAD_ID)
+_SELECT_KEYS = select(ledger_party_keys.c.party_id, ledger_party_keys.c.public_key).where(
+    ledger_party_keys.c.party_id.in_(bindparam("parties", expanding=True))
+)
+_INSERT_ENTRIES = insert(ledger_entries)
+_INSERT_NODES = insert(ledger_nodes)
+_INSERT_HEAD = insert(ledger_head)
+_UPDATE_HEAD = update(ledger_head).where(ledger_head.c.id == _HEAD_ID)

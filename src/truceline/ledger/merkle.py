@@ -204,6 +204,12 @@ class CompactRange:
     def root(self) -> bytes:
         return fold([h for _, _, h in self._stack]) if self._stack else EMPTY_ROOT
 
+    def copy(self) -> CompactRange:
+        """An independent copy (to go back to, should later appends be undone)."""
+        other = CompactRange.__new__(CompactRange)
+        other.size, other._stack = self.size, list(self._stack)
+        return other
+
 
 def root_from_leaves(leaf_hashes: Iterable[bytes]) -> bytes:
     """MTH of the given leaf hashes, streaming, in O(log n) memory."""

@@ -40,6 +40,7 @@ from truceline.service.projection import (
 from truceline.service.register import CONFLICT_DETECTED
 from truceline.service.service import Service
 from truceline.service.texts import template_body
+from truceline.store import projections
 from truceline.store.projection_tables import operations as operations_table
 from truceline.store.service_tables import operation_history, zone_negotiations
 
@@ -189,6 +190,7 @@ def _file(
     plan = read_operation_document(document, principal.name)
     if update_of is not None and plan.id != update_of:
         raise ValidationError(f"is {plan.id!r}, but this is operation {update_of!r}", field="id")
+    projections.prepare_operation(plan)  # here, not in the writer's queue
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], FilingResult]:
         if update_of is None:

@@ -26,10 +26,11 @@ from truceline.domain.zone import Zone
 from truceline.engines.strategic import StrategicIndex
 from truceline.errors import NotFoundError
 from truceline.ledger.entries import Entry, EntryDraft, time_ms
+from truceline.ledger.log import Appender
 from truceline.service import projection as p
+from truceline.service.principals import PrincipalCache
 from truceline.service.register import OPERATION_FILED, ZONE_IMPORTED, Register, project
-from truceline.store import projections
-from truceline.store.ledger_tables import ledger_head
+from truceline.store import database, projections
 from truceline.store.projection_tables import parties
 
 T = TypeVar("T")
@@ -84,16 +85,23 @@ def known_operation(record: dict[str, Any], decoded: Sequence[Operation]) -> Ope
     return None
 
 
-def _project(conn: Connection, entry: Entry, decoded: Sequence[Operation]) -> None:
-    """``register.project``, with an ``operation.filed`` record already decoded (decoding
-    validates every shape again: about half a millisecond a volume)."""
-    if decoded and entry.type == OPERATION_FILED:
-        known = known_operation(entry.payload["operation"], decoded)
-        if known is not None:
-            # register.project's step for this type, given the same operation value.
-            projections.save_operation(conn, known)
-            p.project(conn, entry)
-            return
+def _known(entry: Entry, decoded: Sequence[Operation]) -> Operation | None:
+    """The already decoded operation an ``operation.filed``/``updated`` entry carries, if
+    ``decoded`` has it (found once per entry: the projection and the index both use it)."""
+    if decoded and entry.type in (OPERATION_FILED, p.OPERATION_UPDATED):
+        return known_operation(entry.payload["operation"], decoded)
+    return None
+
+
+def _project(conn: Connection, entry: Entry, known: Operation | None) -> None:
+    """``register.project``, with an ``operation.filed`` record already decoded as ``known``
+    (decoding validates every shape again: about half a millisecond a volume)."""
+    if known is not None and entry.type == OPERATION_FILED:
+        # register.project's step for this type, given the same operation value; a
+        # filed operation is new (filing refuses a taken id), so nothing to replace.
+        projections.insert_operation(conn, known)
+        p.project(conn, entry)
+        return
     project(conn, entry)
 
 
@@ -121,6 +129,8 @@ class Service:
         self._seen = 0  # entries of the log reflected in ``index``
         # Called (outside the lock) with the entries of every commit: the bus subscribes here.
         self.subscribers: list[Callable[[list[Entry]], None]] = []
+        # Callers' tokens -> principals; cleared by every committed change to a party.
+        self.principals = PrincipalCache(self.engine)
         self.reload_index()
 
     # --- the strategic index, in step with the log ---------------------------------------
@@ -137,7 +147,7 @@ class Service:
             self.index = index
             self._seen = self.ledger.size(conn)
 
-    def _index_apply(self, entry: Entry, decoded: Sequence[Operation] = ()) -> None:
+    def _index_apply(self, entry: Entry, known: Operation | None = None) -> None:
         payload = entry.payload
         imported = entry.type == ZONE_IMPORTED and payload.get("state", "active") == "active"
         if imported or entry.type == p.ZONE_ACTIVATED:
@@ -145,19 +155,20 @@ class Service:
         elif entry.type in (p.ZONE_WITHDRAWN, p.ZONE_EXPIRED):
             self.index.remove_zone(payload["zone_id"])
         elif entry.type in (p.OPERATION_FILED, p.OPERATION_UPDATED):
-            record = payload["operation"]
-            known = known_operation(record, decoded) if decoded else None
-            self.index.add_operation(known or operation_from_record(record))
+            self.index.add_operation(known or operation_from_record(payload["operation"]))
         elif entry.type == p.OPERATION_CANCELLED:
             self.index.remove_operation(payload["operation_id"])
 
-    def _catch_up(self, conn: Connection) -> None:
-        """Apply entries another process appended (e.g. ``truceline import`` while serving)."""
-        size = self.ledger.size(conn)
+    def _catch_up(self, conn: Connection, size: int) -> None:
+        """Apply entries another process appended (e.g. ``truceline import`` while serving);
+        ``size``: the log's size, read under its write lock."""
         if size > self._seen:
+            types: list[str] = []
             for entry in self.ledger.entries(conn, self._seen, size):
                 self._index_apply(entry)
+                types.append(entry.type)
             self._seen = size
+            self.principals.entries_committed(types)
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -204,31 +215,37 @@ class Service:
         written: list[_Job[Any]] = []
         try:
             with self.engine.begin() as conn:
-                self._lock_log(conn)
-                self._catch_up(conn)
+                # One log write for the whole batch: the appender reads the head once and
+                # writes every job's entries at ``flush``, just before the commit.
+                appender = self._lock_log(conn)
+                self._catch_up(conn, appender.size)
                 for job in batch:
                     job.entries, job.result, job.error = [], None, None  # a rerun starts afresh
                     now = self.clock()
+                    mark = appender.mark()
                     try:
                         with conn.begin_nested():  # rolled back alone if this job fails
                             drafts, result = job.build(conn, now)
-                            entries = self.ledger.append(conn, list(drafts), now) if drafts else []
-                            for entry in entries:
-                                _project(conn, entry, job.decoded)
+                            entries = appender.append(list(drafts), now) if drafts else []
+                            knowns = [_known(entry, job.decoded) for entry in entries]
+                            for entry, known in zip(entries, knowns, strict=True):
+                                _project(conn, entry, known)
                     except Exception as error:  # a refusal or fault of this job only
+                        appender.undo_to(mark)  # its entries go with its savepoint
                         job.error = error
                         written.append(job)
                         continue
                     # The index takes the entries in before the next job's check: the batch
                     # gives the verdicts the jobs would get one after the other.
                     try:
-                        for entry in entries:
-                            self._index_apply(entry, job.decoded)
+                        for entry, known in zip(entries, knowns, strict=True):
+                            self._index_apply(entry, known)
                     except Exception as error:
                         raise _IndexFault(job, error) from error
                     self._seen += len(entries)
                     job.entries, job.result = entries, result
                     written.append(job)
+                appender.flush()
         except _IndexFault as fault:
             # Rolled back, and the index is ahead of the log: rebuild it. The faulty job
             # fails; the others run again in a new transaction.
@@ -244,19 +261,32 @@ class Service:
             if not isinstance(error, Exception):
                 raise
             return []
+        # Committed: only now may the principal cache forget (a lookup racing the commit
+        # could otherwise store the party as it was).
+        self.principals.entries_committed([e.type for job in written for e in job.entries])
         for job in written:
             job.done = True
         return []
 
-    def _lock_log(self, conn: Connection) -> None:
+    def _lock_log(self, conn: Connection) -> Appender:
         """Take the log's write lock before reading its size, so ``_catch_up`` sees every
-        entry another process appended. SQLite: BEGIN IMMEDIATE (the driver would otherwise
-        begin only at the first write, after our first SAVEPOINT, which would then commit
-        on its own); PostgreSQL: the head row, locked for update."""
+        entry another process appended; returns the batch's appender. SQLite: BEGIN
+        IMMEDIATE (the driver would otherwise begin only at the first write, after our
+        first SAVEPOINT, which would then commit on its own); PostgreSQL: the appender
+        reads the head row locked for update."""
         if conn.dialect.name == "sqlite":
             conn.exec_driver_sql("BEGIN IMMEDIATE")
-        else:
-            conn.execute(select(ledger_head.c.tree_size).with_for_update())
+        return self.ledger.appender(conn)
+
+    def checkpoint(self) -> None:
+        """Checkpoint the SQLite WAL (for a server whose commits no longer do it themselves:
+        ``database.defer_checkpoints``). The bulk is copied alongside the writer; the rest
+        under the writer's lock, so that this checkpoint completes and the next commit
+        starts the WAL over (a checkpoint always racing new commits never completes, and
+        the WAL would grow without end)."""
+        database.checkpoint(self.engine)
+        with self._lock:
+            database.checkpoint(self.engine)
 
     # --- reading helpers shared by the command modules ----------------------------------------
 
