@@ -50,9 +50,15 @@ class TimeWindow:
 
 def time_overlap(a: TimeWindow, b: TimeWindow) -> TimeWindow | None:
     """The shared part of two half-open windows, or None (windows meeting end-to-start share nothing)."""
-    start = max(a.start, b.start)
-    ends = [e for e in (a.end, b.end) if e is not None]
-    end = min(ends) if ends else None
-    if end is not None and start >= end:
+    if a.start_s >= b.end_s or b.start_s >= a.end_s:
         return None
-    return TimeWindow(start, end)
+    first = a if a.start_s >= b.start_s else b  # the later start
+    last = a if a.end_s <= b.end_s else b  # the earlier end
+    # Both windows were validated (UTC, start before end) and the shared part was just found
+    # non-empty: it is built without validating again (this runs once per conflict found).
+    shared = object.__new__(TimeWindow)
+    object.__setattr__(shared, "start", first.start)
+    object.__setattr__(shared, "end", last.end)
+    object.__setattr__(shared, "_start_s", first.start_s)
+    object.__setattr__(shared, "_end_s", last.end_s)
+    return shared
