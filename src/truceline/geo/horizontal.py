@@ -9,8 +9,10 @@ CHORD_TOLERANCE_M = 1 mm (geodesy.densify_spacing_m, with each polygon densified
 as far away as its own size, at least 200 km). Circles never go through a polygon for the
 verdict: circle vs circle compares the geodesic distance of the centres with r1 + r2, circle
 vs polygon the geodesic distance from the centre to the polygon (exact in the circle's own
-frame) with r. The overlap AREA of a circle and a polygon is measured in the circle's frame
-(the circle is an exact planar circle there); of two circles, by the lens formula.
+frame) with r. The overlap AREA of a circle and a polygon is measured in the circle's frame,
+where the circle is an exact planar circle, exactly for the true circle (geo.disc); of two
+circles, by the lens formula. A ring projected into another shape's frame is first clipped
+to that shape's neighbourhood (CLIP_MARGIN_M), which changes no answer.
 
 Positive area. Two shapes conflict when they overlap DEEPER than DEPTH_THRESHOLD_M = 5 mm:
 - circle vs circle: r1 + r2 - distance(c1, c2) > 5 mm;
