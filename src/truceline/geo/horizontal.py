@@ -434,9 +434,10 @@ def overlap_area_m2(a: Shape, b: Shape) -> float:
     """Area (m²) of the part the shapes share, 0.0 when they do not conflict.
 
     Tolerance: relative 1e-4 (the frame's area scale; for two circles, the lens formula),
-    plus the boundary tolerance times the overlap's perimeter: 1 mm for polygon edges, and
-    for circle arcs min(1 m, radius/10,000, depth/4) but at least 1 mm (inscribed, so the
-    area errs low).
+    plus the boundary tolerance times the overlap's perimeter: 1 mm for polygon edges;
+    circle arcs are exact against a polygon (geo.disc), except for circles over
+    _PLANAR_AREA_REACH_M, whose arcs are drawn within min(1 m, radius/10,000, depth/4)
+    but at least 1 mm (inscribed, so that area errs low).
     """
     area = horizontal_overlap_m2(a, b)
     return 0.0 if area is None else area
