@@ -1,7 +1,8 @@
 """Strategic check of one new plan against 100,000 stored volumes (issue 2's benchmark).
 
 Ours: StrategicIndex (cell index candidates, then the exact 4D test).
-Baselines, measured in the same run on the same data:
+Baselines, measured in the same run on the same data (the all-pairs loop right after ours
+on each of the first --baseline-checks plans, so both see the machine in the same state):
   * all-pairs shapely scan: every stored volume tested with a planar shapely predicate,
     one pair at a time (the naive way), then the exact test on the hits;
   * all-pairs exact scan: the exact 4D test (geo.volume.overlap, with its own cheap
@@ -112,21 +113,6 @@ def main() -> None:
         for i in range(args.checks)
     ]
 
-    # Ours, warmed up first as a running service is (numba's compiled code loaded, caches
-    # filled) on plans that are not measured.
-    warm_rng = np.random.default_rng(3)
-    for i in range(args.warmup):
-        index.check(Operation(f"warm-{i}", "party-new", "air", (random_volume(warm_rng, 10_000.0),)))
-    # Wall time is the figure; CPU time (process_time) is printed beside it because on a
-    # shared machine another process's load inflates wall time, unevenly between phases.
-    ours_ms, ours_cpu_ms, ours_sets = [], [], []
-    for plan in plans:
-        t, cpu = time.perf_counter(), time.process_time()
-        found = index.check(plan)
-        ours_ms.append((time.perf_counter() - t) * 1000)
-        ours_cpu_ms.append((time.process_time() - cpu) * 1000)
-        ours_sets.append({(c.kind, c.a, c.b) for c in found})
-
     # Baselines need every stored volume as a lon/lat shapely geometry.
     stored: list[tuple[str, str, Volume4D, Zone | Operation]] = [
         ("zone", z.id, z.volumes[0], z) for z in zones
@@ -147,17 +133,41 @@ def main() -> None:
                 result.add((kind, a, b))
         return result
 
-    loop_ms, loop_cpu_ms, vec_ms, exact_ms, agree = [], [], [], [], True
+    # Ours is warmed up first, as a running service is (numba's compiled code loaded, caches
+    # filled), on plans that are not measured.
+    warm_rng = np.random.default_rng(3)
+    for i in range(args.warmup):
+        index.check(Operation(f"warm-{i}", "party-new", "air", (random_volume(warm_rng, 10_000.0),)))
+
+    def plan_geometry(plan: Operation) -> shapely.Geometry:
+        # planar lon/lat with a 0.05 degree margin, so the scan misses no true geodesic overlap
+        return shapely.Polygon(shape_to_polygon_ring(plan.volumes[0].shape, 50.0)).buffer(0.05)
+
+    def shapely_loop(plan_geom: shapely.Geometry) -> np.ndarray:
+        return np.array([k for k, g in enumerate(geoms) if g.intersects(plan_geom)], dtype=int)
+
+    # Ours, and the all-pairs loop on the same plan right after it, so both are timed in
+    # the same moments of a machine whose speed drifts. Wall time is the figure; CPU time
+    # (process_time) is printed beside it, as another process's load inflates wall time.
+    ours_ms, ours_cpu_ms, ours_sets = [], [], []
+    loop_ms, loop_cpu_ms, loop_sets = [], [], []
     for i, plan in enumerate(plans):
-        # Planar lon/lat with a 0.05 degree margin, so the scan misses no true geodesic overlap.
-        plan_geom = shapely.Polygon(shape_to_polygon_ring(plan.volumes[0].shape, 50.0)).buffer(0.05)
+        t, cpu = time.perf_counter(), time.process_time()
+        found = index.check(plan)
+        ours_ms.append((time.perf_counter() - t) * 1000)
+        ours_cpu_ms.append((time.process_time() - cpu) * 1000)
+        ours_sets.append({(c.kind, c.a, c.b) for c in found})
         if i < args.baseline_checks:
+            plan_geom = plan_geometry(plan)
             t, cpu = time.perf_counter(), time.process_time()
-            hits = np.array([k for k, g in enumerate(geoms) if g.intersects(plan_geom)], dtype=int)
-            loop_found = exact(plan, hits)
+            loop_sets.append(exact(plan, shapely_loop(plan_geom)))
             loop_ms.append((time.perf_counter() - t) * 1000)
             loop_cpu_ms.append((time.process_time() - cpu) * 1000)
-            agree &= loop_found == ours_sets[i]
+
+    vec_ms, exact_ms, agree = [], [], all(a == b for a, b in zip(loop_sets, ours_sets, strict=False))
+    for i, plan in enumerate(plans):
+        plan_geom = plan_geometry(plan)
+        if i < args.baseline_checks:
             t = time.perf_counter()
             exact_found = exact(plan, np.arange(len(stored)))
             exact_ms.append((time.perf_counter() - t) * 1000)
