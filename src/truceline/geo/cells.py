@@ -346,7 +346,10 @@ class CellIndex:
         under one of ``tiers`` (None: any tier)."""
         cells = self.query_cells(shape_or_volume)
         wanted = self._keys.values() if tiers is None else [self._keys.get(t) for t in tiers]
-        groups = [keys for by_cell in wanted if by_cell for c in cells if (keys := by_cell.get(c))]
+        groups: list[set[Hashable]] = []
+        for by_cell in wanted:
+            if by_cell:
+                groups.extend(filter(None, map(by_cell.get, cells)))
         return set().union(*groups)
 
 
