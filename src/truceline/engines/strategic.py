@@ -51,8 +51,8 @@ class Conflict:
 
 # Zone and operation volumes share one cell index (one lookup per plan volume). Each indexed
 # volume has a slot: an int key in the cell index and a row in numpy columns holding its
-# band, time window, reference and bounds, so the candidates of a check are filtered in a few
-# vectorised comparisons; only survivors reach Python and the exact test.
+# band, time window, reference and bounds, so the candidates of a check are filtered in one
+# compiled pass (``_possible``); only survivors reach Python and the exact test.
 _ZONE, _OPERATION = "z", "o"
 
 # Time tiers of the cell index: a volume is filed under each TIER_S slice of time its window
