@@ -149,6 +149,8 @@ def test_clipping_before_projecting_changes_neither_verdict_nor_area(pair):
         whole_geometry = overlap_geometry(big, small)
     finally:
         horizontal._clip_box = original
+    near = horizontal._polygon_near(big, small, *horizontal._frame_of(small))
+    assert shapely.is_valid(near)  # GEOS takes only valid input
     assert (clipped is None) == (whole is None)
     if whole is not None:
         assert clipped == pytest.approx(whole, rel=1e-9, abs=1e-6)

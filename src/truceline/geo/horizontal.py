@@ -179,6 +179,11 @@ def _polygon_near(poly: Polygon, near: Shape, lon0: float, lat0: float) -> shape
         rings = shapely.linearrings(np.column_stack([xs, ys]), indices=piece_of)
         projected = shapely.polygons(rings)
         geom = projected[0] if len(projected) == 1 else shapely.multipolygons(projected)
+        # A box side is drawn as one chord in the frame and bends by up to CLIP_MARGIN_M / 4:
+        # a ring passing closer than that inside the side could cross the chord. Far from
+        # ``near`` as that is, GEOS refuses invalid input, so such a ring is projected whole.
+        if not shapely.is_valid(geom):
+            geom = _polygon_in_frame(poly, lon0, lat0)
     poly._cache["last_near"] = (memo_key, geom)
     return geom
 
