@@ -22,7 +22,6 @@ from truceline.bus.notify import Notifier
 from truceline.service import escalation
 from truceline.service.register import Register
 from truceline.service.service import Service
-from truceline.store import database
 
 _log = logging.getLogger("truceline.api")
 
@@ -63,7 +62,7 @@ def create_app(
         task = asyncio.create_task(_ticker(service, tick_clock, tick_interval_s)) if tick_interval_s else None
         checkpoints = (
             asyncio.create_task(_checkpointer(service, CHECKPOINT_INTERVAL_S))
-            if database.defer_checkpoints(service.engine)
+            if service.defer_checkpoints()
             else None
         )
         try:
@@ -109,7 +108,7 @@ def create_app(
 
 async def _checkpointer(service: Service, interval_s: float) -> None:
     """Checkpoint the SQLite WAL every ``interval_s``, in a worker thread (the writer's
-    commits no longer do it: ``database.defer_checkpoints``)."""
+    commits no longer do it: ``Service.defer_checkpoints``)."""
     while True:
         await asyncio.sleep(interval_s)
         try:

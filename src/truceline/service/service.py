@@ -278,6 +278,12 @@ class Service:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
         return self.ledger.appender(conn)
 
+    def defer_checkpoints(self) -> bool:
+        """For a long-running server: its commits stop checkpointing the WAL, and the server
+        calls ``checkpoint`` off the request path instead. False when the database has
+        nothing to defer (not a SQLite file)."""
+        return database.defer_checkpoints(self.engine)
+
     def checkpoint(self) -> None:
         """Checkpoint the SQLite WAL (for a server whose commits no longer do it themselves:
         ``database.defer_checkpoints``). The bulk is copied alongside the writer; the rest
