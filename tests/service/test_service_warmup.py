@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
 from truceline.engines import strategic
-from truceline.geo import disc
+from truceline.geo import horizontal
 from truceline.service.warmup import warm_up
 
+# Where the check calls each compiled kernel (module, name there).
+KERNELS = [
+    (horizontal, "clip_ring_to_box"),
+    (horizontal, "disc_ring_depth_area"),
+    (strategic, "_possible"),
+]
 
-def test_warm_up_compiles_every_kernel_of_the_strategic_check():
+
+def test_warm_up_calls_every_kernel_of_the_strategic_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Counted here rather than read off numba's compiled signatures, which other tests in
+    # the same process may already have filled.
+    calls: dict[str, int] = {}
+
+    def counting(name: str, kernel: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any) -> Any:
+            calls[name] = calls.get(name, 0) + 1
+            return kernel(*args)
+
+        return wrapper
+
+    for module, name in KERNELS:
+        monkeypatch.setattr(module, name, counting(name, getattr(module, name)))
     warm_up()
-    for kernel in (disc.clip_ring_to_box, disc.disc_ring_depth_area, strategic._possible):
-        assert kernel.signatures, f"{kernel.__name__} was not compiled by warm_up"
+    for _, name in KERNELS:
+        assert calls.get(name), f"{name} was not reached by warm_up"
