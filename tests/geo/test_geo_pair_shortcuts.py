@@ -165,3 +165,96 @@ def test_a_clipped_ring_is_really_clipped():
     whole = horizontal._polygon_in_frame(big, *small.center)
     assert shapely.get_num_coordinates(near) < shapely.get_num_coordinates(whole) / 5
     assert horizontal_overlap_m2(big, small) is not None
+
+
+def _horseshoe(lon: float, lat: float, quarter_turns: int) -> Polygon:
+    """A 30 km wide U, two 12 km arms 6 km apart joined 20 km away, open to the south (turned
+    counter-clockwise by ``quarter_turns``)."""
+    km_lat = 1 / 111.0
+    km_lon = km_lat / math.cos(math.radians(lat))
+    corners_km = [(-15, -20), (-3, -20), (-3, 10), (3, 10), (3, -20), (15, -20), (15, 20), (-15, 20)]
+    ring = []
+    for x, y in corners_km:
+        for _ in range(quarter_turns):
+            x, y = -y, x
+        ring.append((lon + x * km_lon, lat + y * km_lat))
+    return Polygon((*ring, ring[0]))
+
+
+def _gap_offset(quarter_turns: int, along_km: float, across_km: float) -> tuple[float, float]:
+    km_lat = 1 / 111.0
+    x, y = across_km, along_km
+    for _ in range(quarter_turns):
+        x, y = -y, x
+    return 38.0 + x * km_lat / math.cos(math.radians(35.0)), 35.0 + y * km_lat
+
+
+@pytest.mark.parametrize("quarter_turns", [0, 1, 2, 3])
+@pytest.mark.parametrize(
+    ("along_km", "across_km", "small_kind"),
+    [
+        (-15.0, 0.0, "circle"),  # in the gap, near both arms: no conflict
+        (0.0, -1.2, "circle"),  # overlapping one arm
+        (-10.0, -1.5, "square"),
+    ],
+)
+def test_a_ring_in_two_pieces_near_the_other_shape_gives_the_whole_rings_answer(
+    quarter_turns, along_km, across_km, small_kind
+):
+    big = _horseshoe(38.0, 35.0, quarter_turns)
+    lon, lat = _gap_offset(quarter_turns, along_km, across_km)
+    if small_kind == "circle":
+        small: Shape = Circle((lon, lat), 2_000.0)
+    else:
+        d = 0.02
+        small = Polygon(
+            (
+                (lon - d, lat - d),
+                (lon + d, lat - d),
+                (lon + d, lat + d),
+                (lon - d, lat + d),
+                (lon - d, lat - d),
+            )
+        )
+    frame = horizontal._frame_of(small)
+    box = horizontal._clip_box(big, small)
+    assert box is not None
+    pieces = horizontal._clipped_in_pieces(big, box, *frame)
+    assert len(shapely.get_parts(pieces)) == 2  # both arms pass through the box
+    one_ring = horizontal._clipped_in_one_ring(big, box, *frame)
+    if one_ring is not None:
+        # joined along a box side by a strip: it must stay far from the small shape
+        strip = shapely.symmetric_difference(one_ring, pieces)
+        small_geom = _in_frame(small, frame)
+        assert shapely.distance(strip, small_geom) > horizontal.CLIP_MARGIN_M / 2
+    near = horizontal._polygon_near(big, small, *frame)
+    assert shapely.is_valid(near)
+    clipped = horizontal_overlap_m2(big, small)
+    for shape in (big, small):
+        shape._cache.pop("last_near", None)
+    original = horizontal._clip_box
+    try:
+        horizontal._clip_box = lambda poly, near: None  # project whole rings
+        whole = horizontal_overlap_m2(big, small)
+    finally:
+        horizontal._clip_box = original
+    assert (clipped is None) == (whole is None)
+    assert (whole is None) == (along_km == -15.0)
+    if whole is not None:
+        assert clipped == pytest.approx(whole, rel=1e-9, abs=1e-6)
+
+
+def test_the_compiled_clip_hands_a_ring_joined_across_its_pieces_to_geos():
+    big = _horseshoe(38.0, 35.0, 1)  # open to the east: the arms cross the box's eastern side
+    small = Circle(_gap_offset(1, -15.0, 0.0), 2_000.0)
+    box = horizontal._clip_box(big, small)
+    assert box is not None
+    assert horizontal._clipped_in_one_ring(big, box, *small.center) is None
+    assert len(shapely.get_parts(horizontal._polygon_near(big, small, *small.center))) == 2
+
+
+def _in_frame(shape: Shape, frame: tuple[float, float]) -> shapely.Geometry:
+    if isinstance(shape, Circle):
+        assert shape.center == frame
+        return shapely.Point(0.0, 0.0).buffer(shape.radius_m)
+    return horizontal._polygon_in_frame(shape, *frame)
