@@ -153,3 +153,28 @@ def test_query_cells_include_every_cell_holding_a_point_of_the_query():
         holding = {h3.latlng_to_cell(y, x, CELL_RESOLUTION) for x, y in points}
         occupied = holding & set(idx._boxes)
         assert occupied <= set(idx.query_cells(query))
+
+
+def test_query_arrays_built_ahead_answer_as_those_built_on_demand_and_follow_later_changes():
+    rng = np.random.default_rng(11)
+    circles = [
+        Circle((float(rng.uniform(35.0, 38.0)), float(rng.uniform(32.5, 35.0))), 4_000.0) for _ in range(80)
+    ]
+    ahead, on_demand = CellIndex(), CellIndex()
+    for i, circle in enumerate(circles):
+        ahead.add(i, circle)
+        on_demand.add(i, circle)
+    ahead.build_query_arrays()
+    assert set(ahead._bucket_arrays) == set(ahead._cells_by_bucket)
+    assert on_demand._bucket_arrays == {}
+    queries = [
+        Circle((float(rng.uniform(35.0, 38.0)), float(rng.uniform(32.5, 35.0))), 9_000.0) for _ in range(40)
+    ]
+    for query in queries:
+        assert sorted(ahead.query_cells(query)) == sorted(on_demand.query_cells(query))
+    # a later add in an empty place, and a remove, are seen by the next query
+    lonely = Circle((39.5, 36.5), 2_000.0)
+    ahead.add("lonely", lonely)
+    assert ahead.candidates(lonely) == {"lonely"}
+    ahead.remove(0)
+    assert 0 not in ahead.candidates(circles[0])

@@ -11,6 +11,7 @@ from service_kit import Desk, operation, square, zone
 
 from truceline.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from truceline.service import filing, hotline, negotiation
+from truceline.service.service import Service
 
 
 @pytest.fixture
@@ -151,3 +152,15 @@ def test_f3548_body_and_party_checks(desk: Desk) -> None:
         )
     with pytest.raises(ValidationError):
         filing.file_operation(desk.service, desk["B"], operation("x", "A", square(37, 35, 37.2, 35.2)))
+
+
+def test_a_restarted_service_loads_its_index_ready_to_query(desk: Desk) -> None:
+    _activate(desk, zone("nofly", "A", square(36, 35, 36.5, 35.5)), "nofly", [])
+    first = operation("op-c", "C", square(37, 35, 37.2, 35.2))
+    assert filing.file_operation(desk.service, desk["C"], first).accepted
+    restarted = Service(desk.register)
+    cells = restarted.index._cells
+    assert cells._bucket_arrays and set(cells._bucket_arrays) == set(cells._cells_by_bucket)
+    second = operation("op-b", "B", square(37.1, 35.1, 37.3, 35.3))
+    clash = filing.file_operation(restarted, desk["B"], second)
+    assert [(c["a"], c["b"]) for c in clash.conflicts] == [("op-b", "op-c")]

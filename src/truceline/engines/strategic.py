@@ -178,6 +178,10 @@ class StrategicIndex:
         if self._operations.pop(operation_id, None) is not None:
             self._remove(_OPERATION, operation_id)
 
+    def build_query_arrays(self) -> None:
+        """Call after loading many zones and operations (see CellIndex.build_query_arrays)."""
+        self._cells.build_query_arrays()
+
     def _add(self, kind: str, owner_id: str, volumes: Sequence[Volume4D]) -> None:
         slots = []
         for i, volume in enumerate(volumes):

@@ -144,6 +144,7 @@ class Service:
             for operation in projections.load_operations(conn):
                 if str(operation.state) not in _INACTIVE_OPERATION_STATES:
                     index.add_operation(operation)
+            index.build_query_arrays()
             self.index = index
             self._seen = self.ledger.size(conn)
 
