@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 
 from truceline.engines import strategic
-from truceline.geo import horizontal
+from truceline.geo import cells, horizontal
 from truceline.service.warmup import warm_up
 
 # Where the check calls each compiled kernel (module, name there).
 KERNELS = [
+    (cells, "_cells_meeting_box"),
     (horizontal, "clip_ring_to_box"),
     (horizontal, "disc_ring_depth_area"),
     (strategic, "_possible"),
