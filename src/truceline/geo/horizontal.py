@@ -187,9 +187,11 @@ def _clipped_in_one_ring(
         return shapely.Polygon()
     xs, ys = geodesy.to_frame(lon0, lat0, lons, lats)
     geom = shapely.Polygon(np.column_stack([xs, ys]))
-    # Valid means simple, so it bounds exactly the region where the clipped ring winds once:
-    # the polygon inside the box (see clip_ring_to_box), up to the clip's own edges, which
-    # stay as far from ``near`` as argued above.
+    # Valid means simple, so it bounds the region where the clipped ring winds once: the
+    # polygon inside the box (see clip_ring_to_box), up to the clip's own edges. Where the
+    # clip joined two pieces along a box side (there and back), the projection can bend the
+    # two passes apart into a valid ring holding a thin strip along that side: it lies on the
+    # side too, as far from ``near`` as the clip's own edges, so it changes no answer either.
     return geom if shapely.is_valid(geom) else None
 
 
