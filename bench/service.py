@@ -403,8 +403,11 @@ def run(label: str, url: str, args: argparse.Namespace, workdir: Path) -> dict:
     )
     ok_latency = pct(lat, 99) < 50 and achieved >= 0.95 * args.rate
     ok_notify = bool(notify) and pct(notify, 99) < 100 and lost == 0
+    # The issue sets the latency target on SQLite only; PostgreSQL is held to it for comparison.
+    scope = "" if label.startswith("SQLite") else " (the target is set on SQLite; for comparison)"
     print(
-        f"  targets: p99 < 50 ms at {args.rate:.0f} filings/s -> {'met' if ok_latency else 'NOT met'}; "
+        f"  targets: p99 < 50 ms at {args.rate:.0f} filings/s{scope} -> "
+        f"{'met' if ok_latency else 'NOT met'}; "
         f"notification < 100 ms -> {'met' if ok_notify else 'NOT met'}",
         flush=True,
     )
