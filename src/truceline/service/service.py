@@ -76,33 +76,17 @@ def _same(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b
 
 
-def known_operation(record: dict[str, Any], decoded: Sequence[Operation]) -> Operation | None:
-    """The operation of ``decoded`` that decoding ``record`` would give (its encoding is
-    ``record`` exactly), else None."""
+def _known(entry: Entry, decoded: Sequence[Operation]) -> Operation | None:
+    """The operation of ``decoded`` that an ``operation.filed``/``updated`` entry carries:
+    the one whose encoding is the entry's record exactly, so that decoding the record would
+    give it (found once per entry: the projection and the index both use it)."""
+    if not decoded or entry.type not in (OPERATION_FILED, p.OPERATION_UPDATED):
+        return None
+    record = entry.payload["operation"]
     for operation in decoded:
         if operation.id == record.get("id") and _same(operation_to_record(operation), record):
             return operation
     return None
-
-
-def _known(entry: Entry, decoded: Sequence[Operation]) -> Operation | None:
-    """The already decoded operation an ``operation.filed``/``updated`` entry carries, if
-    ``decoded`` has it (found once per entry: the projection and the index both use it)."""
-    if decoded and entry.type in (OPERATION_FILED, p.OPERATION_UPDATED):
-        return known_operation(entry.payload["operation"], decoded)
-    return None
-
-
-def _project(conn: Connection, entry: Entry, known: Operation | None) -> None:
-    """``register.project``, with an ``operation.filed`` record already decoded as ``known``
-    (decoding validates every shape again: about half a millisecond a volume)."""
-    if known is not None and entry.type == OPERATION_FILED:
-        # register.project's step for this type, given the same operation value; a
-        # filed operation is new (filing refuses a taken id), so nothing to replace.
-        projections.insert_operation(conn, known)
-        p.project(conn, entry)
-        return
-    project(conn, entry)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +214,7 @@ class Service:
                             entries = appender.append(list(drafts), now) if drafts else []
                             knowns = [_known(entry, job.decoded) for entry in entries]
                             for entry, known in zip(entries, knowns, strict=True):
-                                _project(conn, entry, known)
+                                project(conn, entry, known)
                     except Exception as error:  # a refusal or fault of this job only
                         appender.undo_to(mark)  # its entries go with its savepoint
                         job.error = error
