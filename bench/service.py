@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import math
 import os
 import socket
 import subprocess
@@ -40,7 +39,7 @@ from truceline.domain.zone import Zone, ZoneRule
 from truceline.engines.strategic import StrategicIndex
 from truceline.geo.altitude import AltitudeBand
 from truceline.geo.cells import clear_cover_cache
-from truceline.geo.shapes import Circle, Polygon
+from truceline.geo.shapes import Circle, square_around
 from truceline.geo.timewindow import TimeWindow
 from truceline.geo.volume import Volume4D
 from truceline.service.parties import add_party
@@ -54,24 +53,10 @@ WARMUP_FILINGS = 50
 PG_URL = os.environ.get("TRUCELINE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
-def square(lon: float, lat: float, half_m: float) -> Polygon:
-    dlat = half_m / 111_320.0
-    dlon = dlat / math.cos(math.radians(lat))
-    return Polygon(
-        (
-            (lon - dlon, lat - dlat),
-            (lon + dlon, lat - dlat),
-            (lon + dlon, lat + dlat),
-            (lon - dlon, lat + dlat),
-            (lon - dlon, lat - dlat),
-        )
-    )
-
-
 def random_volume(rng: np.random.Generator, half_m: float) -> Volume4D:
     lon = float(rng.uniform(REGION[0], REGION[2]))
     lat = float(rng.uniform(REGION[1], REGION[3]))
-    shape = Circle((lon, lat), half_m) if rng.random() < 0.3 else square(lon, lat, half_m)
+    shape = Circle((lon, lat), half_m) if rng.random() < 0.3 else square_around(lon, lat, half_m)
     lower = float(rng.uniform(0, 9000))
     start = T0 + timedelta(minutes=int(rng.integers(0, 7 * 24 * 60)))
     return Volume4D(

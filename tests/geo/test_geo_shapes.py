@@ -18,6 +18,7 @@ from truceline.geo.shapes import (
     shape_area_m2,
     shape_bounds,
     shape_to_polygon_ring,
+    square_around,
     validate_shape,
 )
 
@@ -228,3 +229,11 @@ def test_map_ring_of_a_long_edge_follows_the_geodesic():
         )
     with pytest.raises(ValidationError):
         shape_to_polygon_ring(p, tolerance_m=0)
+
+
+@pytest.mark.parametrize(("lat", "half_m"), [(0.0, 800.0), (33.0, 800.0), (33.0, 30_000.0), (60.0, 5_000.0)])
+def test_square_around_is_about_its_size_at_any_latitude(lat, half_m):
+    square = square_around(36.0, lat, half_m)
+    assert shape_area_m2(square) == pytest.approx((2 * half_m) ** 2, rel=0.02)
+    x0, y0, x1, y1 = shape_bounds(square)
+    assert x0 < 36.0 < x1 and y0 < lat < y1

@@ -369,6 +369,23 @@ def shape_bounds(shape: Shape) -> tuple[float, float, float, float]:
     return memo
 
 
+def square_around(lon: float, lat: float, half_side_m: float) -> Polygon:
+    """A square about ``half_side_m`` either side of (lon, lat), sides along the meridians and
+    parallels. Approximate (degrees from the metres of a degree at the equator): for made-up
+    shapes such as the server's warm-up and benchmark data, not for exact geometry."""
+    dlat = half_side_m / METRES_PER_DEGREE_LON_EQUATOR
+    dlon = dlat / math.cos(math.radians(lat))
+    return Polygon(
+        (
+            (lon - dlon, lat - dlat),
+            (lon + dlon, lat - dlat),
+            (lon + dlon, lat + dlat),
+            (lon - dlon, lat + dlat),
+            (lon - dlon, lat - dlat),
+        )
+    )
+
+
 def shape_area_m2(shape: Shape) -> float:
     """Geodesic area of the shape in m² (polygon: exact for geodesic edges; circle: relative
     error under 1e-6)."""

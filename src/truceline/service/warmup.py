@@ -9,35 +9,19 @@ each pair of shape kinds that overlap, so the kernels are loaded before serving.
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime, timedelta
 
 from truceline.domain.operation import Operation
 from truceline.domain.zone import Zone, ZoneRule
 from truceline.engines.strategic import StrategicIndex
 from truceline.geo.altitude import AltitudeBand
-from truceline.geo.shapes import Circle, Polygon, Shape
+from truceline.geo.shapes import Circle, Shape, square_around
 from truceline.geo.timewindow import TimeWindow
 from truceline.geo.volume import Volume4D
 
 # Any fixed place and time: nothing of this reaches a database or the index in service.
 _CENTRE = (36.0, 33.0)
 _START = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def _square(half_m: float) -> Polygon:
-    lon, lat = _CENTRE
-    dlat = half_m / 111_320.0
-    dlon = dlat / math.cos(math.radians(lat))
-    return Polygon(
-        (
-            (lon - dlon, lat - dlat),
-            (lon + dlon, lat - dlat),
-            (lon + dlon, lat + dlat),
-            (lon - dlon, lat + dlat),
-            (lon - dlon, lat - dlat),
-        )
-    )
 
 
 def _volume(shape: Shape) -> Volume4D:
@@ -47,7 +31,11 @@ def _volume(shape: Shape) -> Volume4D:
 def warm_up() -> None:
     """Check plans of each shape kind against a zone and an operation of each kind (a large
     square too, so a circle's pair clips its ring)."""
-    shapes: list[Shape] = [Circle(_CENTRE, 1_000.0), _square(800.0), _square(30_000.0)]
+    shapes: list[Shape] = [
+        Circle(_CENTRE, 1_000.0),
+        square_around(*_CENTRE, 800.0),
+        square_around(*_CENTRE, 30_000.0),
+    ]
     index = StrategicIndex()
     rule = ZoneRule("others", "any", "notice")
     for k, shape in enumerate(shapes):
