@@ -73,7 +73,7 @@ def _tiers(volume: Volume4D) -> list[int] | None:
 
 
 class _Columns:
-    """Per-slot numbers for the vectorised rejection, growable; freed slots are reused."""
+    """Per-slot numbers for the compiled rejection (``_possible``), growable; freed slots are reused."""
 
     def __init__(self, capacity: int = 1024) -> None:
         # lower_m, upper_m, start_s, end_s, min_lon, min_lat, max_lon, max_lat

@@ -201,7 +201,7 @@ def cover(shape: Shape, resolution: int = CELL_RESOLUTION, *, method: str = "aut
 # several times the rest of a strategic check. Only cells that hold something can yield a
 # candidate, so the index keeps a lat/lng bounding box per OCCUPIED cell, grouped in
 # BUCKET_DEG buckets, and the query's covering is "every occupied cell whose box meets the
-# shape's box" (tested in numpy, a bucket at a time). That is a superset of the cells that
+# shape's box" (tested a bucket at a time, compiled). That is a superset of the cells that
 # hold a point of the shape (such a point lies in the shape's box and in its cell's box), so
 # no candidate is lost, for tens of microseconds. Stored shapes keep their tight H3 covering
 # (cover()), so the candidates stay few.
