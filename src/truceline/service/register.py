@@ -46,8 +46,9 @@ CONFLICT_DETECTED = "conflict.detected"
 def project(conn: Connection, entry: Entry, known: Operation | None = None) -> None:
     """Write the projection rows that ``entry`` causes. Entry types this version does not
     project are kept in the log and skipped here. ``known``: the operation an
-    ``operation.filed`` entry carries, already decoded by the caller (decoding validates
-    every shape again: about half a millisecond a volume)."""
+    ``operation.filed`` entry carries, already decoded by the caller that filed it in this
+    transaction (decoding validates every shape again: about half a millisecond a volume;
+    and filing refused a taken id, so there is no stored operation to replace)."""
     payload = entry.payload
     if entry.type == PARTY_REGISTERED:
         projections.save_party(
@@ -59,7 +60,10 @@ def project(conn: Connection, entry: Entry, known: Operation | None = None) -> N
     elif entry.type == ZONE_IMPORTED:
         projections.save_zone(conn, zone_from_record(payload["zone"]), state=payload.get("state", "active"))
     elif entry.type == OPERATION_FILED:
-        projections.save_operation(conn, known or operation_from_record(payload["operation"]))
+        if known is not None:
+            projections.insert_operation(conn, known)
+        else:
+            projections.save_operation(conn, operation_from_record(payload["operation"]))
     elif entry.type == CONFLICT_DETECTED:
         projections.save_conflict(conn, payload["conflict"], entry.seq)
     # The service's own tables (negotiations, history, hotline, events).
