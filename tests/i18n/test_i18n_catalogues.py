@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import fnmatch
 import gettext
+from dataclasses import replace
 from io import BytesIO
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from truceline.domain.party import LANGUAGES
 from truceline.errors import ValidationError
 from truceline.i18n import catalogues
-from truceline.i18n.languages import BABEL_LOCALES
+from truceline.i18n.languages import babel_locale
 from truceline.i18n.templates import TEMPLATES, Kind, Param, Template, check_registry, placeholders
 
 
@@ -118,13 +118,40 @@ def test_faults_in_a_catalogue_are_reported():
     ]
 
 
-def test_plural_forms_header_is_babels(language_catalogue):
+# Counts a message can carry: conflicts, minutes, parties. CLDR's "many" of French,
+# Portuguese and Spanish (Babel 2.19) starts at a million, which no such count reaches.
+COUNTS = range(0, 100_001)
+
+
+def _forms_and_categories(catalogue: Catalog, language: str) -> set[tuple[int, str]]:
+    """Each (form the .po header picks, CLDR category) pair met over COUNTS."""
+    pick = gettext.c2py(catalogue.plural_expr)
+    category = babel_locale(language).plural_form
+    return {(pick(n), category(n)) for n in COUNTS}
+
+
+def test_plural_forms_follow_cldr_categories(language_catalogue):
+    """The header's rule and CLDR's plural rules split COUNTS the same way: each form is
+    one category and each category one form, and every form is reachable. This checks the
+    rule, not how a Babel version spells it, so a newer Babel passes while a wrong rule
+    (French "n != 1", which puts 0 with the plurals) fails."""
     language, catalogue = language_catalogue
-    with catalogues.po_path(language).open("rb") as fp:
-        header = next(m for m in read_po(fp) if not m.id).string
-    expected = get_plural(BABEL_LOCALES[language])
-    assert f"Plural-Forms: nplurals={expected.num_plurals}; plural={expected.plural_expr};" in header
-    assert catalogue.num_plurals == expected.num_plurals
+    pairs = _forms_and_categories(catalogue, language)
+    forms = {form for form, _ in pairs}
+    categories = {cat for _, cat in pairs}
+    assert len(pairs) == len(forms) == len(categories), sorted(pairs)
+    assert forms == set(range(catalogue.num_plurals)), sorted(pairs)
+
+
+def test_a_wrong_plural_rule_is_caught():
+    header_start = PO_WITH_FAULTS.index('"Plural-Forms:')
+    header_end = PO_WITH_FAULTS.index('"Content-Type:')
+    english_rule = '"Plural-Forms: nplurals=2; plural=(n != 1);\\n"\n'
+    wrong = PO_WITH_FAULTS[:header_start] + english_rule + PO_WITH_FAULTS[header_end:]
+    catalogue = read_po(BytesIO(wrong.encode()), locale="ru")
+    assert catalogue.num_plurals == 2
+    pairs = _forms_and_categories(catalogue, "ru")
+    assert len({cat for _, cat in pairs}) > len({form for form, _ in pairs})
 
 
 def test_plural_counts_per_language():
@@ -182,8 +209,15 @@ def test_placeholders_match_the_msgid(language, context, message_id, translation
 
 def test_pot_and_catalogues_are_current():
     """Fails when a template changed without `python -m truceline.i18n update`."""
-    assert catalogues.POT_PATH.read_bytes() == catalogues.pot_bytes()
     assert catalogues.stale_files() == []
+
+
+def test_a_changed_template_makes_the_pot_stale(monkeypatch):
+    """Even a translator's note counts: the .pot is compared by content, not by bytes."""
+    first = next(iter(TEMPLATES))
+    changed = {**TEMPLATES, first: replace(TEMPLATES[first], comment=TEMPLATES[first].comment + " Changed.")}
+    monkeypatch.setattr(catalogues, "TEMPLATES", changed)
+    assert catalogues.stale_files() == [catalogues.POT_PATH]
 
 
 def test_catalogue_files_ship_in_the_wheel():

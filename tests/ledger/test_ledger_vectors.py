@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from shared_data import SHARED_DATA
 from truceline.errors import VerificationError
 from truceline.ledger.merkle import verify_consistency, verify_inclusion
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "merkle-testdata"
-if not DATA.is_dir():  # the repository may be checked out elsewhere than /work/main
-    DATA = Path("/work/shared/data/merkle-testdata")
+DATA = SHARED_DATA / "merkle-testdata"
 
 
 def _cases(kind: str) -> list[Path]:

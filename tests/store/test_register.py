@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from shared_data import SHARED_DATA
 from truceline.cli import app
 from truceline.domain.operation import Operation
 from truceline.domain.zone import Zone, ZoneRule
@@ -184,9 +185,7 @@ def test_import_command_refuses_bad_files_and_keeps_the_store(tmp_path: Path) ->
 def test_real_ed269_sample_imports_with_its_unlimited_upper_limit(tmp_path: Path) -> None:
     from truceline.io.ed269 import read_ed269
 
-    sample = Path(__file__).parents[2].parent / "shared" / "data" / "zones" / "cis_source_sample_ed269.json"
-    if not sample.exists():
-        sample = Path(__file__).parents[1] / "io" / "data" / "cis_source_sample_ed269.json"
+    sample = SHARED_DATA / "zones" / "cis_source_sample_ed269.json"
     db = str(tmp_path / "ed269.db")
     result = runner.invoke(app, ["import", str(sample), "--db", db])
     assert result.exit_code == 0, result.output

@@ -10,14 +10,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared_data import SHARED_DATA
 from truceline.domain.track import PRESSURE_CODE, alt_ref_code
 from truceline.errors import FormatError
 from truceline.geo.altitude import AltitudeReference
 from truceline.io.statevectors import read_state_vectors
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "adsb"
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data/adsb")
+DATA = SHARED_DATA / "adsb"
 PARIS = DATA / "paris_2021-10-07_1200-1500Z.csv"
 KALININGRAD = DATA / "kaliningrad_routes_2022-02-22.csv"
 HEADER = ("time,icao24,lat,lon,velocity,heading,vertrate,callsign,onground,alert,spi,squawk,"

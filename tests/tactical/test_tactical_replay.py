@@ -6,11 +6,11 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from shared_data import SHARED_DATA
 from truceline.cli import app
 from truceline.domain.activity import Activity
 from truceline.domain.zone import Zone, ZoneKind, ZoneRule
@@ -24,9 +24,7 @@ from truceline.io.geojson import save_geojson
 from truceline.io.statevectors import read_state_vectors
 from truceline.service.replay import ScanOptions, replay, scan_snapshot
 
-DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "adsb"
-if not DATA.is_dir():
-    DATA = Path("/work/shared/data/adsb")
+DATA = SHARED_DATA / "adsb"
 PARIS = DATA / "paris_2021-10-07_1200-1500Z.csv"
 START = 1633608001.0  # 12:00:01Z
 SLICE_END = START + 20 * 60

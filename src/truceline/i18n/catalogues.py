@@ -18,7 +18,7 @@ from functools import cache
 from io import BytesIO
 from pathlib import Path
 
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
@@ -30,7 +30,7 @@ from truceline.i18n.templates import TEMPLATES, Kind, Template
 DOMAIN = "truceline"
 LOCALES_DIR = Path(__file__).parent / "locales"
 POT_PATH = LOCALES_DIR / f"{DOMAIN}.pot"
-# A fixed date keeps the generated .pot byte-stable, so staleness is a plain comparison.
+# A fixed date keeps a regenerated .pot free of noise in review.
 _POT_DATE = datetime(2025, 1, 1, tzinfo=UTC)
 
 
@@ -112,18 +112,35 @@ def _merge(language: str, template: Catalog) -> Catalog:
     return catalogue
 
 
+def _entries(catalogue: Catalog) -> set[tuple[object, ...]]:
+    """What a catalogue says, without what its generator stamps on it (the Babel version in
+    the header, line wrapping): each entry's id, context, translator notes and flags.
+
+    Staleness is judged on this, not on bytes, so a newer Babel that writes the same entries
+    differently does not make a current catalogue look out of date.
+    """
+    return {(*key, tuple(m.auto_comments), frozenset(m.flags)) for key, m in _by_key(catalogue).items()}
+
+
+def _by_key(catalogue: Catalog) -> dict[tuple[object, str | None], Message]:
+    """Each entry under its (id, context); a plural id is a tuple of its two forms."""
+    return {(m.id if isinstance(m.id, str) else tuple(m.id), m.context): m for m in catalogue if m.id}
+
+
 def stale_files() -> list[Path]:
-    """Files that ``update`` would change: the .pot, and any .po lacking or carrying an entry."""
+    """Files that ``update`` would change in content: the .pot if its entries differ from
+    TEMPLATES, and any .po lacking or carrying an entry."""
     stale = []
-    if not POT_PATH.exists() or POT_PATH.read_bytes() != pot_bytes():
-        stale.append(POT_PATH)
     template = build_template_catalogue()
+    if not POT_PATH.exists():
+        stale.append(POT_PATH)
+    else:
+        with POT_PATH.open("rb") as fp:
+            if _entries(read_po(fp, domain=DOMAIN)) != _entries(template):
+                stale.append(POT_PATH)
     for language in LANGUAGES:
         current = read_catalogue(language)
-        merged = _merge(language, template)
-        keys = {(m.id if isinstance(m.id, str) else tuple(m.id), m.context) for m in current if m.id}
-        merged_keys = {(m.id if isinstance(m.id, str) else tuple(m.id), m.context) for m in merged if m.id}
-        if keys != merged_keys or current.obsolete:
+        if _by_key(current).keys() != _by_key(_merge(language, template)).keys() or current.obsolete:
             stale.append(po_path(language))
     return stale
 
