@@ -21,8 +21,13 @@ from truceline.engines.strategic import conflict_record, find_conflicts
 from truceline.errors import TrucelineError, ValidationError
 from truceline.service.register import Register, open_register
 
+# Plain help, not rich markup: rich reads the "[default: ...]" and "[env ...]" notes of our
+# help texts as style tags and drops them ("Database URL or SQLite file .").
+HELP_MARKUP = None
+
 app = typer.Typer(
     name="truceline",
+    rich_markup_mode=HELP_MARKUP,
     help="Truceline: a shared, tamper-evident deconfliction register.",
     no_args_is_help=True,
     add_completion=False,
@@ -246,6 +251,7 @@ def demo(
 log_app = typer.Typer(
     help="The ledger: export it, verify an export offline, print inclusion and consistency proofs.",
     no_args_is_help=True,
+    rich_markup_mode=HELP_MARKUP,
 )
 EXIT_VERIFY_FAILED = 1
 
@@ -390,7 +396,9 @@ app.add_typer(log_app, name="log")
 # --- the service: serve, party add, and client commands (zones, ops file, inbox, ack) --------
 
 party_app = typer.Typer(
-    help="Parties and their bearer tokens (works on the database directly).", no_args_is_help=True
+    help="Parties and their bearer tokens (works on the database directly).",
+    no_args_is_help=True,
+    rich_markup_mode=HELP_MARKUP,
 )
 
 
@@ -530,7 +538,9 @@ def zones(
     console.print(table)
 
 
-ops_app = typer.Typer(help="Operations on a server: file one.", no_args_is_help=True)
+ops_app = typer.Typer(
+    help="Operations on a server: file one.", no_args_is_help=True, rich_markup_mode=HELP_MARKUP
+)
 
 
 @ops_app.command("file")
