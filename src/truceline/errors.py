@@ -76,6 +76,13 @@ class ForbiddenError(TrucelineError):
     type_slug = "forbidden"
 
 
+class DatabaseUnavailableError(TrucelineError):
+    """A database that cannot be opened: unreachable, missing, or a file that cannot be made.
+    ``where`` is its URL with the password hidden."""
+
+    type_slug = "database-unavailable"
+
+
 class LedgerError(TrucelineError):
     type_slug = "ledger"
 

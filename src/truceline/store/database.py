@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError
+
+from truceline.errors import DatabaseUnavailableError, ValidationError
 
 # Every table of every store module is declared on this one MetaData, so that
 # ``create_schema`` builds the whole schema on SQLite and PostgreSQL alike.
@@ -29,12 +35,46 @@ def database_url(value: str) -> str:
     return f"sqlite:///{value}"
 
 
+def shown_url(url: str) -> str:
+    """``url`` as it may be printed: the password hidden, even when the URL does not parse."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return re.sub(r"(://[^/:@]*:)[^/@]*@", r"\1***@", url)
+
+
+@contextmanager
+def reaching(url: str) -> Iterator[None]:
+    """Turn a failure to open the database at ``url`` (refused, no such database, a file
+    that cannot be made) into one DatabaseUnavailableError naming it, password hidden."""
+    shown = shown_url(url)
+    try:
+        yield
+    except DBAPIError as error:
+        # The driver's text (one line: psycopg spreads a hint over several), never the URL.
+        reason = " ".join(str(error.orig).split())
+        password = make_url(url).password
+        if password:
+            reason = reason.replace(str(password), "***")
+        raise DatabaseUnavailableError(f"cannot open the database: {reason}", where=shown) from None
+    except OSError as error:
+        raise DatabaseUnavailableError(
+            f"cannot create the folder {error.filename}: {error.strerror}", where=shown
+        ) from None
+
+
 def open_engine(url: str | None = None) -> Engine:
-    """An engine for ``url``; for SQLite the file's folder is created and WAL is switched on."""
+    """An engine for ``url``; for SQLite the file's folder is created and WAL is switched on.
+    Raises a ValidationError naming ``db`` for a URL that does not parse or names no known
+    database, and a DatabaseUnavailableError for a folder that cannot be created."""
     url = url or default_url()
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+        with reaching(url):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url)
+    except (ArgumentError, ValueError) as error:
+        raise ValidationError(f"is not a database URL: {error}", field="db", where=shown_url(url)) from None
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -83,7 +123,10 @@ def checkpoint(engine: Engine) -> None:
 
 
 def create_schema(engine: Engine) -> None:
+    """Create the tables that are missing; this is the first connection a process makes, so
+    a database that cannot be reached raises a DatabaseUnavailableError here."""
     # Import the modules that declare tables so that they are registered on ``metadata``.
     import truceline.store.tables  # noqa: F401
 
-    metadata.create_all(engine)
+    with reaching(engine.url.render_as_string(hide_password=False)):
+        metadata.create_all(engine)
