@@ -19,6 +19,7 @@ from truceline.domain.operation import Operation
 from truceline.domain.zone import Zone
 from truceline.engines.strategic import conflict_record, find_conflicts
 from truceline.errors import TrucelineError, ValidationError
+from truceline.io.features import Features, ReadWarning
 from truceline.service.register import Register, open_register
 
 # Plain help, not rich markup: rich reads the "[default: ...]" and "[env ...]" notes of our
@@ -69,25 +70,34 @@ class CheckFormat(StrEnum):
     GEOJSON = "geojson"
 
 
-def read_files(paths: Sequence[Path]) -> tuple[list[Zone], list[Operation]]:
-    """Zones and operations from GeoJSON, ED-269 or F3548 files; ids must be unique."""
+def read_files(paths: Sequence[Path]) -> Features:
+    """Zones, operations and reader warnings from GeoJSON, ED-269 or F3548 files; ids must
+    be unique."""
     from truceline.io.detect import read_zones_and_operations
 
     zones: dict[str, Zone] = {}
     operations: dict[str, Operation] = {}
+    warnings: list[ReadWarning] = []
     for path in paths:
-        found_zones, found_operations = read_zones_and_operations(path)
-        for zone in found_zones:
+        found = read_zones_and_operations(path)
+        for zone in found.zones:
             if zone.id in zones:
                 raise ValidationError(f"zone id {zone.id!r} appears twice", field="id", where=str(path))
             zones[zone.id] = zone
-        for operation in found_operations:
+        for operation in found.operations:
             if operation.id in operations:
                 raise ValidationError(
                     f"operation id {operation.id!r} appears twice", field="id", where=str(path)
                 )
             operations[operation.id] = operation
-    return list(zones.values()), list(operations.values())
+        warnings += found.warnings
+    return Features(tuple(zones.values()), tuple(operations.values()), tuple(warnings))
+
+
+def warn(warnings: Sequence[ReadWarning]) -> None:
+    """One line on stderr for each warning of a reader (it names the file and the zone)."""
+    for warning in warnings:
+        err_console.print(f"truceline: warning: {warning}", markup=False, highlight=False, soft_wrap=True)
 
 
 def conflict_table(records: Sequence[dict[str, Any]], title: str) -> Table:
@@ -144,18 +154,24 @@ def check(
 
     if not plans:
         fail("--plans: give at least one file of planned operations")
-    zone_list, zone_file_ops = guarded(lambda: read_files(zones))
-    plan_zones, operations = guarded(lambda: read_files(plans))
-    if zone_file_ops or plan_zones:
+    zone_read = guarded(lambda: read_files(zones))
+    plan_read = guarded(lambda: read_files(plans))
+    if zone_read.operations or plan_read.zones:
         fail("--zones files must hold only zones and --plans files only operations")
+    zone_list, operations = list(zone_read.zones), list(plan_read.operations)
+    warnings = [*zone_read.warnings, *plan_read.warnings]
+    warn(warnings)
     conflicts = guarded(lambda: find_conflicts(zone_list, operations))
     if output is CheckFormat.JSON:
-        json.dump([conflict_record(c) for c in conflicts], sys.stdout, indent=2)
+        records = [conflict_record(c) for c in conflicts]
+        json.dump({"conflicts": records, "warnings": [w.to_json() for w in warnings]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif output is CheckFormat.GEOJSON:
         report = conflict_report_geojson(
             conflicts, {z.id: z for z in zone_list}, {o.id: o for o in operations}
         )
+        # A foreign member of the FeatureCollection (RFC 7946 section 6.1).
+        report["warnings"] = [w.to_json() for w in warnings]
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif conflicts:
@@ -174,9 +190,10 @@ def import_(
 
     All files are read and checked first; on any error nothing is stored (exit 2).
     """
-    zones, operations = guarded(lambda: read_files(files))
+    read = guarded(lambda: read_files(files))
+    warn(read.warnings)
     register = open_register_or_fail(db)
-    result = guarded(lambda: register.import_features(zones, operations))
+    result = guarded(lambda: register.import_features(read.zones, read.operations))
     console.print(
         f"Imported {result.zones} zones and {result.operations} operations "
         f"({result.entries} ledger entries); {len(result.conflicts)} new conflicts."
@@ -214,7 +231,9 @@ def demo(
     scenarios = resources.files("truceline") / "scenarios"
     with resources.as_file(scenarios) as folder:
         files = [folder / "syria-2017-zones.geojson", folder / "syria-2017-operations.geojson"]
-        zones, operations = guarded(lambda: read_files(files))
+        read = guarded(lambda: read_files(files))
+    warn(read.warnings)
+    zones, operations = list(read.zones), list(read.operations)
     register = open_register_or_fail(db)
     stored = {z.id for z in register.zones()}
     if stored & {z.id for z in zones}:
@@ -727,8 +746,11 @@ def conflicts(
     def run() -> Any:
         options = _tactical_options(pairs, lookahead, max_age, ground_below_m, pressure_altitude_as)
         sv = read_state_vectors(states, max_position_age_s=max_age)
-        found_zones, operations = read_files(zones)
-        return sv, scan_snapshot(sv, zones=found_zones, operations=operations, options=options, at_s=at)
+        read = read_files(zones)
+        warn(read.warnings)
+        return sv, scan_snapshot(
+            sv, zones=list(read.zones), operations=list(read.operations), options=options, at_s=at
+        )
 
     sv, scan = guarded(run)
     others = [a for a in scan.alerts if a.kind != "conflict"]
@@ -790,8 +812,10 @@ def replay(
 
     def load() -> Any:
         options = _tactical_options(pairs, lookahead, max_age, ground_below_m, pressure_altitude_as, step)
-        found_zones, operations = read_files(zones)
-        return options, read_state_vectors(states, max_position_age_s=max_age), found_zones, operations
+        read = read_files(zones)
+        warn(read.warnings)
+        sv = read_state_vectors(states, max_position_age_s=max_age)
+        return options, sv, list(read.zones), list(read.operations)
 
     options, sv, found_zones, operations = guarded(load)
     labels = _callsigns(sv)

@@ -87,8 +87,10 @@ def test_no_restriction_is_skipped_with_a_warning():
         doc(ed269_zone("A", restriction="NO_RESTRICTION"), ed269_zone("B")), source="z.json"
     )
     assert [z.id for z in features.zones] == ["B"]
-    assert features.warnings == (
-        'z.json: zone 0 (identifier "A"): restriction: NO_RESTRICTION restricts nothing; the zone is skipped',
+    (warning,) = features.warnings
+    assert (warning.where, warning.field) == ('z.json: zone 0 (identifier "A")', "restriction")
+    assert str(warning) == (
+        'z.json: zone 0 (identifier "A"): restriction: NO_RESTRICTION restricts nothing; the zone is skipped'
     )
 
 
@@ -152,7 +154,8 @@ def test_a_daily_period_is_read_whole_day_with_a_warning(key: str):
     features = read_ed269(doc(ed269_zone(applicability=[period])), source="z.json")
     assert features.zones[0].volumes[0].time.start == PERMANENT_START
     (warning,) = features.warnings
-    assert warning.startswith(
+    assert warning.field == f"applicability[0].{key}[0]"
+    assert str(warning).startswith(
         f'z.json: zone 0 (identifier "SYR01"): applicability[0].{key}[0]: daily period '
         '(MON,TUE "08:00:00.00Z"-"12:00Z") read as active all day'
     )

@@ -35,6 +35,28 @@ class ZoneProposalIn(BaseModel):
     )
 
 
+class ReadWarningOut(BaseModel):
+    """What the reader accepted but could not represent exactly, or left out
+    (``truceline.io.features.ReadWarning``)."""
+
+    where: str = Field(description='The document and the zone, e.g. `body: zone 0 (identifier "A")`.')
+    field: str = Field(description="The member at issue, e.g. `applicability[0].dailyPeriod[0]`.")
+    message: str = Field(description="What was done with it.")
+
+
+class ZoneVersionOut(BaseModel):
+    zone_id: str
+    version: int
+    hash: str = Field(description="SHA-256 hex of the version's canonical record.")
+    warnings: list[ReadWarningOut] = Field(
+        description="What the ED-269 reader read conservatively or skipped; empty for GeoJSON."
+    )
+
+
+class ZoneProposalOut(ZoneVersionOut):
+    required: list[str] = Field(description="Names of the parties whose signature activates it.")
+
+
 class ZoneVersionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     document: Document = Field(
@@ -55,9 +77,10 @@ class RejectIn(SignIn):
 
 
 @endpoint(router, "POST", "/zones", NEGOTIATORS, status_code=201)
-async def propose(body: ZoneProposalIn, request: Request, principal: Principal = CALLER) -> dict[str, Any]:
-    """Propose a zone (version 1), naming the signatories it needs besides the proposer."""
-    return await run_in_threadpool(
+async def propose(body: ZoneProposalIn, request: Request, principal: Principal = CALLER) -> ZoneProposalOut:
+    """Propose a zone (version 1), naming the signatories it needs besides the proposer.
+    `warnings` lists what an ED-269 document held that was read conservatively or skipped."""
+    answer = await run_in_threadpool(
         negotiation.propose,
         service_of(request),
         principal,
@@ -65,6 +88,7 @@ async def propose(body: ZoneProposalIn, request: Request, principal: Principal =
         body.signatories,
         signed_request(request),
     )
+    return ZoneProposalOut.model_validate(answer)
 
 
 @endpoint(router, "GET", "/zones", PARTICIPANTS)
@@ -91,9 +115,9 @@ async def versions(request: Request, zone_id: str = ZoneId) -> list[dict[str, An
 @endpoint(router, "POST", "/zones/{zone_id}/versions", NEGOTIATORS, status_code=201)
 async def counter_propose(
     body: ZoneVersionIn, request: Request, zone_id: str = ZoneId, principal: Principal = CALLER
-) -> dict[str, Any]:
+) -> ZoneVersionOut:
     """Counter-propose: a new version (border, altitudes or times) by a required signatory."""
-    return await run_in_threadpool(
+    answer = await run_in_threadpool(
         negotiation.counter_propose,
         service_of(request),
         principal,
@@ -101,6 +125,7 @@ async def counter_propose(
         body.document,
         signed_request(request),
     )
+    return ZoneVersionOut.model_validate(answer)
 
 
 @endpoint(router, "GET", "/zones/{zone_id}/diff", PARTICIPANTS)

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from truceline.domain.operation import Operation
-from truceline.domain.zone import Zone
 from truceline.io.ed269 import read_ed269
 from truceline.io.f3548 import read_f3548_document, read_f3548_operation
+from truceline.io.features import Features
 from truceline.io.fields import load_json
 from truceline.io.geojson import read_geojson
 
@@ -27,17 +26,17 @@ def detect_format(document: object) -> str:
     return "f3548"
 
 
-def read_zones_and_operations(path: Path) -> tuple[list[Zone], list[Operation]]:
-    """Zones and operations of one file. An F3548 document is one operation: its id and
-    party come from the document (``reference.id`` / ``reference.manager``) or, when it
-    has none, the id is the file's stem and the party must be given in the document."""
+def read_zones_and_operations(path: Path) -> Features:
+    """Zones, operations and reader warnings of one file. An F3548 document is one
+    operation: its id and party come from the document (``reference.id`` /
+    ``reference.manager``) or, when it has none, the id is the file's stem and the party
+    must be given in the document."""
     document, label = load_json(path)
     kind = detect_format(document)
     if kind == "geojson":
-        features = read_geojson(document, source=label)
-        return list(features.zones), list(features.operations)
+        return read_geojson(document, source=label)
     if kind == "ed269":
-        return list(read_ed269(document, source=label).zones), []
+        return read_ed269(document, source=label)
     document_id = read_f3548_document(document, source=label).operation_id
     operation = read_f3548_operation(document, source=label, operation_id=document_id or path.stem)
-    return [], [operation]
+    return Features(operations=(operation,))

@@ -22,7 +22,7 @@ from truceline.geo.altitude import AltitudeBand, AltitudeReference, to_metres
 from truceline.geo.shapes import Circle, Polygon, Shape
 from truceline.geo.timewindow import TimeWindow
 from truceline.geo.volume import Volume4D
-from truceline.io.features import Features
+from truceline.io.features import Features, ReadWarning
 from truceline.io.fields import Node, Source, describe, fields_named, load_json
 
 # A permanent zone with no startDateTime has stood "forever": we start it at the epoch,
@@ -64,7 +64,7 @@ def read_ed269(document: Source, *, party: str | None = None, source: str | None
         raise error.located(label) from None
 
     zones: list[Zone] = []
-    warnings: list[str] = []
+    warnings: list[ReadWarning] = []
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
         node = Node(item.value)
@@ -104,7 +104,7 @@ def _zone_list(root: Node) -> list[Node]:
 
 
 def _read_zone(
-    node: Node, identifier: str, party: str | None, where: str, warnings: list[str]
+    node: Node, identifier: str, party: str | None, where: str, warnings: list[ReadWarning]
 ) -> Zone | None:
     name = node.child("name").optional_string(non_empty=False) or ""
     restriction = node.child("restriction")
@@ -116,7 +116,8 @@ def _read_zone(
     volumes = tuple(_volume(shape, band, window, path) for shape, band, path in shapes for window in windows)
     mapping = RESTRICTIONS[text]
     if mapping is None:
-        warnings.append(f"{where}: restriction: {text} restricts nothing; the zone is skipped")
+        skipped = f"{text} restricts nothing; the zone is skipped"
+        warnings.append(ReadWarning(where, restriction.path, skipped))
         return None
     kind, entry = mapping
     rule = ZoneRule(RESTRICTS_ALL, Activity.AIR, entry)
@@ -128,7 +129,7 @@ def _volume(shape: Shape, band: AltitudeBand, window: TimeWindow, path: str) -> 
         return Volume4D(shape, band, window)
 
 
-def _window(node: Node, where: str, warnings: list[str]) -> TimeWindow:
+def _window(node: Node, where: str, warnings: list[ReadWarning]) -> TimeWindow:
     """One ApplicableTimePeriod as a time window (see docs/formats.md for permanent zones)."""
     node.object()
     permanent = node.child("permanent")
@@ -150,7 +151,7 @@ def _window(node: Node, where: str, warnings: list[str]) -> TimeWindow:
         return TimeWindow(start, end)
 
 
-def _schedules(node: Node, where: str, warnings: list[str]) -> None:
+def _schedules(node: Node, where: str, warnings: list[ReadWarning]) -> None:
     """Daily periods: an empty one (no days, null times) restricts nothing; any other is
     read as active all day, with a warning (we have no daily windows; this over-reports)."""
     keys = [k for k in ("schedule", "dailyPeriod") if node.has(k)]
@@ -167,8 +168,12 @@ def _schedules(node: Node, where: str, warnings: list[str]) -> None:
             continue
         shown = ",".join(day_list) or "every day"
         warnings.append(
-            f"{where}: {period.path}: daily period ({shown} {describe(times[0])}-{describe(times[1])})"
-            " read as active all day: Truceline has no daily windows, so this may over-report"
+            ReadWarning(
+                where,
+                period.path,
+                f"daily period ({shown} {describe(times[0])}-{describe(times[1])}) read as active"
+                " all day: Truceline has no daily windows, so this may over-report",
+            )
         )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from truceline.errors import ConflictError, ForbiddenError, FormatError, NotFoun
 from truceline.geo.difference import area_change
 from truceline.io.detect import detect_format
 from truceline.io.ed269 import read_ed269
+from truceline.io.features import ReadWarning
 from truceline.io.geojson import read_zones
 from truceline.ledger.canonical import canonical_json
 from truceline.ledger.entries import EntryDraft
@@ -52,20 +53,38 @@ def version_hash(zone: Zone) -> str:
     return hashlib.sha256(canonical_json(zone_to_record(zone), field="zone")).hexdigest()
 
 
+@dataclass(frozen=True, slots=True)
+class ZoneRead:
+    """The one zone of a proposal's document, and what its reader warned of."""
+
+    zone: Zone
+    warnings: tuple[ReadWarning, ...] = ()
+
+
 def read_zone_document(document: object, proposer: str) -> Zone:
     """The one zone of a GeoJSON profile or ED-269 document, owned by ``proposer`` (a zone
     naming another party is refused: a party proposes its own zones)."""
+    return read_zone(document, proposer).zone
+
+
+def read_zone(document: object, proposer: str) -> ZoneRead:
+    """As ``read_zone_document``, with the reader's warnings (an ED-269 daily period read as
+    all day, a NO_RESTRICTION zone skipped)."""
     kind = detect_format(document)
+    warnings: tuple[ReadWarning, ...] = ()
     if kind == "geojson":
         found = read_zones(document, source="body")  # type: ignore[arg-type]
     elif kind == "ed269":
-        found = list(read_ed269(document, party=proposer, source="body").zones)  # type: ignore[arg-type]
+        features = read_ed269(document, party=proposer, source="body")  # type: ignore[arg-type]
+        found, warnings = list(features.zones), features.warnings
     else:
         raise FormatError(
             "is neither a GeoJSON FeatureCollection nor an ED-269 document", field="document", where="body"
         )
     if len(found) != 1:
-        raise ValidationError(f"must hold exactly one zone, found {len(found)}", field="document")
+        # A skipped zone is why there may be none: say so in the same line.
+        why = "".join(f"; {w}" for w in warnings)
+        raise ValidationError(f"must hold exactly one zone, found {len(found)}{why}", field="document")
     zone = found[0]
     if zone.party is None:
         zone = replace(zone, party=proposer)
@@ -73,7 +92,7 @@ def read_zone_document(document: object, proposer: str) -> Zone:
         raise ValidationError(
             f"names party {zone.party!r}, but the zone is proposed by {proposer!r}", field="properties.party"
         )
-    return zone
+    return ZoneRead(zone, warnings)
 
 
 def _negotiation(conn: Connection, zone_id: str) -> Any:
@@ -128,8 +147,9 @@ def propose(
     request: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Propose a zone (version 1), naming the parties whose signature it needs besides the
-    proposer's. Returns {zone_id, version, hash, required}."""
-    zone = read_zone_document(document, principal.name)
+    proposer's. Returns {zone_id, version, hash, required, warnings}."""
+    read = read_zone(document, principal.name)
+    zone = read.zone
     if len(signatories) > MAX_SIGNATORIES:
         raise ValidationError(f"at most {MAX_SIGNATORIES} signatories", field="signatories")
 
@@ -178,7 +198,10 @@ def propose(
                     ),
                 )
             )
-        return drafts, {"zone_id": zone.id, "version": 1, "hash": digest, "required": required}
+        warnings = [w.to_json() for w in read.warnings]
+        return drafts, {
+            "zone_id": zone.id, "version": 1, "hash": digest, "required": required, "warnings": warnings,
+        }  # fmt: skip
 
     return service.commit(build)[1]
 
@@ -199,12 +222,14 @@ def counter_propose(
     document: object,
     request: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A new version of the zone by one of its signatories; returns {zone_id, version, hash}."""
+    """A new version of the zone by one of its signatories; returns {zone_id, version, hash,
+    warnings}."""
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
         row = _negotiation(conn, zone_id)
         _check_signatory(row, principal)
-        zone = read_zone_document(document, row.proposer_name)
+        read = read_zone(document, row.proposer_name)
+        zone = read.zone
         if zone.id != zone_id:
             raise ValidationError(f"is {zone.id!r}, but this is zone {zone_id!r}", field="id")
         digest = version_hash(zone)
@@ -241,7 +266,8 @@ def counter_propose(
                     ),
                 )
             )
-        return drafts, {"zone_id": zone_id, "version": version, "hash": digest}
+        warnings = [w.to_json() for w in read.warnings]
+        return drafts, {"zone_id": zone_id, "version": version, "hash": digest, "warnings": warnings}
 
     return service.commit(build)[1]
 
