@@ -453,9 +453,14 @@ def serve(
     import uvicorn
 
     from truceline.api.app import create_app
+    from truceline.ledger import fingerprint
     from truceline.service.warmup import warm_up
 
     register = open_register_or_fail(db)
+    ledger = register.ledger
+    err_console.print(
+        f"Log key {fingerprint(ledger.public_key)} from {ledger.key_location}.", markup=False, highlight=False
+    )
     # Open event streams would hold a shutdown forever: give them 5 s, then close them.
     bus = os.environ.get("TRUCELINE_BUS") or None  # nats://host:4222 links several servers
     api = create_app(register, bus_url=bus)
