@@ -80,6 +80,10 @@ def test_party_add_from_another_folder_keeps_one_log_key(postgres_url, tmp_path,
     # Both entries signed by the one key: the stored log verifies (before: "the entry was altered").
     rebuilt = runner.invoke(app, ["log", "rebuild", "--db", postgres_url])
     assert rebuilt.exit_code == 0, rebuilt.output
+    out = tmp_path / "export"
+    assert runner.invoke(app, ["log", "export", str(out), "--db", postgres_url]).exit_code == 0
+    key = runner.invoke(app, ["log", "public-key", "--db", postgres_url]).stdout.strip()
+    assert runner.invoke(app, ["log", "verify", str(out), "--key", key]).exit_code == 0
 
 
 def party_add_with_another_key_is_refused(db: str, tmp_path, monkeypatch) -> None:
@@ -114,3 +118,34 @@ def test_party_add_with_another_key_is_refused_on_sqlite(tmp_path, monkeypatch):
 def test_party_add_with_another_key_is_refused_on_postgresql(postgres_url, tmp_path, monkeypatch):
     party_add_with_another_key_is_refused(postgres_url, tmp_path, monkeypatch)
 
+
+def test_log_verify_key_refuses_a_history_resigned_with_another_key(tmp_path, monkeypatch):
+    monkeypatch.delenv("TRUCELINE_KEYS_DIR", raising=False)
+    runner = CliRunner()
+    exports = {}
+    for name in ("true", "forged"):
+        db = tmp_path / name / "t.db"  # its own keys/ beside it: another key
+        assert add_party(runner, "Blue", str(db)).exit_code == 0
+        exports[name] = tmp_path / f"{name}-export"
+        assert runner.invoke(app, ["log", "export", str(exports[name]), "--db", str(db)]).exit_code == 0
+    true_key = runner.invoke(app, ["log", "public-key", "--db", str(tmp_path / "true" / "t.db")]).stdout
+    forged_key = (tmp_path / "forged" / "keys" / "log-ed25519.pub").read_text().strip()
+    true_print = fingerprint(base64.b64decode(true_key))
+    forged_print = fingerprint(base64.b64decode(forged_key))
+
+    # Unpinned, the re-signed history verifies, and says which key it trusted.
+    trusted = runner.invoke(app, ["log", "verify", str(exports["forged"])])
+    assert trusted.exit_code == 0, trusted.output
+    assert f"Trusted the key sth.json names: {forged_print}" in trusted.stdout
+
+    refused = runner.invoke(app, ["log", "verify", str(exports["forged"]), "--key", true_key.strip()])
+    assert refused.exit_code == 1, refused.output
+    assert true_print in refused.stderr and forged_print in refused.stderr
+
+    (tmp_path / "log.pub").write_text(true_key)  # a file, as `log public-key > log.pub` writes it
+    ok = runner.invoke(app, ["log", "verify", str(exports["true"]), "--key", str(tmp_path / "log.pub")])
+    assert ok.exit_code == 0, ok.output
+    assert f"Signed by the pinned key {true_print}" in ok.stdout
+
+    bad = runner.invoke(app, ["log", "verify", str(exports["true"]), "--key", "not-a-key"])
+    assert bad.exit_code == 2 and "--key" in bad.stderr
