@@ -100,6 +100,8 @@ def party_add_with_another_key_is_refused(db: str, tmp_path, monkeypatch) -> Non
     assert fingerprint(raw_public_key(first.public_key())) in line
     assert fingerprint(raw_public_key(other.public_key())) in line
     assert str(tmp_path / "keys-2") in line and "TRUCELINE_KEYS_DIR" in line
+    served = runner.invoke(app, ["serve", "--db", db])  # refused before it listens
+    assert served.exit_code == 2 and served.stderr.strip() == line
     # An empty keys folder: refused too, and no key is made there.
     monkeypatch.setenv("TRUCELINE_KEYS_DIR", str(tmp_path / "keys-3"))
     missing = add_party(runner, "Red", db)
