@@ -30,6 +30,15 @@ class StepClock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def _config_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A server database's log key defaults to the user's config home: tests keep theirs
+    in a folder of this run instead of the developer's ~/.config (one for the whole run, as
+    a user has one home), and ignore a TRUCELINE_KEYS_DIR the developer may have set."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.getbasetemp() / "config-home"))
+    monkeypatch.delenv("TRUCELINE_KEYS_DIR", raising=False)
+
+
 @pytest.fixture
 def clock() -> StepClock:
     return StepClock()

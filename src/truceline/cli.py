@@ -227,6 +227,7 @@ def demo(
     from importlib import resources
 
     from truceline.io.report import conflict_report_geojson
+    from truceline.ledger import fingerprint
 
     scenarios = resources.files("truceline") / "scenarios"
     with resources.as_file(scenarios) as folder:
@@ -260,8 +261,8 @@ def demo(
     console.print(f"GeoJSON report: {report}")
     console.print(
         f"Ledger: {head.tree_size} entries, root {head.root_hash.hex()[:16]}…, signed tree head "
-        f"by key {head.public_key.hex()[:16]}…; verify it with `truceline log export DIR` "
-        "and `truceline log verify DIR`."
+        f"by key {fingerprint(head.public_key)}; verify it with `truceline log export DIR` "
+        "and `truceline log verify DIR --key KEY` (KEY: `truceline log public-key`)."
     )
 
 
@@ -307,17 +308,30 @@ def log_verify(
         Path | None,
         typer.Option("--previous", help="An older sth.json of the same log that this one must extend."),
     ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            "--key",
+            help="The log's public key, as `truceline log public-key` prints it (base64), "
+            "or a file holding it: the export must be signed by this key.",
+        ),
+    ] = None,
 ) -> None:
     """Verify an export from its files alone (no database, no server).
+
+    Without --key the key sth.json names is trusted (and printed): a history rewritten and
+    re-signed with another key is caught only by --key or --previous.
 
     Exit code 0: verified; 1: verification failed (the first bad entry and why on stderr);
     2: unreadable input.
     """
     from truceline.errors import VerificationError
-    from truceline.ledger import verify_export
+    from truceline.ledger import fingerprint, verify_export
+    from truceline.ledger.keys import parse_public_key
 
+    pinned = guarded(lambda: parse_public_key(read_key_argument(key), field="--key")) if key else None
     try:
-        sth = verify_export(directory, previous)
+        sth = verify_export(directory, previous, key=pinned)
     except VerificationError as error:
         fail(error, EXIT_VERIFY_FAILED)
     except TrucelineError as error:
@@ -325,7 +339,21 @@ def log_verify(
     except OSError as error:
         fail(f"{error.filename}: {error.strerror}")
     extends = f"; extends the previous head of {previous}" if previous else ""
-    console.print(f"OK: {sth.tree_size} entries, root {sth.root_hash.hex()}{extends}")
+    console.print(f"OK: {sth.tree_size} entries, root {sth.root_hash.hex()}{extends}", markup=False)
+    if pinned is not None:
+        console.print(f"Signed by the pinned key {fingerprint(sth.public_key)}.", markup=False)
+    else:
+        console.print(
+            f"Trusted the key sth.json names: {fingerprint(sth.public_key)}, not pinned "
+            "(pass --key with the log's public key to pin it).",
+            markup=False,
+        )
+
+
+def read_key_argument(value: str) -> str:
+    """``value`` itself (base64), or the text of the file it names."""
+    path = Path(value)
+    return path.read_text(encoding="utf-8") if path.is_file() else value
 
 
 @log_app.command("prove")
@@ -480,9 +508,14 @@ def serve(
     import uvicorn
 
     from truceline.api.app import create_app
+    from truceline.ledger import fingerprint
     from truceline.service.warmup import warm_up
 
     register = open_register_or_fail(db)
+    ledger = register.ledger
+    err_console.print(
+        f"Log key {fingerprint(ledger.public_key)} from {ledger.key_location}.", markup=False, highlight=False
+    )
     # Open event streams would hold a shutdown forever: give them 5 s, then close them.
     bus = os.environ.get("TRUCELINE_BUS") or None  # nats://host:4222 links several servers
     api = create_app(register, bus_url=bus)

@@ -87,6 +87,19 @@ class LedgerError(TrucelineError):
     type_slug = "ledger"
 
 
+class LogKeyError(LedgerError):
+    """This process's log key is not the key the log records (or there is none for a log
+    that has entries): it must not write, nor sign tree heads. Carries both keys (raw),
+    ``log_key`` None when the log's key is not known."""
+
+    type_slug = "log-key"
+
+    def __init__(self, message: str, *, log_key: bytes | None, process_key: bytes | None):
+        super().__init__(message, field="log_key")
+        self.log_key = log_key
+        self.process_key = process_key
+
+
 class VerificationError(LedgerError):
     """A proof, signature or exported log that does not verify; carries its evidence."""
 

@@ -12,6 +12,7 @@ from api_kit import World, sqlite_url, square, zone_doc
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from truceline.api.problems import MAX_BODY_BYTES
+from truceline.ledger import fingerprint
 from truceline.ledger.canonical import b64decode, b64encode
 from truceline.ledger.keys import public_key_from_raw, raw_public_key, signature_ok
 from truceline.service.auth import signed_message
@@ -179,3 +180,28 @@ def test_signed_requests(world: World) -> None:
         signed_message(request["method"], request["path"], request["body"].encode()),
     )
     assert "public_key" not in registered.payload  # not an author key: the log signs the entry
+
+
+def test_a_server_holding_another_key_than_the_log_refuses_writes_with_409(
+    tmp_path: Path, clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both servers start on the empty log, each with its own key; the first to write
+    # records its key, and the other then refuses every write, naming both keys.
+    monkeypatch.setenv("TRUCELINE_KEYS_DIR", str(tmp_path / "keys-1"))
+    first = World(sqlite_url(tmp_path), clock)
+    monkeypatch.setenv("TRUCELINE_KEYS_DIR", str(tmp_path / "keys-2"))
+    second = World(sqlite_url(tmp_path), clock)
+    try:
+        first.add("admin", "admin")
+        refused = second.client.post(
+            "/parties", json={"name": "B", "role": "party"}, headers=first.auth("admin")
+        )
+        body = _is_problem(refused, 409, "log-key", "log_key")
+        assert fingerprint(first.register.ledger.public_key) in body["detail"]
+        assert fingerprint(second.register.ledger.public_key) in body["detail"]
+        assert [p.name for p in first.register.parties()] == ["admin"]
+        ok = first.client.post("/parties", json={"name": "B", "role": "party"}, headers=first.auth("admin"))
+        assert ok.status_code == 201, ok.text
+    finally:
+        second.close()
+        first.close()

@@ -21,6 +21,7 @@ from truceline.errors import (
     AuthError,
     ConflictError,
     ForbiddenError,
+    LogKeyError,
     NotFoundError,
     TrucelineError,
     ValidationError,
@@ -38,6 +39,8 @@ _STATUS: tuple[tuple[type[TrucelineError], int, str], ...] = (
     (ConflictError, 409, "Conflict with the current state"),
     (AuthError, 401, "Unauthorized"),
     (ForbiddenError, 403, "Forbidden"),
+    # The server holds another key than the log's: it refuses the write, and says why.
+    (LogKeyError, 409, "The log is signed by another key"),
     (VerificationError, 422, "Does not verify"),
     (ValidationError, 422, "Invalid input"),
 )

@@ -45,8 +45,15 @@ def export_log(conn: Connection, ledger: Ledger, directory: Path, now: datetime)
     return sth
 
 
-def verify_export(directory: Path, previous: SignedTreeHead | Path | None = None) -> SignedTreeHead:
+def verify_export(
+    directory: Path, previous: SignedTreeHead | Path | None = None, *, key: bytes | None = None
+) -> SignedTreeHead:
     """Verify an exported log with nothing but its files; returns its (verified) tree head.
+
+    ``key`` (raw Ed25519) pins the log's key: the tree head must be signed by it (and so the
+    receipts of every entry). Without it the key ``sth.json`` names is trusted, and a
+    history rewritten and re-signed with a new key verifies: only a pinned key, or an
+    older head (``previous``), catches that.
 
     Checks the tree head's signature; each entry in order (canonical bytes, seq = position,
     the log's receipt signature, the author's signature against keys registered earlier in
@@ -61,7 +68,7 @@ def verify_export(directory: Path, previous: SignedTreeHead | Path | None = None
     """
     sth = SignedTreeHead.load(directory / STH_FILE)
     try:
-        sth.verify()
+        sth.verify(key)
     except VerificationError as exc:
         raise exc.located(str(directory / STH_FILE)) from None
     old: SignedTreeHead | None = None

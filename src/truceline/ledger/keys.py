@@ -1,9 +1,14 @@
-"""Ed25519 keys: the log's own key on disk, and raw public keys as the log records them."""
+"""Ed25519 keys: where the log's own key lives and its file, raw public keys as the log
+records them, and the fingerprint that names a key to people."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -11,22 +16,82 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from truceline.errors import LedgerError, ValidationError
-from truceline.ledger.canonical import b64encode
+from truceline.ledger.canonical import b64decode, b64encode
 
 LOG_KEY_FILE = "log-ed25519.pem"
 LOG_PUBLIC_KEY_FILE = "log-ed25519.pub"  # base64 of the raw 32-byte public key, one line
 KEYS_DIR_ENV = "TRUCELINE_KEYS_DIR"
+FINGERPRINT_PREFIX = "sha256:"
+
+
+class KeySource(StrEnum):
+    """Why the log key is looked for where it is (printed with the folder)."""
+
+    ENVIRONMENT = KEYS_DIR_ENV
+    BESIDE_DATABASE = "beside the SQLite file"
+    CONFIG_HOME = "the default for a database URL: the user's config home"
+
+
+@dataclass(frozen=True, slots=True)
+class KeysLocation:
+    """The folder holding the log key (absolute) and why it is that one."""
+
+    path: Path
+    source: KeySource
+
+    def __str__(self) -> str:
+        return f"{self.path} ({self.source})"
+
+
+def keys_location(database_url: str, environ: Mapping[str, str] | None = None) -> KeysLocation:
+    """Where the log key of the database at ``database_url`` lives, never relative to the
+    working folder (a ``party add`` run elsewhere would otherwise make a second key):
+
+    1. ``TRUCELINE_KEYS_DIR`` if set (it must be an absolute path; ``~`` is expanded);
+    2. for a SQLite file, ``keys/`` beside the file (the file itself decides the folder);
+    3. otherwise (a server database, or ``:memory:``) ``$XDG_CONFIG_HOME/truceline/keys``,
+       else ``~/.config/truceline/keys``.
+
+    The only place that reads the environment for keys; ``environ`` defaults to ``os.environ``.
+    """
+    env = os.environ if environ is None else environ
+    configured = env.get(KEYS_DIR_ENV, "")
+    if configured:
+        path = Path(configured).expanduser()
+        if not path.is_absolute():
+            raise ValidationError(
+                f"must be an absolute path (a relative one depends on the working folder), "
+                f"got {configured!r}",
+                field=KEYS_DIR_ENV,
+            )
+        return KeysLocation(path, KeySource.ENVIRONMENT)
+    if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
+        database_file = Path(database_url.removeprefix("sqlite:///")).absolute()
+        return KeysLocation(database_file.parent / "keys", KeySource.BESIDE_DATABASE)
+    # XDG Base Directory: a relative XDG_CONFIG_HOME is invalid and must be ignored.
+    config_home = Path(env.get("XDG_CONFIG_HOME", ""))
+    if not config_home.is_absolute():
+        home = env.get("HOME", "")
+        config_home = (Path(home) if home else Path.home()) / ".config"
+    return KeysLocation(config_home / "truceline" / "keys", KeySource.CONFIG_HOME)
 
 
 def keys_dir_for(database_url: str) -> Path:
-    """Where the log key lives: ``TRUCELINE_KEYS_DIR`` if set, else ``keys/`` next to the
-    SQLite file, else (a server database) ``./truceline-data/keys``."""
-    configured = os.environ.get(KEYS_DIR_ENV, "")
-    if configured:
-        return Path(configured)
-    if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
-        return Path(database_url.removeprefix("sqlite:///")).parent / "keys"
-    return Path("truceline-data") / "keys"
+    """The folder of ``keys_location`` (see there)."""
+    return keys_location(database_url).path
+
+
+def fingerprint(raw: bytes) -> str:
+    """How a log key is named to people: ``sha256:`` and the first 32 hex digits (128 bits)
+    of SHA-256 over the raw 32-byte key. Two keys are compared in full (``--key``); this
+    only names them in messages."""
+    return FINGERPRINT_PREFIX + hashlib.sha256(raw).hexdigest()[:32]
+
+
+def parse_public_key(text: str, *, field: str = "public_key") -> bytes:
+    """The raw 32 bytes of a key written as ``truceline log public-key`` prints it (base64,
+    surrounding whitespace ignored); raises FormatError naming ``field``."""
+    return b64decode(text.strip(), field=field, size=32)
 
 
 def load_or_create_log_key(keys_dir: Path) -> Ed25519PrivateKey:

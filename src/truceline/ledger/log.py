@@ -8,6 +8,10 @@ subtree hashes, head) or, if the transaction rolls back or the process dies, not
 Appends must not run concurrently against one database from two connections on SQLite
 (the second fails on the sequence number); on PostgreSQL the head row is locked, so
 concurrent appenders queue.
+
+One log, one key: the log records its public key (``ledger_log_key``) with its first
+append, and a ``Ledger`` whose key is another refuses to append (``LogKeyError``, naming
+both keys' fingerprints and where this process's key came from).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from datetime import datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
-from truceline.errors import ValidationError, VerificationError
+from truceline.errors import LogKeyError, ValidationError, VerificationError
 from truceline.ledger.entries import (
     PARTY_REGISTERED,
     REGISTERED_PARTY_FIELD,
@@ -28,7 +32,15 @@ from truceline.ledger.entries import (
     build_entry,
     time_ms,
 )
-from truceline.ledger.keys import raw_public_key
+from truceline.ledger.keys import (
+    KEYS_DIR_ENV,
+    LOG_KEY_FILE,
+    KeysLocation,
+    fingerprint,
+    load_or_create_log_key,
+    raw_public_key,
+    signature_ok,
+)
 from truceline.ledger.merkle import (
     EMPTY_ROOT,
     CompactRange,
@@ -47,6 +59,7 @@ from truceline.store.ledger_tables import (
     NODE_LEVEL_SHIFT,
     ledger_entries,
     ledger_head,
+    ledger_log_key,
     ledger_nodes,
     ledger_party_keys,
 )
@@ -55,11 +68,36 @@ _HEAD_ID = 1
 _PAGE = 1000  # entries read per round trip when streaming the log
 
 
+def open_ledger(engine: Engine, location: KeysLocation) -> Ledger:
+    """The ledger on ``engine`` with the log key kept in ``location``, generated there only
+    for a log that has no entry yet; requires the tables to exist. Raises LogKeyError when
+    ``location`` holds no key but the log has entries (a new key could never sign for
+    them), or holds another key than the log's."""
+    with engine.connect() as conn:
+        size = conn.execute(_SELECT_SIZE).scalar() or 0
+        recorded = conn.execute(_SELECT_LOG_KEY).scalar()
+    if size and not (location.path / LOG_KEY_FILE).exists():
+        named = f"key {fingerprint(bytes(recorded))}" if recorded is not None else "its key"
+        raise LogKeyError(
+            f"no log key in {location}, and the log holds {size} entries signed by {named}: "
+            f"set {KEYS_DIR_ENV} to the folder holding the log's key (a new key would sign "
+            "entries no verifier accepts)",
+            log_key=None if recorded is None else bytes(recorded),
+            process_key=None,
+        )
+    ledger = Ledger(engine, load_or_create_log_key(location.path), location)
+    with engine.connect() as conn:
+        ledger.check_key(conn)
+    return ledger
+
+
 class Ledger:
-    def __init__(self, engine: Engine, log_key: Ed25519PrivateKey):
+    def __init__(self, engine: Engine, log_key: Ed25519PrivateKey, key_location: KeysLocation | None = None):
         self.engine = engine
         self.log_key = log_key
         self.public_key = raw_public_key(log_key.public_key())
+        self.key_location = key_location  # named in a refusal; None: the caller gave the key
+        self._key_confirmed = False  # the log's recorded key was read and is ours
 
     def create_tables(self) -> None:
         """Create the ledger's tables only (``create_schema`` creates them with the rest)."""
@@ -87,6 +125,42 @@ class Ledger:
     def appender(self, conn: Connection) -> Appender:
         """An ``Appender`` over ``conn``'s transaction (it locks the head row on PostgreSQL)."""
         return Appender(self, conn)
+
+    def check_key(self, conn: Connection) -> bool:
+        """Requires the log to be signed by this ledger's key: raises LogKeyError naming both
+        keys when the log records another, or (a log older than the record) when its entry 0
+        does not verify with this key. Returns True when the key is still to be recorded (by
+        the next append). One or two reads until the record is seen, then none: the
+        recorded key never changes (there is no rotation yet)."""
+        if self._key_confirmed:
+            return False
+        recorded = conn.execute(_SELECT_LOG_KEY).scalar()
+        if recorded is not None:
+            if bytes(recorded) != self.public_key:
+                raise self._refusal(bytes(recorded))
+            self._key_confirmed = True
+            return False
+        first = conn.execute(_SELECT_FIRST_ENTRY).scalar()
+        if first is not None:
+            entry = Entry.parse(bytes(first))
+            if not signature_ok(self.log_key.public_key(), entry.log_signature, entry.log_message()):
+                raise self._refusal(None)
+        return True
+
+    def _refusal(self, log_key: bytes | None) -> LogKeyError:
+        held = f"this process holds key {fingerprint(self.public_key)}"
+        if self.key_location is not None:
+            held += f" from {self.key_location}"
+        if log_key is None:
+            signed = "the log is signed by another key (its entry 0 does not verify with this one)"
+        else:
+            signed = f"the log is signed by key {fingerprint(log_key)}"
+        return LogKeyError(
+            f"{signed}, but {held}; refusing to write: set {KEYS_DIR_ENV} to the folder holding "
+            "the log's key",
+            log_key=log_key,
+            process_key=self.public_key,
+        )
 
     # --- reading ----------------------------------------------------------------------------
 
@@ -228,6 +302,8 @@ class Appender:
         head = conn.execute(_HEAD_FOR_UPDATE).first()
         self._had_head = head is not None
         size = head.tree_size if head else 0
+        # Under the head's lock: no other appender records a key between this and flush.
+        self._record_key_at: int | None = size if ledger.check_key(conn) else None
         frontier = range_nodes(0, size) if size else []
         stored = Ledger._fetch(conn, frontier)
         self._compact = CompactRange(size, [stored[node] for node in frontier])
@@ -300,6 +376,10 @@ class Appender:
         else:
             conn.execute(_INSERT_HEAD, {"id": _HEAD_ID, **head_values})
             self._had_head = True
+        if self._record_key_at is not None:
+            key_row = {"public_key": self._ledger.public_key, "recorded_at_size": self._record_key_at}
+            conn.execute(_INSERT_LOG_KEY, {"id": _HEAD_ID, **key_row})
+            self._record_key_at = None
         if self._changed:
             conn.execute(
                 delete(ledger_party_keys).where(ledger_party_keys.c.party_id.in_(list(self._changed)))
@@ -341,6 +421,9 @@ _SELECT_SIZE = select(ledger_head.c.tree_size).where(ledger_head.c.id == _HEAD_I
 _SELECT_KEYS = select(ledger_party_keys.c.party_id, ledger_party_keys.c.public_key).where(
     ledger_party_keys.c.party_id.in_(bindparam("parties", expanding=True))
 )
+_SELECT_LOG_KEY = select(ledger_log_key.c.public_key).where(ledger_log_key.c.id == _HEAD_ID)
+_SELECT_FIRST_ENTRY = select(ledger_entries.c.canonical).where(ledger_entries.c.seq == 0)
+_INSERT_LOG_KEY = insert(ledger_log_key)
 _INSERT_ENTRIES = insert(ledger_entries)
 _INSERT_NODES = insert(ledger_nodes)
 _INSERT_HEAD = insert(ledger_head)

@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from truceline.errors import FormatError, VerificationError
 from truceline.ledger.canonical import b64decode, b64encode, canonical_json
-from truceline.ledger.keys import public_key_from_raw, raw_public_key, signature_ok
+from truceline.ledger.keys import fingerprint, public_key_from_raw, raw_public_key, signature_ok
 from truceline.ledger.merkle import HASH_SIZE
 
 
@@ -56,7 +56,8 @@ class SignedTreeHead:
         key = self.public_key if public_key is None else public_key
         if public_key is not None and public_key != self.public_key:
             raise VerificationError(
-                f"signed by key {b64encode(self.public_key)}, expected {b64encode(public_key)}",
+                f"signed by key {fingerprint(self.public_key)} ({b64encode(self.public_key)}), "
+                f"expected key {fingerprint(public_key)} ({b64encode(public_key)})",
                 field="public_key",
             )
         message = self.message(self.tree_size, self.root_hash, self.timestamp_ms)

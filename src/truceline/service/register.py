@@ -176,11 +176,14 @@ class Register:
 
 
 def open_register(url: str, clock: Clock) -> Register:
-    """The register on the database at ``url`` (created if new), with the log key from the
-    keys directory next to it (generated on first use)."""
-    from truceline.ledger.keys import keys_dir_for, load_or_create_log_key
+    """The register on the database at ``url`` (created if new), with the log key from
+    ``keys_location(url)`` (generated there for a log with no entry yet). Raises
+    LogKeyError when that key is not the log's."""
+    from truceline.ledger.keys import keys_location
+    from truceline.ledger.log import open_ledger
     from truceline.store.database import create_schema, open_engine
 
+    location = keys_location(url)
     engine = open_engine(url)
     create_schema(engine)
-    return Register(engine, Ledger(engine, load_or_create_log_key(keys_dir_for(url))), clock)
+    return Register(engine, open_ledger(engine, location), clock)

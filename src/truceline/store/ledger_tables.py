@@ -1,4 +1,5 @@
-"""The ledger's tables: entries (exact bytes), perfect-subtree hashes, the head, party keys.
+"""The ledger's tables: entries (exact bytes), perfect-subtree hashes, the head, party keys,
+the log's own public key.
 
 Declared on the shared ``metadata`` so ``create_schema`` builds them with the rest; plain
 types only, so the same schema runs on SQLite and PostgreSQL.
@@ -55,4 +56,16 @@ ledger_party_keys = Table(
     Column("registered_seq", BigInteger, nullable=False),
 )
 
-LEDGER_TABLES = (ledger_entries, ledger_nodes, ledger_head, ledger_party_keys)
+# A single row (id = 1): the log's public key (raw Ed25519), written with the first append;
+# a log older than this table gets it with its next append, once entry 0's receipt is found
+# to verify with the appender's key (``recorded_at_size``: the log's size then). A process
+# holding another key refuses to write, rather than sign entries no verifier would accept.
+ledger_log_key = Table(
+    "ledger_log_key",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("public_key", LargeBinary(32), nullable=False),
+    Column("recorded_at_size", BigInteger, nullable=False),
+)
+
+LEDGER_TABLES = (ledger_entries, ledger_nodes, ledger_head, ledger_party_keys, ledger_log_key)
