@@ -10,6 +10,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
+from ed269_documents import ed269_day_zone
 from truceline.cli import app
 
 runner = CliRunner()
@@ -27,29 +28,7 @@ SKIPPED_WARNING = (
 
 
 def _zone(identifier: str, restriction: str, daily: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "identifier": identifier,
-        "name": identifier,
-        "restriction": restriction,
-        "applicability": [
-            {
-                "permanent": "NO",
-                "startDateTime": "2017-07-10T00:00:00Z",
-                "endDateTime": "2017-07-11T00:00:00Z",
-                "dailyPeriod": daily,
-            }
-        ],
-        "geometry": [
-            {
-                "uomDimensions": "M",
-                "lowerLimit": 0,
-                "lowerVerticalReference": "AMSL",
-                "upperLimit": 3000,
-                "upperVerticalReference": "AMSL",
-                "horizontalProjection": {"type": "Polygon", "coordinates": [RING]},
-            }
-        ],
-    }
+    return ed269_day_zone(identifier, restriction, daily, [RING])
 
 
 def _ed269(folder: Path) -> Path:

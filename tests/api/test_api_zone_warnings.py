@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from api_kit import World, sqlite_url, square, zone_doc
 
+from ed269_documents import ed269_day_zone
+
 
 @pytest.fixture
 def world(tmp_path: Path, clock) -> Iterator[World]:
@@ -21,29 +23,7 @@ def world(tmp_path: Path, clock) -> Iterator[World]:
 
 
 def _ed269(identifier: str, restriction: str, daily: list[dict[str, Any]], upper_m: float = 3000) -> dict:
-    return {
-        "identifier": identifier,
-        "name": identifier,
-        "restriction": restriction,
-        "applicability": [
-            {
-                "permanent": "NO",
-                "startDateTime": "2017-07-10T00:00:00Z",
-                "endDateTime": "2017-07-11T00:00:00Z",
-                "dailyPeriod": daily,
-            }
-        ],
-        "geometry": [
-            {
-                "uomDimensions": "M",
-                "lowerLimit": 0,
-                "lowerVerticalReference": "AMSL",
-                "upperLimit": upper_m,
-                "upperVerticalReference": "AMSL",
-                "horizontalProjection": {"type": "Polygon", "coordinates": square(36.0, 33.0, 36.2, 33.2)},
-            }
-        ],
-    }
+    return ed269_day_zone(identifier, restriction, daily, square(36.0, 33.0, 36.2, 33.2), upper_m)
 
 
 MON_8_12 = [{"day": ["MON"], "startTime": "08:00Z", "endTime": "12:00Z"}]
