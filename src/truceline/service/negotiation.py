@@ -61,15 +61,10 @@ class ZoneRead:
     warnings: tuple[ReadWarning, ...] = ()
 
 
-def read_zone_document(document: object, proposer: str) -> Zone:
-    """The one zone of a GeoJSON profile or ED-269 document, owned by ``proposer`` (a zone
-    naming another party is refused: a party proposes its own zones)."""
-    return read_zone(document, proposer).zone
-
-
 def read_zone(document: object, proposer: str) -> ZoneRead:
-    """As ``read_zone_document``, with the reader's warnings (an ED-269 daily period read as
-    all day, a NO_RESTRICTION zone skipped)."""
+    """The one zone of a GeoJSON profile or ED-269 document, owned by ``proposer`` (a zone
+    naming another party is refused: a party proposes its own zones), with the reader's
+    warnings (an ED-269 daily period read as all day, a NO_RESTRICTION zone skipped)."""
     kind = detect_format(document)
     warnings: tuple[ReadWarning, ...] = ()
     if kind == "geojson":
