@@ -471,10 +471,9 @@ def party_add(
 ) -> None:
     """Register a party and print its bearer token, once (only its SHA-256 is stored)."""
     from truceline.service.parties import add_party
-    from truceline.service.service import Service
 
     register = open_register_or_fail(db)
-    party, token = guarded(lambda: add_party(Service(register), name, role, language, public_key))
+    party, token = guarded(lambda: add_party(register, name, role, language, public_key))
     if as_json:
         print_json(
             {

@@ -392,7 +392,7 @@ def activation_drafts(
     operations stay accepted; the parties concerned now know. O(live operations)."""
     alone = StrategicIndex()
     alone.add_zone(zone)
-    operations, _zones = service.live()
+    operations, _zones = service.indexed()
     drafts: list[EntryDraft] = []
     for operation in operations:
         for conflict in alone.check(operation):

@@ -9,11 +9,11 @@ from sqlalchemy import Connection
 from truceline.domain.party import Party
 from truceline.ledger.entries import EntryDraft, time_ms
 from truceline.service.auth import OPERATOR, new_party_id, party_draft
-from truceline.service.service import Service
+from truceline.service.register import Committer
 
 
 def add_party(
-    service: Service,
+    committer: Committer,
     name: str,
     role: str = "party",
     language: str = "en",
@@ -22,8 +22,10 @@ def add_party(
 ) -> tuple[Party, str]:
     """Register a party; returns it with its bearer token (only the token's SHA-256 is kept).
 
-    ``author`` is the admin party that registers it, or the operator (the CLI). Raises
-    ValidationError naming the field, ConflictError for a name already registered.
+    ``committer``: the server's ``Service``, or for the CLI the ``Register`` alone (a
+    party's registration reads no zone or operation). ``author``: the admin party that
+    registers it, or the operator (the CLI). Raises ValidationError naming the field,
+    ConflictError for a name already registered.
     """
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], tuple[Party, str]]:
@@ -32,4 +34,4 @@ def add_party(
         )
         return [draft], (party, token)
 
-    return service.commit(build)[1]
+    return committer.commit(build)[1]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -27,12 +27,14 @@ from truceline.domain.zone import Zone
 from truceline.engines.strategic import Conflict, conflict_record, find_conflicts
 from truceline.errors import ValidationError
 from truceline.ledger.entries import Entry, EntryDraft
-from truceline.ledger.log import Ledger
+from truceline.ledger.log import Appender, Ledger
 from truceline.ledger.sth import SignedTreeHead
 from truceline.service import projection as service_projection
-from truceline.store import projections
+from truceline.store import database, projections
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
+Build = Callable[[Connection, datetime], tuple[Sequence[EntryDraft], T]]
 
 # The author of entries made by the register's operator (imports, automatic checks).
 OPERATOR = "operator"
@@ -70,6 +72,24 @@ def project(conn: Connection, entry: Entry, known: Operation | None = None) -> N
     service_projection.project(conn, entry)
 
 
+def lock_log(conn: Connection, ledger: Ledger) -> Appender:
+    """Take the log's write lock before reading its size, so a writer sees every entry
+    another process appended; returns the transaction's appender. SQLite: BEGIN IMMEDIATE
+    (the driver would otherwise begin only at the first write, after a first SAVEPOINT,
+    which would then commit on its own); PostgreSQL: the appender reads the head row locked
+    for update."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    return ledger.appender(conn)
+
+
+class Committer(Protocol):
+    """What runs a command: a ``Service`` (group commit, strategic index) or a ``Register``
+    alone (one transaction, for a process that serves nothing)."""
+
+    def commit(self, build: Build[T]) -> tuple[list[Entry], T]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ImportResult:
     zones: int
@@ -83,6 +103,21 @@ class Register:
         self.engine = engine
         self.ledger = ledger
         self.clock = clock
+
+    def commit(self, build: Build[T]) -> tuple[list[Entry], T]:
+        """Run one command (``build(conn, now)`` returns its drafts and result) in its own
+        transaction, with the locking and projections of a ``Service`` batch of one but no
+        strategic index to load: ``truceline party add`` beside a busy server reads no zone
+        or operation. ``build`` refuses by raising; nothing is written then."""
+        with self.engine.begin() as conn:
+            appender = lock_log(conn, self.ledger)
+            now = self.clock()
+            drafts, result = build(conn, now)
+            entries = appender.append(list(drafts), now) if drafts else []
+            for entry in entries:
+                project(conn, entry)
+            appender.flush()
+        return entries, result
 
     def _append(self, conn: Connection, drafts: Sequence[EntryDraft]) -> list[Entry]:
         entries = self.ledger.append(conn, drafts, self.clock())
@@ -114,11 +149,11 @@ class Register:
             return projections.load_parties(conn)
 
     def zones(self) -> list[Zone]:
-        with self.engine.connect() as conn:
+        with database.snapshot(self.engine) as conn:  # the zones and their volumes, as one
             return projections.load_zones(conn)
 
     def operations(self) -> list[Operation]:
-        with self.engine.connect() as conn:
+        with database.snapshot(self.engine) as conn:
             return projections.load_operations(conn)
 
     def conflicts(self) -> list[dict[str, Any]]:

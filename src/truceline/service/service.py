@@ -25,16 +25,14 @@ from truceline.domain.party import Role
 from truceline.domain.zone import Zone
 from truceline.engines.strategic import StrategicIndex
 from truceline.errors import NotFoundError
-from truceline.ledger.entries import Entry, EntryDraft, time_ms
-from truceline.ledger.log import Appender
+from truceline.ledger.entries import Entry, time_ms
 from truceline.service import projection as p
 from truceline.service.principals import PrincipalCache
-from truceline.service.register import OPERATION_FILED, ZONE_IMPORTED, Register, project
+from truceline.service.register import OPERATION_FILED, ZONE_IMPORTED, Build, Register, lock_log, project
 from truceline.store import database, projections
 from truceline.store.projection_tables import parties
 
 T = TypeVar("T")
-Build = Callable[[Connection, datetime], tuple[Sequence[EntryDraft], T]]
 
 _INACTIVE_OPERATION_STATES = ("cancelled", "ended")
 
@@ -121,7 +119,10 @@ class Service:
 
     def reload_index(self) -> None:
         """Rebuild the in-memory index from the projections (active zones, live operations)."""
-        with self._lock, self.engine.connect() as conn:
+        # One snapshot for the zones, the operations, their volumes and the log's size:
+        # another process committing between two of these reads would otherwise leave an
+        # operation without its volumes, or entries the index holds but ``_seen`` skips.
+        with self._lock, database.snapshot(self.engine) as conn:
             index = StrategicIndex()
             for zone in projections.load_zones(conn, state="active"):
                 index.add_zone(zone)
@@ -154,6 +155,17 @@ class Service:
                 types.append(entry.type)
             self._seen = size
             self.principals.entries_committed(types)
+
+    def refresh(self) -> None:
+        """Take in what other processes (another server, ``truceline import``) committed
+        since this one last wrote or read, so that a query sees every committed entry.
+        Costs one indexed read of the log's size when nothing changed."""
+        with self.engine.connect() as conn:
+            size = self.ledger.size(conn)
+        if size <= self._seen:
+            return
+        with self._lock, self.engine.connect() as conn:
+            self._catch_up(conn, self.ledger.size(conn))
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -202,7 +214,7 @@ class Service:
             with self.engine.begin() as conn:
                 # One log write for the whole batch: the appender reads the head once and
                 # writes every job's entries at ``flush``, just before the commit.
-                appender = self._lock_log(conn)
+                appender = lock_log(conn, self.ledger)
                 self._catch_up(conn, appender.size)
                 for job in batch:
                     job.entries, job.result, job.error = [], None, None  # a rerun starts afresh
@@ -253,16 +265,6 @@ class Service:
             job.done = True
         return []
 
-    def _lock_log(self, conn: Connection) -> Appender:
-        """Take the log's write lock before reading its size, so ``_catch_up`` sees every
-        entry another process appended; returns the batch's appender. SQLite: BEGIN
-        IMMEDIATE (the driver would otherwise begin only at the first write, after our
-        first SAVEPOINT, which would then commit on its own); PostgreSQL: the appender
-        reads the head row locked for update."""
-        if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
-        return self.ledger.appender(conn)
-
     def defer_checkpoints(self) -> bool:
         """For a long-running server: its commits stop checkpointing the WAL, and the server
         calls ``checkpoint`` off the request path instead. False when the database has
@@ -282,7 +284,15 @@ class Service:
     # --- reading helpers shared by the command modules ----------------------------------------
 
     def live(self) -> tuple[list[Operation], list[Zone]]:
-        """The live operations and active zones held by the index, as a consistent copy."""
+        """For a query: the live operations and active zones as committed by any process,
+        as a consistent copy."""
+        self.refresh()
+        return self.indexed()
+
+    def indexed(self) -> tuple[list[Operation], list[Zone]]:
+        """The live operations and active zones the index holds now: inside a command,
+        whose batch has already caught up with the log (and may hold entries not yet
+        committed), this is the state the command is checked against."""
         with self._lock:
             return list(self.index._operations.values()), list(self.index._zones.values())
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, MetaData, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from truceline.errors import DatabaseUnavailableError, ValidationError
@@ -120,6 +120,30 @@ def checkpoint(engine: Engine) -> None:
         return
     with engine.connect() as conn:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+
+
+@contextmanager
+def snapshot(engine: Engine) -> Iterator[Connection]:
+    """A connection whose reads all see one committed state of the database, however many
+    statements they take (e.g. the operations and then their volumes) and whatever other
+    processes commit meanwhile. PostgreSQL: a REPEATABLE READ transaction (its snapshot is
+    taken at the first statement). SQLite: an explicit deferred BEGIN, because the driver
+    opens no transaction for reads, so each SELECT would otherwise see the latest commit;
+    in WAL mode the read transaction holds its snapshot without blocking writers. Rolled
+    back at the end: it is for reading only."""
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin() as transaction:
+                yield conn
+                transaction.rollback()
+            return
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.rollback()
 
 
 def create_schema(engine: Engine) -> None:
