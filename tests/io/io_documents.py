@@ -131,6 +131,11 @@ def ed269_zone(identifier: str = "SYR01", **fields: object) -> dict:
 # -- hypothesis strategies for valid domain objects ------------------------------------
 
 ids = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-_", min_size=1, max_size=12)
+# Any storable text (domain.text: everything but NUL and lone surrogates, which
+# are refused), in every script.
+free_names = st.text(
+    alphabet=st.characters(exclude_characters="\x00", exclude_categories=["Cs"]), max_size=20
+)
 party_names = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ abcdefghij", min_size=1, max_size=10).filter(
     lambda s: s.strip() != ""
 )
@@ -193,7 +198,7 @@ def zones(draw: st.DrawFn, ident: str) -> Zone:
         tuple(draw(st.lists(volumes(standing=True), min_size=1, max_size=3))),
         rule,
         party,
-        draw(st.text(max_size=20)),
+        draw(free_names),
     )
 
 
@@ -205,7 +210,7 @@ def operations(draw: st.DrawFn, ident: str) -> Operation:
         draw(st.sampled_from([Activity.AIR, Activity.GROUND])),
         tuple(draw(st.lists(volumes(standing=False), min_size=1, max_size=3))),
         draw(st.sampled_from(OperationState)),
-        draw(st.text(max_size=20)),
+        draw(free_names),
     )
 
 

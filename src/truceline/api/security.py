@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
+from truceline.api.edge import check_request_texts
 from truceline.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA
 from truceline.i18n import negotiate
 from truceline.service.auth import (
@@ -46,7 +47,8 @@ def service_of(request: Request) -> Service:
 
 class Allow:
     """Dependency: the caller's Principal, if its role is in ``roles``; else 401/403. For a
-    write by a party holding a request key, also checks ``Truceline-Signature``."""
+    write by a party holding a request key, also checks ``Truceline-Signature``. Every
+    request's texts are checked first (``api.edge``), before the token is even looked up."""
 
     def __init__(self, roles: tuple[str, ...]) -> None:
         self.roles = roles
@@ -54,6 +56,7 @@ class Allow:
     async def __call__(
         self, request: Request, credentials: HTTPAuthorizationCredentials | None = _BEARER
     ) -> Principal:
+        await check_request_texts(request)
         service = service_of(request)
         token = credentials.credentials if credentials is not None else None
 

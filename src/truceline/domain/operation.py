@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from truceline.domain.activity import Activity, parse_enum
+from truceline.domain.text import MAX_NAME_CHARS, check_identifier, check_text
 from truceline.errors import ValidationError
 from truceline.geo.volume import Volume4D
 
@@ -28,8 +29,8 @@ class Operation:
     name: str = ""
 
     def __post_init__(self) -> None:
-        if not self.id:
-            raise ValidationError("must not be empty", field="id")
+        check_identifier(self.id, "id")
+        check_text(self.name, "name", MAX_NAME_CHARS)
         if not self.party:
             raise ValidationError("must name the party", field="party")
         object.__setattr__(self, "activity", parse_enum(Activity, self.activity, "activity"))

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from truceline.domain.activity import Activity, parse_enum
+from truceline.domain.text import MAX_NAME_CHARS, check_identifier, check_text
 from truceline.errors import ValidationError
 from truceline.geo.volume import Volume4D
 
@@ -70,8 +71,8 @@ class Zone:
     name: str = ""
 
     def __post_init__(self) -> None:
-        if not self.id:
-            raise ValidationError("must not be empty", field="id")
+        check_identifier(self.id, "id")
+        check_text(self.name, "name", MAX_NAME_CHARS)
         object.__setattr__(self, "kind", parse_enum(ZoneKind, self.kind, "kind"))
         object.__setattr__(self, "volumes", tuple(self.volumes))
         if not self.volumes:

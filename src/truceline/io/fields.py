@@ -21,6 +21,7 @@ from os import PathLike
 from pathlib import Path
 from typing import TypeVar
 
+from truceline.domain.text import MAX_TEXT_CHARS, text_fault
 from truceline.errors import FormatError, TrucelineError
 
 
@@ -112,6 +113,11 @@ class Node:
             raise self.error("is required")
         if not isinstance(self.value, str):
             raise self.error(f"must be a string, got {describe(self.value)}")
+        fault = text_fault(self.value)
+        if fault is not None:
+            raise self.error(fault)
+        if len(self.value) > MAX_TEXT_CHARS:
+            raise self.error(f"is {len(self.value)} characters long; at most {MAX_TEXT_CHARS}")
         if non_empty and not self.value.strip():
             raise self.error("must not be empty")
         return self.value

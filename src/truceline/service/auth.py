@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select
 
 from truceline.domain.ids import uuid7
 from truceline.domain.party import LANGUAGES, Party, Role
+from truceline.domain.text import check_party_name
 from truceline.errors import AuthError, ConflictError, ForbiddenError, ValidationError
 from truceline.ledger.canonical import b64decode, b64encode
 from truceline.ledger.entries import EntryDraft
@@ -123,10 +124,9 @@ def party_draft(
     conn: Connection, party_id: str, name: str, role: str, language: str, request_key: str | None, author: str
 ) -> tuple[Party, str, EntryDraft]:
     """Validate a new party and draft its ``party.registered`` entry; returns (party, token, draft)."""
-    if not isinstance(name, str) or not name.strip() or len(name) > 200 or name != name.strip():
-        raise ValidationError(
-            "must be a non-empty name without leading or trailing spaces (<= 200)", field="name"
-        )
+    if not isinstance(name, str):
+        raise ValidationError("must be a string", field="name")
+    check_party_name(name, "name")
     if language not in LANGUAGES:
         raise ValidationError(
             f"unsupported language {language!r}; expected one of {', '.join(LANGUAGES)}", field="language"

@@ -1,0 +1,54 @@
+"""The HTTP edge's text check: every string a request brings (path and query parameters,
+and each key and value of a JSON body) meets ``truceline.domain.text`` before any route
+reads it, so that no field, however deep or however new, can reach a database with a NUL,
+a lone surrogate or a text over the documented length (a 500 on PostgreSQL, a row stored
+but unreachable on SQLite). The fields with tighter rules (ids, party names) are checked
+again where they are read; this one check is the floor under all of them.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from truceline.domain.text import MAX_ID_CHARS, MAX_TEXT_CHARS, check_text, text_fault
+from truceline.errors import ValidationError
+
+
+def _json_path(parent: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{parent}[{key}]"
+    return f"{parent}.{key}" if parent else key
+
+
+def check_json_texts(document: object, root: str = "") -> None:
+    """Raise a ValidationError naming the first string of ``document`` (a parsed JSON
+    value), key or value, that may not be stored. Iterative: a deeply nested body cannot
+    exhaust the stack."""
+    pending: list[tuple[str, object]] = [(root, document)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):
+            check_text(value, path or "body")
+        elif isinstance(value, dict):
+            for key, child in reversed(list(value.items())):
+                fault = text_fault(key)
+                if fault is not None:
+                    raise ValidationError(f"a member name {fault}", field=path or "body")
+                pending.append((_json_path(path, key), child))
+        elif isinstance(value, list):
+            pending.extend((_json_path(path, i), child) for i, child in reversed(list(enumerate(value))))
+
+
+async def check_request_texts(request: Request) -> None:
+    """Check the request's path parameters (ids: at most MAX_ID_CHARS), query parameters
+    and JSON body. FastAPI has already parsed the body (``request.json`` keeps it)."""
+    for name, value in request.path_params.items():
+        if isinstance(value, str):
+            check_text(value, name, MAX_ID_CHARS)
+    for name, value in request.query_params.multi_items():
+        check_text(value, name, MAX_TEXT_CHARS)
+    content_type = request.headers.get("content-type", "")
+    if request.method in ("POST", "PUT", "PATCH") and "json" in content_type:
+        body = await request.body()
+        if body:
+            check_json_texts(await request.json())
