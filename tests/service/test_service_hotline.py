@@ -4,7 +4,7 @@ guarantors told, all in the ledger), replies and threads, free text kept as writ
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -160,6 +160,17 @@ def test_after_the_last_escalation_sender_and_guarantors_are_told_once(desk: Des
     assert late["acknowledged_at"] is not None
 
 
+class _StepClock:
+    """The conftest clock (one second per reading), for a test that builds its own desks."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        self.now += timedelta(seconds=1)
+        return self.now
+
+
 @settings(max_examples=12)
 @given(
     priority=st.sampled_from(hotline.PRIORITIES),
@@ -170,9 +181,7 @@ def test_overdue_figure_is_whole_minutes_past_the_first_deadline(
 ) -> None:
     """Whatever the priority and however late each tick comes, every notice says the whole
     minutes from the message's own deadline to the tick that sent it."""
-    from conftest import StepClock
-
-    desk = Desk(tmp_path_factory.mktemp("overdue"), StepClock())
+    desk = Desk(tmp_path_factory.mktemp("overdue"), _StepClock(datetime(2017, 7, 10, 6, 0, tzinfo=UTC)))
     try:
         desk.add("A")
         desk.add("B")

@@ -4,8 +4,8 @@ operations, then accept it (telling every party concerned of each conflict) or r
 A conflict with an active zone whose entry is ``forbidden`` refuses the filing; the refusal
 is still written to the ledger (the party was told in the answer, and can prove it was).
 Any other conflict is accepted and becomes a hotline message from the register to the
-parties concerned. Updates are
-new versions checked the same way; cancellation keeps the history.
+parties concerned. Updates are new versions checked the same way; cancellation keeps the
+history.
 """
 
 from __future__ import annotations
