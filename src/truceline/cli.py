@@ -100,14 +100,35 @@ def warn(warnings: Sequence[ReadWarning]) -> None:
         err_console.print(f"truceline: warning: {warning}", markup=False, highlight=False, soft_wrap=True)
 
 
-def conflict_table(records: Sequence[dict[str, Any]], title: str) -> Table:
-    """A table of conflict records (``truceline.engines.strategic.conflict_record``)."""
+def utc_text(value: str | None, minutes: bool = False) -> str | None:
+    """An RFC 3339 time as ISO 8601 in UTC with its zone, to the second (``minutes``: to
+    the minute): ``2017-07-10T08:00:00Z``. A reader must never have to guess the zone."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value).astimezone(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%MZ" if minutes else "%Y-%m-%dT%H:%M:%SZ")
+
+
+def _span(start: str, end: str | None, language: str) -> str:
+    """A time window, ISO 8601 with ``Z``: the end's date is left out when it is the start's."""
+    from truceline.i18n import label
+
+    first = utc_text(start, minutes=True) or ""
+    if end is None:
+        return f"{first}–{label('open', language)}"
+    last = utc_text(end, minutes=True) or ""
+    return f"{first}–{last[11:] if last[:10] == first[:10] else last}"
+
+
+def conflict_table(records: Sequence[dict[str, Any]], title: str, language: str = "en") -> Table:
+    """A table of conflict records (``truceline.engines.strategic.conflict_record``), its
+    headers in ``language`` (one of the ten)."""
+    from truceline.i18n import label
+
     table = Table(title=title, title_justify="left")
-    for name in ("kind", "a", "b", "parties", "time (UTC)", "altitude (m)", "area (km²)", "entry"):
-        table.add_column(name)
+    for name in ("kind", "a", "b", "parties", "time", "altitude_m", "area_km2", "entry"):
+        table.add_column(name if name in ("a", "b") else label(name, language))
     for r in records:
-        start = r["time_start"][:16].replace("T", " ")
-        end = "open" if r["time_end"] is None else r["time_end"][11:16]
         lower = "-∞" if r["altitude_lower_m"] is None else f"{r['altitude_lower_m']:,.0f}"
         upper = "∞" if r["altitude_upper_m"] is None else f"{r['altitude_upper_m']:,.0f}"
         table.add_row(
@@ -115,7 +136,7 @@ def conflict_table(records: Sequence[dict[str, Any]], title: str) -> Table:
             r["a"],
             r["b"],
             f"{r['a_party']} / {r['b_party'] or '-'}",
-            f"{start}–{end}",
+            _span(r["time_start"], r["time_end"], language),
             f"{lower}–{upper} {r['altitude_reference']}",
             f"{r['area_m2'] / 1e6:,.2f}",
             r.get("entry", ""),
@@ -472,6 +493,7 @@ def party_add(
     """Register a party and print its bearer token, once (only its SHA-256 is stored)."""
     from truceline.service.parties import add_party
 
+    checked_language(language)  # before the database is opened (or created)
     register = open_register_or_fail(db)
     party, token = guarded(lambda: add_party(register, name, role, language, public_key))
     if as_json:
@@ -557,6 +579,36 @@ def api_client(url: str, token: str | None) -> Any:
     return Client(url, token)
 
 
+LanguageOption = Annotated[
+    str | None,
+    typer.Option(
+        "--language",
+        help="Read in this language: ar zh-CN en fr de ja pt ru es uk [default: your party's].",
+    ),
+]
+
+
+def checked_language(language: str | None) -> str | None:
+    """``--language`` if it is one of the ten; otherwise one line and exit 2, before any
+    request is made."""
+    from truceline.i18n.languages import check_language
+
+    if language is None:
+        return None
+    return guarded(lambda: check_language(language, field="--language"))
+
+
+def reader_language(client: Any, language: str | None) -> str:
+    """The language of the tables: ``--language`` (checked), else the party's (GET /me)."""
+    from truceline.domain.party import LANGUAGES
+    from truceline.i18n import DEFAULT_LANGUAGE
+
+    if language is not None:
+        return language
+    mine = guarded(lambda: client.call("GET", "/me")).get("language")
+    return mine if mine in LANGUAGES else DEFAULT_LANGUAGE
+
+
 @app.command()
 def zones(
     url: UrlOption = DEFAULT_SERVER_URL,
@@ -564,17 +616,22 @@ def zones(
     state: Annotated[
         str | None, typer.Option("--state", help="proposed, active, rejected, withdrawn, expired.")
     ] = None,
+    language: LanguageOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the server's JSON.")] = False,
 ) -> None:
     """List the negotiated zones on a server."""
+    from truceline.i18n import label
+
+    language = checked_language(language)
     with api_client(url, token) as client:
         found = guarded(lambda: client.call("GET", "/zones", params={"state": state} if state else None))
-    if as_json:
-        print_json(found)
-        return
+        if as_json:
+            print_json(found)
+            return
+        language = reader_language(client, language)
     table = Table(title=f"{len(found)} zones", title_justify="left")
-    for column in ("id", "kind", "state", "version", "in force", "proposer", "signed / required", "ends"):
-        table.add_column(column)
+    for column in ("id", "kind", "state", "version", "in_force", "proposer", "signed_required", "ends"):
+        table.add_column(label(column, language))
     for z in found:
         table.add_row(
             z["id"],
@@ -584,7 +641,7 @@ def zones(
             str(z["active_version"] or "-"),
             z["proposer"],
             f"{', '.join(z['signed_current']) or '-'} / {', '.join(z['required'])}",
-            z["ends_at"] or "open",
+            utc_text(z["ends_at"]) or label("open", language),
         )
     console.print(table)
 
@@ -602,12 +659,14 @@ def ops_file(
     update: Annotated[
         bool, typer.Option("--update", help="File a new version of an existing operation.")
     ] = False,
+    language: LanguageOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the server's JSON.")] = False,
 ) -> None:
     """File an operation: exit 0 when accepted, 1 when refused (conflicts printed), 2 on an error."""
     from truceline.api.client import problem_error
     from truceline.io.fields import load_json
 
+    language = checked_language(language)
     document, _label = guarded(lambda: load_json(path))
     with api_client(url, token) as client:
         if update:
@@ -615,13 +674,16 @@ def ops_file(
             response = guarded(lambda: client.request("PUT", f"/operations/{operation_id}", json=document))
         else:
             response = guarded(lambda: client.request("POST", "/operations", json=document))
+        if not as_json and response.status_code in (200, 201, 409):
+            language = reader_language(client, language)
+    language = language or "en"
     body = response.json() if response.headers.get("content-type", "").find("json") >= 0 else {}
     if response.status_code == 409 and isinstance(body, dict) and "conflicts" in body:
         if as_json:
             print_json(body)
         else:
             err_console.print(f"Refused: {body.get('detail')}", markup=False)
-            console.print(conflict_table(body["conflicts"], "Conflicts"))
+            console.print(conflict_table(body["conflicts"], "Conflicts", language))
         raise typer.Exit(EXIT_CONFLICTS)
     if response.status_code >= 400:
         fail(problem_error(response))
@@ -630,7 +692,7 @@ def ops_file(
         return
     console.print(f"Accepted: operation {body['operation_id']} version {body['version']}.", markup=False)
     if body["conflicts"]:
-        console.print(conflict_table(body["conflicts"], "Conflicts told to the parties concerned"))
+        console.print(conflict_table(body["conflicts"], "Conflicts told to the parties concerned", language))
 
 
 def _operation_id(document: Any, path: Path) -> str:
@@ -659,30 +721,33 @@ def inbox(
     url: UrlOption = DEFAULT_SERVER_URL,
     token: TokenOption = None,
     pending: Annotated[bool, typer.Option("--pending", help="Only messages not yet acknowledged.")] = False,
-    language: Annotated[
-        str | None, typer.Option("--language", help="Read in this language (else your party's).")
-    ] = None,
+    language: LanguageOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the server's JSON.")] = False,
 ) -> None:
-    """Your hotline inbox on a server, newest first."""
+    """Your hotline inbox on a server, newest first. Deadlines are UTC (ISO 8601, Z); a
+    message that only informs has none ("-")."""
+    from truceline.i18n import label
+
+    language = checked_language(language)
     headers = {"Accept-Language": language} if language else None
     with api_client(url, token) as client:
         found = guarded(
             lambda: client.call("GET", "/messages", params={"pending": str(pending).lower()}, headers=headers)
         )
-    if as_json:
-        print_json(found)
-        return
+        if as_json:
+            print_json(found)
+            return
+        language = reader_language(client, language)
     table = Table(title=f"{len(found)} messages", title_justify="left")
-    for column in ("id", "from", "priority", "deadline", "ack", "text"):
-        table.add_column(column, overflow="fold")
+    for column in ("id", "from", "priority", "deadline", "acknowledged", "text"):
+        table.add_column(label(column, language), overflow="fold")
     for m in found:
         table.add_row(
             m["id"],
             m["from"] or "truceline",
             m["priority"],
-            (m.get("deadline") or "")[:19].replace("T", " "),
-            "yes" if m.get("acknowledged_at") else "no",
+            utc_text(m.get("deadline")) or "-",
+            label("yes" if m.get("acknowledged_at") else "no", language),
             m["text"],
         )
     console.print(table)

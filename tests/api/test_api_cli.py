@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -163,3 +164,60 @@ def test_serve_command(tmp_path: Path) -> None:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+ISO_UTC = re.compile(r"\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\b")
+
+
+def test_tables_follow_the_reader_language(server: tuple[str, str], tmp_path: Path) -> None:
+    url, db = server
+    nord = _party(db, "Nord", "--language", "fr")["token"]
+    sud = _party(db, "Sud", "--language", "ru")["token"]
+    auth = {"Authorization": f"Bearer {nord}"}
+    r = httpx.post(
+        url + "/zones",
+        json={"document": zone_doc("z-fr", square(50.0, 30.0, 50.5, 30.5), party="Nord"), "signatories": []},
+        headers=auth,
+    )
+    httpx.post(url + "/zones/z-fr/sign", json={"version": 1, "hash": r.json()["hash"]}, headers=auth)
+    mine = tmp_path / "nord.geojson"
+    mine.write_text(json.dumps(op_doc("op-nord", "Nord", square(51.0, 30.0, 51.2, 30.2))))
+    assert _run(url, nord, "ops", "file", str(mine)).exit_code == 0
+    theirs = tmp_path / "sud.geojson"
+    theirs.write_text(json.dumps(op_doc("op-sud", "Sud", square(51.1, 30.1, 51.3, 30.3))))
+    accepted = _run(url, sud, "ops", "file", str(theirs))
+    assert accepted.exit_code == 0, accepted.output
+    assert "площадь (км²)" in accepted.stdout and "area (km²)" not in accepted.stdout  # Sud reads Russian
+
+    # The party's language (GET /me) without --language; --language wins; deadlines in UTC, Z.
+    inbox = _run(url, nord, "inbox")
+    assert inbox.exit_code == 0, inbox.output
+    assert "priorité" in inbox.stdout and "priority" not in inbox.stdout
+    assert ISO_UTC.search(inbox.stdout), inbox.stdout
+    assert "приоритет" in _run(url, nord, "inbox", "--language", "ru").stdout
+    zones = _run(url, nord, "zones")
+    assert "proposant" in zones.stdout and "proposer" not in zones.stdout
+    assert "proposer" in _run(url, nord, "zones", "--language", "en").stdout
+
+    # Refused: the conflicts table in the filer's language too.
+    refused = tmp_path / "refused.geojson"
+    refused.write_text(json.dumps(op_doc("op-sud-2", "Sud", square(50.1, 30.1, 50.2, 30.2))))
+    result = _run(url, sud, "ops", "file", str(refused), "--language", "de")
+    assert result.exit_code == 1 and "Zutritt" in result.stdout, result.output
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["inbox"], ["zones"], ["ops", "file", "missing.geojson"], ["party", "add", "Xeno", "--db", "unused.db"]],
+)
+def test_an_unknown_language_is_one_line_and_exit_2(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"  # checked before any request or file is read
+    monkeypatch.chdir(tmp_path)
+    result = _run(closed, "tl_any", *command, "--language", "xx")
+    assert not (tmp_path / "unused.db").exists()
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("truceline: error: --language:"), result.stderr
+    assert "'xx'" in lines[0] and "zh-CN" in lines[0]

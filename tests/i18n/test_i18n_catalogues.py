@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 from truceline.domain.party import LANGUAGES
 from truceline.errors import ValidationError
 from truceline.i18n import catalogues
+from truceline.i18n.labels import LABEL_CONTEXT_PREFIX, LABELS
 from truceline.i18n.languages import babel_locale
 from truceline.i18n.templates import TEMPLATES, Kind, Param, Template, check_registry, placeholders
 
@@ -23,19 +24,24 @@ def _key(message_id: object, context: str | None) -> tuple[object, str | None]:
     return (message_id if isinstance(message_id, str) else tuple(message_id), context)
 
 
-def registry_keys(templates: dict[str, Template]) -> set[tuple[object, str | None]]:
+def registry_keys(
+    templates: dict[str, Template], labels: dict[str, str] = LABELS
+) -> set[tuple[object, str | None]]:
     keys = set()
     for t in templates.values():
         for m in t.messages():
             keys.add(_key(m.singular if m.plural is None else (m.singular, m.plural), m.context))
+    keys |= {(english, LABEL_CONTEXT_PREFIX + label_id) for label_id, english in labels.items()}
     return keys
 
 
-def catalogue_problems(catalogue: Catalog, templates: dict[str, Template]) -> list[str]:
-    """Everything that keeps ``catalogue`` from serving ``templates`` completely."""
+def catalogue_problems(
+    catalogue: Catalog, templates: dict[str, Template], labels: dict[str, str] = LABELS
+) -> list[str]:
+    """Everything that keeps ``catalogue`` from serving ``templates`` and ``labels`` completely."""
     problems = []
     present = {_key(m.id, m.context): m for m in catalogue if m.id}
-    wanted = registry_keys(templates)
+    wanted = registry_keys(templates, labels)
     problems += [f"missing {context}" for _, context in sorted(wanted - present.keys(), key=str)]
     problems += [f"not in the registry: {context}" for _, context in sorted(present.keys() - wanted, key=str)]
     for m in present.values():
@@ -69,6 +75,12 @@ def test_registry_check_catches_a_missing_placeholder():
 def test_every_catalogue_serves_every_template(language_catalogue):
     language, catalogue = language_catalogue
     assert catalogue_problems(catalogue, TEMPLATES) == [], language
+
+
+def test_a_label_without_translations_is_reported(language_catalogue):
+    _, catalogue = language_catalogue
+    problems = catalogue_problems(catalogue, TEMPLATES, {**LABELS, "sender": "sender"})
+    assert problems == ["missing label.sender"]
 
 
 def test_a_template_without_translations_is_reported(language_catalogue):
@@ -111,7 +123,7 @@ msgstr[2] ""
 def test_faults_in_a_catalogue_are_reported():
     catalogue = read_po(BytesIO(PO_WITH_FAULTS.encode()), locale="ru")
     subset = {k: TEMPLATES[k] for k in ("zone.withdrawn", "zone.expired", "operation.refused")}
-    assert sorted(catalogue_problems(catalogue, subset)) == [
+    assert sorted(catalogue_problems(catalogue, subset, labels={})) == [
         "empty translation operation.refused",
         "empty translation zone.withdrawn",
         "fuzzy zone.expired",
@@ -197,6 +209,9 @@ def test_placeholders_match_the_msgid(language, context, message_id, translation
     forms = [translation] if isinstance(translation, str) else list(translation)
     expected = sorted(placeholders(ids[0]))
     assert all(sorted(placeholders(i)) == expected for i in ids)
+    if context.startswith(LABEL_CONTEXT_PREFIX):  # a label: no placeholder, one form
+        assert expected == [] and placeholders(translation) == [], f"{language} {context}"
+        return
     template = TEMPLATES[context.split("|")[0]]
     catalogue = catalogues.read_catalogue(language)
     single = _single_value_forms(catalogue) if template.plural and len(ids) == 2 else set()
@@ -220,6 +235,11 @@ def test_a_changed_template_makes_the_pot_stale(monkeypatch):
     assert catalogues.stale_files() == [catalogues.POT_PATH]
 
 
+def test_a_new_label_makes_the_pot_and_every_catalogue_stale(monkeypatch):
+    monkeypatch.setattr(catalogues, "LABELS", {**LABELS, "sender": "sender"})
+    assert catalogues.stale_files() == [catalogues.POT_PATH, *map(catalogues.po_path, LANGUAGES)]
+
+
 def test_catalogue_files_ship_in_the_wheel():
     # pyproject.toml: package-data truceline = ["i18n/locales/*/LC_MESSAGES/*", ...]
     package = catalogues.LOCALES_DIR.parent.parent
@@ -236,11 +256,15 @@ def test_english_catalogue_is_the_source_text():
             )
 
 
+# Labels that are rightly the English word in a language.
+_SAME_AS_ENGLISH = {("es", "label.no")}
+
+
 @pytest.mark.parametrize("language", [lang for lang in LANGUAGES if lang != "en"])
 def test_translations_differ_from_english(language):
     """A catalogue that copies the English text has not been translated."""
     for m in catalogues.read_catalogue(language):
-        if m.id:
+        if m.id and (language, m.context) not in _SAME_AS_ENGLISH:
             first = m.string if isinstance(m.string, str) else m.string[0]
             source = m.id if isinstance(m.id, str) else m.id[0]
             assert first != source, f"{language} {m.context} is the English text"

@@ -334,3 +334,23 @@ def test_utc_datetimes_only_compare_equal_after_the_round_trip():
     body = Rendered("message.reminder", {"message": "m1", "deadline": kyiv})
     again = body_from_json(body_to_json(body))
     assert again.params["deadline"] == kyiv and again.params["deadline"].tzinfo == UTC
+
+
+def test_labels_follow_the_reader_language():
+    from truceline.i18n import label
+
+    assert label("deadline", "en") == "deadline (UTC)"
+    assert label("deadline", "fr") == "échéance (UTC)"
+    assert label("priority", "ru") == "приоритет"
+    assert label("state", "ar") == "الحالة"
+
+
+def test_an_unknown_label_or_language_is_refused():
+    from truceline.i18n import label
+
+    with pytest.raises(ValidationError) as error:
+        label("colour", "en")
+    assert error.value.field == "label"
+    with pytest.raises(ValidationError) as error:
+        label("priority", "xx")
+    assert error.value.field == "language"

@@ -164,3 +164,32 @@ def test_a_restarted_service_loads_its_index_ready_to_query(desk: Desk) -> None:
     second = operation("op-b", "B", square(37.1, 35.1, 37.3, 35.3))
     clash = filing.file_operation(restarted, desk["B"], second)
     assert [(c["a"], c["b"]) for c in clash.conflicts] == [("op-b", "op-c")]
+
+
+def test_a_refusal_is_told_in_the_answer_not_by_the_filer_to_itself(desk: Desk) -> None:
+    _activate(desk, zone("no-fly", "A", square(36, 35, 36.5, 35.5)), "no-fly", ["B"])
+    before = desk.entry_types().count("message.sent")
+    result = filing.file_operation(
+        desk.service, desk["C"], operation("op-c", "C", square(36.1, 35.1, 36.2, 35.2))
+    )
+    assert not result.accepted and result.messages == []
+    assert [c["entry"] for c in result.conflicts] == ["forbidden"]
+    assert desk.entry_types()[-1] == "operation.refused"
+    assert desk.entry_types().count("message.sent") == before
+    assert "operation.refused" not in _inbox_templates(desk, "C")
+
+
+def test_conflict_messages_come_from_the_register(desk: Desk) -> None:
+    first = operation("op-a", "A", square(36.0, 35.0, 36.2, 35.2))
+    assert filing.file_operation(desk.service, desk["A"], first).accepted
+    result = filing.file_operation(
+        desk.service, desk["B"], operation("op-b", "B", square(36.1, 35.1, 36.3, 35.3))
+    )
+    [message_id] = result.messages
+    for name in ("A", "B"):
+        got = hotline.get_message(desk.service, desk[name], message_id, "en")
+        assert got["from"] is None and set(got["to"]) == {"A", "B"}, name
+        assert got["deadline"] is not None  # a conflict asks each side to acknowledge
+    # Either side's reply reaches the other.
+    reply = hotline.reply(desk.service, desk["A"], message_id, "We hold at FL100.", "en")
+    assert hotline.get_message(desk.service, desk["B"], reply, "en")["to"] == ["B"]

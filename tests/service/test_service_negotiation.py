@@ -155,3 +155,41 @@ def test_diff_areas_balance(old: Polygon, new: Polygon) -> None:
     scale = (shape_area_m2(new) + shape_area_m2(old)) / 1e6
     assert abs((change.added_km2 - change.removed_km2) - delta_km2) <= 0.005 * scale + 0.01
     assert area_change([old], [old]).added_km2 < 0.01
+
+
+def _broadcasts(desk: Desk, name: str, template: str) -> list[dict]:
+    from truceline.service import hotline
+
+    return [m for m in hotline.inbox(desk.service, desk[name], "en") if m["body"].get("template") == template]
+
+
+def test_an_activation_is_told_to_everyone_but_the_party_that_caused_it(desk: Desk) -> None:
+    proposal = negotiation.propose(desk.service, desk["A"], zone("z", "A", square(36, 35, 36.5, 35.5)), ["B"])
+    negotiation.sign(desk.service, desk["A"], "z", 1, proposal["hash"])
+    negotiation.sign(desk.service, desk["B"], "z", 1, proposal["hash"])  # B's signature activates it
+    assert _broadcasts(desk, "B", "zone.activated") == []
+    for name in ("A", "C", "G"):
+        [told] = _broadcasts(desk, name, "zone.activated")
+        # It informs and asks nothing: from the register, no deadline, never escalated.
+        assert told["from"] is None and told["deadline"] is None and told["priority"] == "high", name
+    broadcast = _broadcasts(desk, "C", "zone.activated")[0]["id"]
+    later = desk.clock.now + timedelta(days=1)
+    assert broadcast not in {m for m, _ in escalation.tick(desk.service, later).escalated}
+    assert [m["priority"] for m in _broadcasts(desk, "C", "zone.activated")] == ["high"]
+
+
+def test_withdrawal_and_expiry_are_told_without_deadline_or_escalation(desk: Desk) -> None:
+    _activate(desk, "w", zone("w", "A", square(36, 35, 36.5, 35.5)), ["B"])
+    negotiation.withdraw(desk.service, desk["A"], "w")
+    _activate(desk, "x", zone("x", "A", square(30, 30, 30.5, 30.5), end="2017-07-10T12:00:00Z"), ["B"])
+    desk.clock.now = desk.clock.now.replace(hour=12)
+    assert escalation.tick(desk.service, desk.clock.now).expired == ["x"]
+    assert _broadcasts(desk, "A", "zone.withdrawn") == []  # A withdrew it
+    broadcasts = set()
+    for name in ("B", "C", "G"):
+        for template in ("zone.withdrawn", "zone.expired"):
+            [told] = _broadcasts(desk, name, template)
+            assert told["deadline"] is None, (name, template)
+            broadcasts.add(told["id"])
+    result = escalation.tick(desk.service, desk.clock.now + timedelta(days=1))
+    assert broadcasts.isdisjoint(m for m, _ in [*result.escalated, *result.unacknowledged])

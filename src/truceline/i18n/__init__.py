@@ -5,7 +5,8 @@ See docs/i18n.md. The public surface:
 - ``render(template_id, params, language)``: one automatic message in one language;
 - ``Rendered``, ``FreeText``, ``render_body(body, reader_language) -> Text``;
 - ``negotiate(accept_language_header, party_language)``, ``is_rtl(language)``;
-- ``TEMPLATES`` (the registry), ``Measure`` (a number with a unit).
+- ``TEMPLATES`` (the registry), ``Measure`` (a number with a unit);
+- ``label(label_id, language)``: a column header of the CLI's tables (``labels.LABELS``).
 """
 
 from truceline.i18n.languages import BABEL_LOCALES, DEFAULT_LANGUAGE, is_rtl, negotiate
@@ -16,6 +17,7 @@ from truceline.i18n.render import (
     Text,
     body_from_json,
     body_to_json,
+    label,
     render,
     render_body,
 )
@@ -37,6 +39,7 @@ __all__ = [
     "body_to_json",
     "get_template",
     "is_rtl",
+    "label",
     "negotiate",
     "render",
     "render_body",

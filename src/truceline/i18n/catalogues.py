@@ -24,6 +24,7 @@ from babel.messages.pofile import read_po, write_po
 from babel.support import Translations
 
 from truceline.domain.party import LANGUAGES
+from truceline.i18n.labels import LABEL_CONTEXT_PREFIX, LABELS
 from truceline.i18n.languages import BABEL_LOCALES, CATALOGUE_DIRS, check_language
 from truceline.i18n.templates import TEMPLATES, Kind, Template
 
@@ -70,7 +71,8 @@ def _param_notes(template: Template) -> list[str]:
 
 def build_template_catalogue() -> Catalog:
     """The .pot content derived from TEMPLATES: one entry per template (variant), with
-    translator notes naming each placeholder and its kind."""
+    translator notes naming each placeholder and its kind; then one per interface label
+    (``truceline.i18n.labels``)."""
     catalogue = Catalog(
         domain=DOMAIN,
         project="Truceline",
@@ -91,6 +93,12 @@ def build_template_catalogue() -> Catalog:
                 auto_comments=[c for c in (template.comment, *notes) if c],
                 flags=("python-brace-format",),
             )
+    for label_id, english in LABELS.items():
+        catalogue.add(
+            english,
+            context=LABEL_CONTEXT_PREFIX + label_id,
+            auto_comments=["A column header or cell word of the command-line client's tables."],
+        )
     return catalogue
 
 

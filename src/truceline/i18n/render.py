@@ -21,6 +21,7 @@ from babel.units import format_unit
 
 from truceline.errors import ValidationError
 from truceline.i18n.catalogues import translations
+from truceline.i18n.labels import LABELS, label_context
 from truceline.i18n.languages import babel_locale, check_language, is_rtl
 from truceline.i18n.templates import UNITS, Kind, Measure, Param, get_template, validate_params
 
@@ -72,6 +73,17 @@ def render(template_id: str, params: Mapping[str, object], language: str) -> str
         text = format_value(p, params[p.name], language)
         values[p.name] = f"{_FSI}{text}{_PDI}" if rtl else text
     return pattern.format(**values)
+
+
+def label(label_id: str, language: str) -> str:
+    """The interface label ``label_id`` (``truceline.i18n.labels``) in ``language`` (one of
+    the ten); the English text where a catalogue lacks it."""
+    context = label_context(label_id)
+    check_language(language)
+    try:
+        return translations(language).pgettext(context, LABELS[label_id])
+    except OSError:  # a missing catalogue file, as render_text allows: English
+        return LABELS[label_id]
 
 
 @dataclass(frozen=True, slots=True)

@@ -277,14 +277,29 @@ TEMPLATES: dict[str, Template] = {
             (
                 _text("message", "hotline message id"),
                 _text("party", "name of the party that did not acknowledge"),
-                _time("deadline", "the acknowledgement deadline (UTC)"),
-                _int("overdue_min", "whole minutes past the deadline"),
+                _time("deadline", "the message's acknowledgement deadline, the first one missed (UTC)"),
+                _int("overdue_min", "whole minutes past that deadline"),
             ),
             "Message {message} to {party} was not acknowledged by its deadline ({deadline}) and has "
             "been escalated: {overdue_min} minute overdue.",
             "Message {message} to {party} was not acknowledged by its deadline ({deadline}) and has "
             "been escalated: {overdue_min} minutes overdue.",
             plural="overdue_min",
+        ),
+        Template(
+            "message.unacknowledged",
+            (
+                _text("message", "hotline message id"),
+                _text("party", "name of the party that never acknowledged"),
+                _time("deadline", "the message's acknowledgement deadline, the first one missed (UTC)"),
+                _int("overdue_min", "whole minutes past that deadline"),
+            ),
+            "Message {message} to {party} was never acknowledged: {overdue_min} minute after its "
+            "deadline ({deadline}) and after every escalation. It will not be escalated again.",
+            "Message {message} to {party} was never acknowledged: {overdue_min} minutes after its "
+            "deadline ({deadline}) and after every escalation. It will not be escalated again.",
+            plural="overdue_min",
+            comment="Sent once, after the last escalation of a message has lapsed too.",
         ),
         Template(
             "message.reminder",

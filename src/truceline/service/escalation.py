@@ -4,14 +4,23 @@
 a background task, tests call it with a fake clock. A message a recipient has not
 acknowledged by its deadline escalates: the delivery is re-sent to that recipient at the
 next priority (with a new deadline), and the sender and every guarantor are told, all in
-the ledger (``message.escalated`` and a ``message.escalated`` template message). After
-``MAX_ESCALATIONS`` a delivery is left to the people who were told.
+the ledger (``message.escalated`` and a ``message.escalated`` template message). When the
+deadline of the last of ``MAX_ESCALATIONS`` escalations lapses too, the sender and the
+guarantors are told once that the message was never acknowledged
+(``message.unacknowledged``, entry and template); its projection stops the delivery from
+being due again, so neither a later tick nor a restarted server repeats it.
+
+The figure of minutes overdue counts from the first deadline the recipient missed (the
+message's own): each escalation sets a new deadline, and counting from that one would say
+"0 minutes" at every step of a tick that runs every second.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, select
 
@@ -19,8 +28,8 @@ from truceline.domain.party import Role
 from truceline.ledger.entries import EntryDraft, time_ms
 from truceline.service.auth import OPERATOR
 from truceline.service.hotline import ACK_WITHIN_S, PRIORITIES, message_draft
-from truceline.service.projection import MESSAGE_ESCALATED, ZONE_EXPIRED
-from truceline.service.service import Service
+from truceline.service.projection import MESSAGE_ESCALATED, MESSAGE_UNACKNOWLEDGED, ZONE_EXPIRED
+from truceline.service.service import PartyRow, Service
 from truceline.service.texts import template_body
 from truceline.store.service_tables import deliveries, messages, zone_negotiations
 
@@ -34,21 +43,42 @@ _INFORMED_ROLES = ("party", "guarantor", "humanitarian", "observer")
 class TickResult:
     escalated: list[tuple[str, str]] = field(default_factory=list)  # (message id, recipient id)
     expired: list[str] = field(default_factory=list)  # zone ids
+    # (message id, recipient id): the last escalation lapsed too; sender and guarantors told
+    unacknowledged: list[tuple[str, str]] = field(default_factory=list)
 
 
 def next_priority(priority: str) -> str:
     return PRIORITIES[min(PRIORITIES.index(priority) + 1, len(PRIORITIES) - 1)]
 
 
+def overdue_minutes(at_ms: int, deadline_ms: int) -> int:
+    """Whole minutes from ``deadline_ms`` to ``at_ms`` (0 before the deadline)."""
+    return max(0, (at_ms - deadline_ms) // 60_000)
+
+
+def _first_deadline_ms(row: object) -> int:
+    """The message's own deadline, the first one its recipient missed (the delivery's
+    deadline moves with each escalation)."""
+    return row.sent_ms + ACK_WITHIN_S[row.sent_priority] * 1000  # type: ignore[attr-defined,no-any-return]
+
+
 def _due(conn: Connection, at_ms: int) -> list[tuple[object, object]]:
+    """Deliveries whose deadline lapsed: to escalate (fewer than MAX_ESCALATIONS so far), or
+    to declare unacknowledged (the last escalation's deadline lapsed too)."""
     rows = conn.execute(
-        select(deliveries, messages.c.sender, messages.c.thread_id)
+        select(
+            deliveries,
+            messages.c.sender,
+            messages.c.thread_id,
+            messages.c.time_ms.label("sent_ms"),
+            messages.c.priority.label("sent_priority"),
+        )
         .select_from(deliveries.join(messages, messages.c.id == deliveries.c.message_id))
         .where(
             deliveries.c.acked_ms.is_(None),
             deliveries.c.escalate.is_(True),
             deliveries.c.deadline_ms <= at_ms,
-            deliveries.c.escalations < MAX_ESCALATIONS,
+            deliveries.c.escalations <= MAX_ESCALATIONS,
         )
         .order_by(deliveries.c.deadline_ms, deliveries.c.message_id, deliveries.c.recipient)
         .limit(500)  # a bounded batch per tick; the next tick takes the rest
@@ -71,11 +101,15 @@ def tick(service: Service, now: datetime) -> TickResult:
         parties = Service.parties_by_id(conn)
         guarantors = {p.id for p in parties.values() if p.role is Role.GUARANTOR}
         for row in _due(conn, at_ms):
-            priority = next_priority(row.priority)  # type: ignore[attr-defined]
-            escalations = row.escalations + 1  # type: ignore[attr-defined]
             recipient = row.recipient  # type: ignore[attr-defined]
             sender = row.sender  # type: ignore[attr-defined]
             notified = sorted((guarantors | ({sender} if sender else set())) - {recipient})
+            if row.escalations >= MAX_ESCALATIONS:  # type: ignore[attr-defined]
+                drafts += _unacknowledged(row, parties, notified, at_ms, entry_now)
+                result.unacknowledged.append((row.message_id, recipient))  # type: ignore[attr-defined]
+                continue
+            priority = next_priority(row.priority)  # type: ignore[attr-defined]
+            escalations = row.escalations + 1  # type: ignore[attr-defined]
             drafts.append(
                 EntryDraft(
                     MESSAGE_ESCALATED,
@@ -92,15 +126,14 @@ def tick(service: Service, now: datetime) -> TickResult:
                 )
             )
             if notified:
-                deadline = _EPOCH + timedelta(milliseconds=row.deadline_ms)  # type: ignore[attr-defined]
-                overdue_min = max(0, (at_ms - row.deadline_ms) // 60_000)  # type: ignore[attr-defined]
+                first = _first_deadline_ms(row)
                 late = parties.get(recipient)
                 body = template_body(
                     "message.escalated",
                     message=row.message_id,  # type: ignore[attr-defined]
                     party=late.name if late else recipient,
-                    deadline=deadline,
-                    overdue_min=int(overdue_min),
+                    deadline=_EPOCH + timedelta(milliseconds=first),
+                    overdue_min=overdue_minutes(at_ms, first),
                 )
                 drafts.append(
                     message_draft(
@@ -135,12 +168,55 @@ def tick(service: Service, now: datetime) -> TickResult:
                         priority="routine",
                         body=body,
                         about={"kind": "zone", "id": zone.zone_id},
+                        escalate=False,  # informs; asks nothing
                     )[1]
                 )
             result.expired.append(zone.zone_id)
         return drafts, result
 
     return service.commit(build)[1]
+
+
+def _unacknowledged(
+    row: Any, parties: Mapping[str, PartyRow], notified: list[str], at_ms: int, now: datetime
+) -> list[EntryDraft]:
+    """The entry that ends a delivery's escalation, and the one notice to ``notified``."""
+    drafts = [
+        EntryDraft(
+            MESSAGE_UNACKNOWLEDGED,
+            OPERATOR,
+            {
+                "message_id": row.message_id,
+                "recipient": row.recipient,
+                "notified": notified,
+                "deadline_ms": row.deadline_ms,
+            },
+        )
+    ]
+    if notified:
+        first = _first_deadline_ms(row)
+        late = parties.get(row.recipient)
+        body = template_body(
+            "message.unacknowledged",
+            message=row.message_id,
+            party=late.name if late else row.recipient,
+            deadline=_EPOCH + timedelta(milliseconds=first),
+            overdue_min=overdue_minutes(at_ms, first),
+        )
+        drafts.append(
+            message_draft(
+                now,
+                sender=None,
+                recipients=notified,
+                priority="urgent",
+                body=body,
+                about={"kind": "message", "id": row.message_id},
+                thread_id=row.thread_id,
+                in_reply_to=row.message_id,
+                escalate=False,  # the last word on it: nothing follows
+            )[1]
+        )
+    return drafts
 
 
 def _expiring(conn: Connection, at_ms: int) -> list[object]:

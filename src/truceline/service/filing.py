@@ -2,9 +2,10 @@
 operations, then accept it (telling every party concerned of each conflict) or refuse it.
 
 A conflict with an active zone whose entry is ``forbidden`` refuses the filing; the refusal
-is still written to the ledger (the party was told, and can prove it was). Any other
-conflict is accepted and becomes a hotline message to the parties concerned. Updates are
-new versions checked the same way; cancellation keeps the history.
+is still written to the ledger (the party was told in the answer, and can prove it was).
+Any other conflict is accepted and becomes a hotline message from the register to the
+parties concerned. Updates are new versions checked the same way; cancellation keeps the
+history.
 """
 
 from __future__ import annotations
@@ -157,9 +158,9 @@ def _conflict_message(
     recipients = {by_name[n].id for n in names if n in by_name}
     if not recipients:
         return None
-    return message_draft(
-        now, sender=principal.id, recipients=recipients, priority="high", body=body, about=about
-    )
+    # Sent by the register (no sender party): the filer learns of the conflict in its answer
+    # and is told here with the others, not "by" itself.
+    return message_draft(now, sender=None, recipients=recipients, priority="high", body=body, about=about)
 
 
 # Built once (a filing runs it): is the id taken, by a stored operation or by any step of
@@ -219,25 +220,11 @@ def _file(
         drafts: list[EntryDraft] = []
         message_ids: list[str] = []
         if any(_forbidding(c) for c in conflicts):
+            # The refusal is told in the answer (409) and proven by this entry; a hotline
+            # message from the filer to itself would only escalate against it.
             drafts.append(
                 EntryDraft(OPERATION_REFUSED, principal.id, {**base, "update": update_of is not None})
             )
-            body = template_body(
-                "operation.refused",
-                operation=plan.id,
-                party=plan.party,
-                conflicts=sum(1 for c in conflicts if _forbidding(c)),
-            )
-            mid, draft = message_draft(
-                now,
-                sender=principal.id,
-                recipients=[principal.id],
-                priority="high",
-                body=body,
-                about={"kind": "operation", "id": plan.id},
-            )
-            drafts.append(draft)
-            message_ids.append(mid)
             return drafts, FilingResult(plan.id, version, False, records, message_ids)
         drafts.append(EntryDraft(OPERATION_UPDATED if update_of else OPERATION_FILED, principal.id, base))
         for conflict, record in zip(conflicts, records, strict=True):

@@ -52,7 +52,11 @@ def message_draft(
     request: Mapping[str, Any] | None = None,
     escalate: bool = True,
 ) -> tuple[str, EntryDraft]:
-    """A ``message.sent`` draft; returns (message id, draft). Recipients are party ids."""
+    """A ``message.sent`` draft; returns (message id, draft). Recipients are party ids.
+
+    ``escalate=False`` is for what informs and asks nothing (a zone activated, an
+    escalation notice): it has no acknowledgement deadline (``ack_within_s`` null) and
+    never escalates, though a reader may still acknowledge it."""
     message_id = uuid7(now_ms(now))
     payload: dict[str, Any] = {
         "message_id": message_id,
@@ -61,7 +65,7 @@ def message_draft(
         "sender": sender,
         "recipients": sorted(set(recipients)),
         "priority": check_priority(priority),
-        "ack_within_s": ACK_WITHIN_S[priority],
+        "ack_within_s": ACK_WITHIN_S[priority] if escalate else None,
         "body": dict(body),
         "about": dict(about) if about is not None else None,
     }
@@ -201,6 +205,15 @@ def ms_to_text(ms: int | None) -> str | None:
     return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)).isoformat().replace("+00:00", "Z")
 
 
+def deadline_ms(delivery: Any) -> int | None:
+    """A delivery's acknowledgement deadline, or None for one that never had any: a message
+    that only informs (``message_draft(escalate=False)``) does not escalate and has never
+    escalated. A delivery that escalated to the end keeps its last, lapsed deadline."""
+    if not delivery.escalate and delivery.escalations == 0:
+        return None
+    return int(delivery.deadline_ms)
+
+
 @dataclass(frozen=True, slots=True)
 class View:
     """How a message is shown to one reader."""
@@ -238,7 +251,7 @@ def message_json(row: Any, delivery: Any | None, view: View) -> dict[str, Any]:
     if delivery is not None:
         out.update(
             priority=delivery.priority,
-            deadline=ms_to_text(delivery.deadline_ms),
+            deadline=ms_to_text(deadline_ms(delivery)),
             acknowledged_at=ms_to_text(delivery.acked_ms),
             escalations=delivery.escalations,
         )
@@ -264,6 +277,7 @@ def inbox(
                 deliveries.c.deadline_ms,
                 deliveries.c.acked_ms,
                 deliveries.c.escalations,
+                deliveries.c.escalate,
             )
             .select_from(messages.join(deliveries, deliveries.c.message_id == messages.c.id))
             .where(condition)
@@ -272,7 +286,9 @@ def inbox(
         ).all()
         view = _view(conn, principal, language)
         return [
-            message_json(r, _Delivery(r.d_priority, r.deadline_ms, r.acked_ms, r.escalations), view)
+            message_json(
+                r, _Delivery(r.d_priority, r.deadline_ms, r.acked_ms, r.escalations, r.escalate), view
+            )
             for r in rows
         ]
 
@@ -283,6 +299,7 @@ class _Delivery:
     deadline_ms: int
     acked_ms: int | None
     escalations: int
+    escalate: bool
 
 
 def get_message(service: Service, principal: Principal, message_id: str, language: str) -> dict[str, Any]:
@@ -304,7 +321,7 @@ def get_message(service: Service, principal: Principal, message_id: str, languag
                 {
                     "party": names[d.recipient].name if d.recipient in names else d.recipient,
                     "priority": d.priority,
-                    "deadline": ms_to_text(d.deadline_ms),
+                    "deadline": ms_to_text(deadline_ms(d)),
                     "acknowledged_at": ms_to_text(d.acked_ms),
                     "escalations": d.escalations,
                 }

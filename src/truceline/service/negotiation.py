@@ -107,12 +107,20 @@ def _version_row(conn: Connection, zone_id: str, version: int) -> Any:
 
 
 def _zone_notice(
-    now: datetime, sender: str, recipients: Iterable[str], priority: str, zone_id: str, body: dict[str, Any]
+    now: datetime,
+    sender: str | None,
+    recipients: Iterable[str],
+    priority: str,
+    zone_id: str,
+    body: dict[str, Any],
+    *,
+    escalate: bool = True,
 ) -> EntryDraft:
-    """A hotline message about zone ``zone_id``: one step of its negotiation, told."""
+    """A hotline message about zone ``zone_id``: one step of its negotiation, told.
+    ``escalate=False`` for a broadcast that only informs (no deadline, no escalation)."""
     return message_draft(
         now, sender=sender, recipients=recipients, priority=priority, body=body,
-        about={"kind": "zone", "id": zone_id},
+        about={"kind": "zone", "id": zone_id}, escalate=escalate,
     )[1]  # fmt: skip
 
 
@@ -351,18 +359,24 @@ def sign(
                 )
             )
             start = min(v.time.start for v in zone.volumes)
-            drafts.append(
-                _zone_notice(
-                    now,
-                    principal.id,
-                    set(_informed(conn)) | required_ids,
-                    "high",
-                    zone_id,
-                    template_body(
-                        "zone.activated", **names, version=version, start=max(start, now).astimezone(UTC)
-                    ),
+            # The register activates the zone and tells everyone else (the last signer knows
+            # from its answer); a broadcast asks nothing, so it neither has a deadline nor
+            # escalates.
+            everyone = (set(_informed(conn)) | required_ids) - {principal.id}
+            if everyone:
+                drafts.append(
+                    _zone_notice(
+                        now,
+                        None,
+                        everyone,
+                        "high",
+                        zone_id,
+                        template_body(
+                            "zone.activated", **names, version=version, start=max(start, now).astimezone(UTC)
+                        ),
+                        escalate=False,
+                    )
                 )
-            )
             drafts += activation_drafts(conn, service, zone, principal, now)
         return drafts, {
             "zone_id": zone_id,
@@ -461,6 +475,7 @@ def withdraw(
                     "high",
                     zone_id,
                     template_body("zone.withdrawn", **_zone_params(zone_id, row.name), party=principal.name),
+                    escalate=False,  # informs; asks nothing
                 )
             )
         return drafts, {"zone_id": zone_id, "state": "withdrawn"}

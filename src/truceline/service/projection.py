@@ -19,10 +19,15 @@ Payloads (the contract of the log; docs/api.md lists them):
   ``operation.cancelled``: ``operation_id``, ``party``, ``version``.
 - ``message.sent``: ``message_id``, ``thread_id``, ``in_reply_to``, ``sender`` (party id or
   null), ``recipients`` (party ids), ``priority``, ``ack_within_s``, ``body``, ``about``,
-  optional ``escalate`` (false for escalation notices: acknowledged, never escalated).
+  optional ``escalate`` (false for what only informs: escalation notices, zone activated,
+  withdrawn or expired; such a message has ``ack_within_s`` null, no deadline, and is
+  acknowledged, never escalated).
 - ``message.acknowledged``: ``message_id``, ``party_id``.
 - ``message.escalated``: ``message_id``, ``recipient``, ``escalations``, ``priority``,
   ``ack_within_s``, ``notified`` (party ids told in the escalation message).
+- ``message.unacknowledged``: ``message_id``, ``recipient``, ``notified`` (party ids told),
+  ``deadline_ms`` (the last deadline, lapsed): after the last escalation the recipient
+  still has not acknowledged; the delivery escalates no more.
 
 Any of these may also carry ``request`` (``{"method", "path", "body", "signature"}``): the
 party's own signed HTTP request, kept for non-repudiation.
@@ -66,6 +71,7 @@ OPERATION_CANCELLED = "operation.cancelled"
 MESSAGE_SENT = "message.sent"
 MESSAGE_ACKNOWLEDGED = "message.acknowledged"
 MESSAGE_ESCALATED = "message.escalated"
+MESSAGE_UNACKNOWLEDGED = "message.unacknowledged"
 
 
 def ends_ms(zone_record: dict[str, Any]) -> int | None:
@@ -258,6 +264,14 @@ def project(conn: Connection, entry: Entry) -> None:
         )
         # Re-sent to the late recipient, at its new priority.
         _add_event(conn, entry, 0, p["recipient"], "escalated", p["message_id"])
+    elif t == MESSAGE_UNACKNOWLEDGED:
+        # The people told were told once: this delivery is due for nothing more (the
+        # ledger, not a process's memory, is what keeps a restarted server from repeating it).
+        conn.execute(
+            update(deliveries)
+            .where(deliveries.c.message_id == p["message_id"], deliveries.c.recipient == p["recipient"])
+            .values(escalate=False)
+        )
 
 
 def _version(conn: Connection, entry: Entry) -> None:
@@ -292,7 +306,9 @@ def _message(conn: Connection, entry: Entry) -> None:
             "time_ms": entry.time_ms,
         },
     )
-    deadline = entry.time_ms + p["ack_within_s"] * 1000
+    # A message that asks nothing has no deadline; the column holds the sending time then,
+    # never read, since such a delivery does not escalate (``hotline.deadline_ms``).
+    deadline = entry.time_ms + (p["ack_within_s"] or 0) * 1000
     recipients = list(p["recipients"])
     if not recipients:
         return
