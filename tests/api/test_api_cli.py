@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from truceline.api.app import create_app
 from truceline.cli import app as cli_app
 from truceline.service.register import open_register
+from truceline.service.warmup import warm_up
 
 runner = CliRunner()
 
@@ -33,6 +34,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]
     db = str(Path(tmp_path_factory.mktemp("cli")) / "served.db")
     _party(db, "early-admin", "--role", "admin")  # before the server starts
     register = open_register(f"sqlite:///{db}", lambda: datetime.now(UTC))
+    # As `truceline serve` does: on a cold numba cache (a fresh CI machine) the first filing
+    # would otherwise compile the kernels inside the client's 10 s timeout.
+    warm_up()
     try:
         with running_server(create_app(register, tick_interval_s=None)) as url:
             yield url, db
