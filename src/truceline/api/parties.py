@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from truceline.api.security import ADMINS, CALLER, EVERYONE, endpoint, service_of
 from truceline.service.auth import Principal
-from truceline.service.parties import add_party
+from truceline.service.parties import add_party, revoke_party, rotate_token
 from truceline.service.service import Service
 
 router = APIRouter(tags=["parties"])
@@ -45,6 +45,28 @@ async def create_party(body: PartyIn, request: Request, principal: Principal = C
         "language": party.language,
         "token": token,
     }
+
+
+class RevokeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=2000, description="Why, kept in the ledger entry.")
+
+
+@endpoint(router, "POST", "/parties/{party_id}/revoke", ADMINS)
+async def revoke(
+    party_id: str, request: Request, body: RevokeIn | None = None, principal: Principal = CALLER
+) -> dict[str, Any]:
+    """Revoke a party: a `party.revoked` entry; its token gets 401 (`revoked`) at once."""
+    reason = body.reason if body is not None else None
+    party = await run_in_threadpool(revoke_party, service_of(request), party_id, reason, principal.id)
+    return {"id": party.id, "name": party.name, "revoked": True}
+
+
+@endpoint(router, "POST", "/parties/{party_id}/rotate-token", ADMINS)
+async def rotate(party_id: str, request: Request, principal: Principal = CALLER) -> dict[str, Any]:
+    """Give a party a new bearer token (shown this once); the old one gets 401 at once."""
+    party, token = await run_in_threadpool(rotate_token, service_of(request), party_id, principal.id)
+    return {"id": party.id, "name": party.name, "token": token}
 
 
 @endpoint(router, "GET", "/parties", EVERYONE)
