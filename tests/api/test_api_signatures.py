@@ -6,14 +6,18 @@ party would, not through our client); a request sent twice is refused, as are a 
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
 from collections.abc import Iterator, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from api_kit import World, sqlite_url
+from api_kit import World, running_server, sqlite_url
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from http_message_signatures import (
     HTTPMessageSigner,
@@ -259,3 +263,52 @@ def test_stale_nonces_are_pruned_and_a_party_without_a_key_signs_nothing(world, 
     assert unsigned.status_code == 201
     with world.register.engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(request_nonces)).scalar() == 1
+
+
+def _recipes() -> tuple[str, list[str]]:
+    """The Python recipe and the shell blocks of docs/api.md's "Signed requests" section."""
+    text = (Path(__file__).parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
+    section = text[text.index("## Signed requests") : text.index("## Revoking a party")]
+    blocks = re.findall(r"```(\w+)\n(.*?)```", section, flags=re.DOTALL)
+    python = [code for lang, code in blocks if lang == "python"]
+    shell = [code for lang, code in blocks if lang == "sh"]
+    assert len(python) == 1 and len(shell) == 2
+    return python[0], shell
+
+
+def _bash(code: str, cwd: Path, env: dict[str, str] | None = None) -> str:
+    done = subprocess.run(
+        ["bash", "-euc", code], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+@pytest.mark.skipif(not (shutil.which("openssl") and shutil.which("curl")), reason="needs openssl and curl")
+def test_the_recipes_in_docs_api_md_sign_requests_the_server_accepts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    python_recipe, (make_key, sign_and_send) = _recipes()
+    # A server on the real clock: the shell recipe stamps `created` with `date +%s`.
+    w = World(sqlite_url(tmp_path), lambda: datetime.now(UTC))
+    try:
+        w.add("B")
+        _bash(make_key, tmp_path)
+        w.add("A", request_key=(tmp_path / "key.pub").read_text().strip())
+        with running_server(w.app) as url:
+            env = {**os.environ, "TRUCELINE_URL": url, "TRUCELINE_TOKEN": w.tokens["A"]}
+            env["PARTY_ID"] = w.ids["A"]
+            assert "id" in json.loads(_bash(sign_and_send, tmp_path, env))
+
+            monkeypatch.chdir(tmp_path)  # the Python recipe reads key.pem from the working folder
+            exec(python_recipe, {"url": url, "token": w.tokens["A"], "party_id": w.ids["A"]})
+
+            inbox = httpx.get(url + "/messages", headers=w.auth("B")).json()
+            assert [m["text"] for m in inbox] == ["Hold fire at grid 37S"] * 2
+            # The shell recipe's request sent again as it was (same nonce): a replay.
+            fixed = sign_and_send.replace("$(openssl rand -hex 16)", "fixed-nonce-0001")
+            assert fixed != sign_and_send
+            assert "id" in json.loads(_bash(fixed, tmp_path, env))
+            replay = json.loads(_bash(fixed, tmp_path, env))
+            assert replay["type"] == "urn:truceline:problem:replayed-nonce"
+    finally:
+        w.close()
