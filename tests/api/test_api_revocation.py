@@ -20,9 +20,16 @@ from truceline.store import projections
 runner = CliRunner()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
-def world(tmp_path: Path, clock) -> Iterator[World]:
-    w = World(sqlite_url(tmp_path), clock)
+def world(db_url: str, clock) -> Iterator[World]:
+    w = World(db_url, clock)
     w.add("admin", "admin")
     w.add("A")
     w.add("B")
@@ -80,12 +87,12 @@ def test_a_rotated_token_replaces_the_old_one(world: World) -> None:
     assert set(rotated.payload) == {"party_id", "token_hash"} and new not in json.dumps(rotated.payload)
 
 
-def test_a_revocation_by_another_process_is_refused_at_once(world: World, tmp_path: Path, clock) -> None:
+def test_a_revocation_by_another_process_is_refused_at_once(world: World, db_url: str, clock) -> None:
     # The server has B's token cached (the cache lives 30 s) ...
     assert world.client.get("/me", headers=world.auth("B")).status_code == 200
     assert world.service.principals.cached(world.tokens["B"]) is not None
     # ... when another process (the CLI) revokes B and rotates A's token on the database.
-    other = open_register(sqlite_url(tmp_path), clock)
+    other = open_register(db_url, clock)
     try:
         revoke_party(other, "B")
         _party, new_a = rotate_token(other, "A")
@@ -96,7 +103,7 @@ def test_a_revocation_by_another_process_is_refused_at_once(world: World, tmp_pa
     assert world.client.get("/me", headers={"Authorization": f"Bearer {new_a}"}).status_code == 200
 
 
-def test_revocation_and_rotation_survive_a_rebuild(world: World, tmp_path: Path, clock) -> None:
+def test_revocation_and_rotation_survive_a_rebuild(world: World) -> None:
     world.client.post(f"/parties/{world.ids['B']}/revoke", headers=world.auth("admin"))
     rotated = world.client.post(f"/parties/{world.ids['A']}/rotate-token", headers=world.auth("admin"))
     new_a = rotated.json()["token"]

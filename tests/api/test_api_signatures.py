@@ -43,6 +43,13 @@ def world(tmp_path: Path, clock) -> Iterator[World]:
     w.close()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
 def key() -> Ed25519PrivateKey:
     return Ed25519PrivateKey.generate()
@@ -212,9 +219,9 @@ def test_an_empty_body_is_signed_with_the_digest_of_nothing(world, key) -> None:
 
 
 def test_a_replay_is_refused_by_another_server_and_after_a_restart_and_a_rebuild(
-    tmp_path: Path, clock, key
+    db_url: str, clock, key
 ) -> None:
-    first = World(sqlite_url(tmp_path), clock)
+    first = World(db_url, clock)
     first.add("A")
     party_id = _signer_party(first, key)
     body = json.dumps(MESSAGE).encode()
@@ -222,17 +229,17 @@ def test_a_replay_is_refused_by_another_server_and_after_a_restart_and_a_rebuild
     assert _post(first, "Signer", body, headers).status_code == 201
 
     # A second server on the same database refuses the same request.
-    second = World(sqlite_url(tmp_path), clock)
+    second = World(db_url, clock)
     second.tokens, second.ids = first.tokens, first.ids
     _problem(_post(second, "Signer", body, headers), 401, "replayed-nonce", "nonce")
     first.close()
     second.close()
 
     # After `log rebuild` and a restart: still refused (the nonces are not a projection).
-    register = open_register(sqlite_url(tmp_path), clock)
+    register = open_register(db_url, clock)
     register.rebuild()
     register.engine.dispose()
-    third = World(sqlite_url(tmp_path), clock)
+    third = World(db_url, clock)
     third.tokens, third.ids = first.tokens, first.ids
     try:
         _problem(_post(third, "Signer", body, headers), 401, "replayed-nonce", "nonce")
