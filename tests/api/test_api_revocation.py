@@ -61,6 +61,8 @@ def test_an_admin_revokes_a_party_and_its_token_is_refused(world: World) -> None
     assert r.json() == {"id": a, "name": "A", "revoked": True}
     me = world.client.get("/me", headers=world.auth("A"))
     assert "revoked" in _problem(me, 401, "revoked", "Authorization")["detail"]
+    listed = world.client.get("/parties", headers=world.auth("B")).json()
+    assert {p["name"]: p["revoked"] for p in listed} == {"admin": False, "A": True, "B": False}
     _problem(world.client.post(f"/parties/{a}/revoke", headers=world.auth("admin")), 409, "conflict", "party")
     _problem(world.client.post(f"/parties/{a}/rotate-token", headers=world.auth("admin")), 409, "conflict")
 

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from truceline.api.security import ADMINS, CALLER, EVERYONE, endpoint, service_of
 from truceline.service.auth import Principal
-from truceline.service.parties import add_party, revoke_party, rotate_token
+from truceline.service.parties import add_party, revoke_party, revoked_ids, rotate_token
 from truceline.service.service import Service
 
 router = APIRouter(tags=["parties"])
@@ -71,13 +71,20 @@ async def rotate(party_id: str, request: Request, principal: Principal = CALLER)
 
 @endpoint(router, "GET", "/parties", EVERYONE)
 async def list_parties(request: Request) -> list[dict[str, Any]]:
-    """Every registered party: id, name, role and language (never tokens)."""
+    """Every registered party: id, name, role, language and whether it is revoked (never tokens)."""
     service = service_of(request)
 
     def read() -> list[dict[str, Any]]:
         with service.read() as conn:
+            revoked = revoked_ids(conn)
             return [
-                {"id": p.id, "name": p.name, "role": p.role.value, "language": p.language}
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "role": p.role.value,
+                    "language": p.language,
+                    "revoked": p.id in revoked,
+                }
                 for p in Service.party_rows(conn)
             ]
 

@@ -64,6 +64,11 @@ def find_party(conn: Connection, ident: str) -> PartyRef:
     raise NotFoundError(f"no party with the id or name {ident!r}", field="party")
 
 
+def revoked_ids(conn: Connection) -> set[str]:
+    """The ids of the parties revoked so far."""
+    return set(conn.execute(select(party_revocations.c.party_id)).scalars())
+
+
 def _is_revoked(conn: Connection, party_id: str) -> bool:
     query = select(party_revocations.c.party_id).where(party_revocations.c.party_id == party_id)
     return conn.execute(query).first() is not None
