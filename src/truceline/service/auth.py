@@ -5,11 +5,12 @@ and the parties table keep only its SHA-256. An admin may revoke a party or rota
 token (``party.revoked``, ``party.token_rotated``): the old token's hash moves to
 ``retired_tokens``, so a refusal can say why. A party may also hold a *request key*: an
 Ed25519 public key with which it signs every request that changes state (RFC 9421,
-``truceline.service.request_signatures``). That key is deliberately not the ledger's ``public_key``
-(the author key of ``truceline.ledger.entries``): an author key must sign the entry itself,
-whose sequence number and time only the log assigns, which a remote client cannot do. The
-signed request is kept in the entry's payload instead, so the party's own signature over
-what it asked stays in the log (non-repudiation by the party itself).
+``truceline.service.request_signatures``). That key is deliberately not the ledger's
+``public_key`` (the author key of ``truceline.ledger.entries``): an author key must sign
+the entry itself, whose sequence number and time only the log assigns, which a remote
+client cannot do. The signed request is kept in the entry's payload instead, so the
+party's own signature over what it asked stays in the log (non-repudiation by the party
+itself).
 """
 
 from __future__ import annotations
@@ -87,8 +88,7 @@ def _refuse_retired(conn: Connection, digest: str) -> None:
     ).first()
     if row is None:
         return
-    if row.revoked is not None:  # an older, rotated token of a party revoked since: revoked
-
+    if row.revoked is not None:  # also an older, rotated token of a party revoked since
         raise RevokedError(f"party {row.name} has been revoked", field="Authorization")
     raise RevokedError(
         f"this token of party {row.name} was replaced by a new one (party rotate-token)",
