@@ -24,7 +24,10 @@ KEY = Ed25519PrivateKey.generate()
 PARTY = Principal("p-1", "Signer", Role.PARTY, "en", b64encode(raw_public_key(KEY.public_key())))
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 
-segments = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._~", min_size=1, max_size=12)
+# (Not "." or "..": httpx removes dot segments before sending, as RFC 3986 says.)
+segments = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._~", min_size=1, max_size=12).filter(
+    lambda segment: segment not in (".", "..")
+)
 paths = st.lists(segments, min_size=1, max_size=4).map(lambda parts: "/" + "/".join(parts))
 queries = st.one_of(st.just(""), st.lists(st.tuples(segments, segments), min_size=1, max_size=3).map(
     lambda pairs: "&".join(f"{k}={v}" for k, v in pairs)
@@ -88,3 +91,31 @@ def test_the_created_window_is_checked_against_the_injected_clock(offset_s, acce
     else:
         with pytest.raises(StaleSignatureError):
             verify_request(PARTY, received, NOW)
+
+
+header_text = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=120)
+
+
+@settings(max_examples=150)
+@given(
+    signature_input=st.one_of(
+        header_text,
+        header_text.map(lambda tail: 'sig1=("@method" "@path" "@query" "content-digest")' + tail),
+    ),
+    signature=st.one_of(header_text, header_text.map(lambda tail: "sig1=:" + tail)),
+    digest=st.one_of(header_text, st.just("sha-256=:47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=:")),
+)
+def test_malformed_signature_headers_are_refused_as_bad_signatures(
+    signature_input: str, signature: str, digest: str
+) -> None:
+    # Whatever a client puts in the three headers, the answer is a SignatureError (a 401
+    # naming the field), never another exception (a 500).
+    headers = (
+        ("Signature-Input", signature_input),
+        ("Signature", signature),
+        ("Content-Digest", digest),
+    )
+    with pytest.raises(SignatureError) as caught:
+        verify_request(PARTY, HttpRequest("POST", "http://server.example/messages", headers, b""), NOW)
+    fields = ("Signature-Input", "Signature", "Content-Digest", "keyid", "created", "nonce")
+    assert caught.value.field in fields
