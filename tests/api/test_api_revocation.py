@@ -1,9 +1,10 @@
 """Revoking a party and rotating its token (admin API and CLI): each is a ledger entry, the
 old token gets 401 at once, even when another process wrote the change while the server
-had the token cached, and both survive ``log rebuild``."""
+had the token cached, an open stream ends, and both survive ``log rebuild``."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -144,3 +145,15 @@ def test_cli_party_revoke_and_rotate_token(tmp_path: Path) -> None:
         assert len(failed.stderr.strip().splitlines()) == 1 and "Traceback" not in failed.output
     assert "revoked already" in runner.invoke(cli_app, ["party", "revoke", "North", "--db", db]).stderr
     assert "no party" in runner.invoke(cli_app, ["party", "revoke", "X", "--db", db]).stderr
+
+
+def test_an_open_stream_ends_when_its_party_is_revoked(world: World) -> None:
+    # The stream checks its token before every batch and every keep-alive (0.2 s here).
+    with world.client.stream("GET", "/stream", headers=world.auth("A")) as response:
+        assert response.status_code == 200
+        lines = response.iter_lines()
+        assert next(lines).startswith("retry:")
+        revoke_party(world.service, "A")
+        rest = list(itertools.islice(lines, 200))  # without the check: keep-alives for ever
+    assert len(rest) < 200 and not any(line.startswith("data:") for line in rest)
+    _problem(world.client.get("/stream", headers=world.auth("A")), 401, "revoked")

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA
+from truceline.errors import AuthError
 from truceline.i18n import negotiate
 from truceline.service.auth import ALL_ROLES, Principal, require_role
 from truceline.service.request_signatures import HttpRequest, check_signed_request
@@ -78,6 +79,17 @@ def http_request(request: Request, body: bytes) -> HttpRequest:
     host = request.headers.get("host") or "localhost"
     headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
     return HttpRequest(request.method, f"{request.url.scheme}://{host}{target}", headers, body)
+
+
+async def still_admitted(request: Request) -> bool:
+    """Whether the bearer token of this (long-lived) request still admits the party that
+    opened it: a stream opened before a revocation or a rotation must not outlive it."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    try:
+        principal = await run_in_threadpool(service_of(request).principals.lookup, token.strip() or None)
+    except AuthError:
+        return False
+    return scheme.lower() == "bearer" and principal.id == caller(request).id
 
 
 def caller(request: Request) -> Principal:
