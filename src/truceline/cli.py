@@ -461,7 +461,7 @@ def log_rebuild(db: DbOption = None) -> None:
 app.add_typer(log_app, name="log")
 
 
-# --- the service: serve, party add, and client commands (zones, ops file, inbox, ack) --------
+# --- the service: serve, party add/revoke/rotate-token, client commands (zones, ops, inbox, ack)
 
 party_app = typer.Typer(
     help="Parties and their bearer tokens (works on the database directly).",
@@ -508,6 +508,41 @@ def party_add(
         )
     else:
         console.print(f"Registered {party.name} ({party.role.value}, {party.language}) as {party.id}.")
+        console.print("Bearer token (shown once, keep it safe):", markup=False)
+        sys.stdout.write(token + "\n")
+
+
+@party_app.command("revoke")
+def party_revoke(
+    party: Annotated[str, typer.Argument(help="The party's id or name.")],
+    reason: Annotated[str | None, typer.Option("--reason", help="Why; kept in the ledger entry.")] = None,
+    db: DbOption = None,
+) -> None:
+    """Revoke a party: its token is refused (401) at once, by a running server too."""
+    from truceline.service.parties import revoke_party
+
+    register = open_register_or_fail(db)
+    revoked = guarded(lambda: revoke_party(register, party, reason))
+    console.print(f"Revoked {revoked.name} ({revoked.id}).", markup=False)
+
+
+@party_app.command("rotate-token")
+def party_rotate_token(
+    party: Annotated[str, typer.Argument(help="The party's id or name.")],
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"id", "name", "token"}.')] = False,
+    db: DbOption = None,
+) -> None:
+    """Give a party a new bearer token, printed once; the old one is refused at once."""
+    from truceline.service.parties import rotate_token
+
+    register = open_register_or_fail(db)
+    rotated, token = guarded(lambda: rotate_token(register, party))
+    if as_json:
+        print_json({"id": rotated.id, "name": rotated.name, "token": token})
+    else:
+        console.print(
+            f"New token for {rotated.name} ({rotated.id}); the old one no longer works.", markup=False
+        )
         console.print("Bearer token (shown once, keep it safe):", markup=False)
         sys.stdout.write(token + "\n")
 
@@ -568,15 +603,27 @@ UrlOption = Annotated[
 TokenOption = Annotated[
     str | None, typer.Option("--token", envvar="TRUCELINE_TOKEN", help="Bearer token [env TRUCELINE_TOKEN].")
 ]
+KeyOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--key",
+        envvar="TRUCELINE_KEY",
+        help="PEM Ed25519 private key: sign writes, for a party holding a request key [env TRUCELINE_KEY].",
+    ),
+]
 DEFAULT_SERVER_URL = "http://127.0.0.1:8000"
 
 
-def api_client(url: str, token: str | None) -> Any:
-    from truceline.api.client import Client
+def api_client(url: str, token: str | None, key: Path | None = None) -> Any:
+    from truceline.api.client import Client, RequestSigner, load_request_key
 
     if not token:
         fail("a token is needed: --token or TRUCELINE_TOKEN")
-    return Client(url, token)
+    signer = None
+    if key is not None:
+        # The CLI is where the clock is read; the signature's ``created`` comes from it.
+        signer = RequestSigner(guarded(lambda: load_request_key(key)), lambda: datetime.now(UTC))
+    return Client(url, token, signer=signer)
 
 
 LanguageOption = Annotated[
@@ -656,6 +703,7 @@ def ops_file(
     path: Annotated[Path, typer.Argument(help="GeoJSON profile or F3548 file of one operation.")],
     url: UrlOption = DEFAULT_SERVER_URL,
     token: TokenOption = None,
+    key: KeyOption = None,
     update: Annotated[
         bool, typer.Option("--update", help="File a new version of an existing operation.")
     ] = False,
@@ -668,7 +716,7 @@ def ops_file(
 
     language = checked_language(language)
     document, _label = guarded(lambda: load_json(path))
-    with api_client(url, token) as client:
+    with api_client(url, token, key) as client:
         if update:
             operation_id = guarded(lambda: _operation_id(document, path))
             response = guarded(lambda: client.request("PUT", f"/operations/{operation_id}", json=document))
@@ -758,9 +806,10 @@ def ack(
     message_id: Annotated[str, typer.Argument(help="The message id (from `truceline inbox`).")],
     url: UrlOption = DEFAULT_SERVER_URL,
     token: TokenOption = None,
+    key: KeyOption = None,
 ) -> None:
     """Acknowledge a hotline message on a server."""
-    with api_client(url, token) as client:
+    with api_client(url, token, key) as client:
         guarded(lambda: client.call("POST", f"/messages/{message_id}/ack"))
     console.print(f"Acknowledged {message_id}.", markup=False)
 

@@ -72,6 +72,36 @@ class AuthError(TrucelineError):
     type_slug = "unauthorized"
 
 
+class RevokedError(AuthError):
+    """A bearer token of a revoked party, or one replaced by ``party rotate-token``."""
+
+    type_slug = "revoked"
+
+
+class SignatureError(AuthError):
+    """A signed request (RFC 9421) that is missing, malformed or does not verify."""
+
+    type_slug = "bad-signature"
+
+
+class StaleSignatureError(SignatureError):
+    """A signature whose ``created`` lies outside the accepted window."""
+
+    type_slug = "stale-signature"
+
+
+class ReplayedNonceError(SignatureError):
+    """A signature whose ``nonce`` this party has already used: the request is a replay."""
+
+    type_slug = "replayed-nonce"
+
+
+class DigestMismatchError(SignatureError):
+    """A ``Content-Digest`` (RFC 9530) that does not match the body received."""
+
+    type_slug = "digest-mismatch"
+
+
 class ForbiddenError(TrucelineError):
     type_slug = "forbidden"
 

@@ -129,6 +129,50 @@ def test_client_errors_exit_2(server: tuple[str, str], tmp_path: Path) -> None:
     assert missing.exit_code == 2
 
 
+def test_a_party_holding_a_request_key_uses_the_cli_with_its_key(
+    server: tuple[str, str], tmp_path: Path
+) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    from truceline.ledger.canonical import b64encode
+    from truceline.ledger.keys import raw_public_key
+
+    url, db = server
+    key = Ed25519PrivateKey.generate()
+    pem = tmp_path / "signer.pem"  # as `openssl genpkey -algorithm ed25519 -out signer.pem` writes
+    pem.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    signer = _party(db, "Signer", "--public-key", b64encode(raw_public_key(key.public_key())))["token"]
+    other = _party(db, "Sender")["token"]
+    r = httpx.post(
+        url + "/messages",
+        json={"to": ["Signer"], "text": "Confirm receipt", "language": "en"},
+        headers={"Authorization": f"Bearer {other}"},
+    )
+    message_id = r.json()["id"]
+
+    # Without its key the party's writes are refused (one line, exit 2), reads work.
+    unsigned = _run(url, signer, "ack", message_id)
+    assert unsigned.exit_code == 2 and "HTTP 401" in unsigned.stderr and "sign the request" in unsigned.stderr
+    assert _run(url, signer, "inbox").exit_code == 0
+    # With --key (or TRUCELINE_KEY) every write is signed.
+    acked = _run(url, signer, "ack", message_id, "--key", str(pem))
+    assert acked.exit_code == 0, acked.output
+    plan = tmp_path / "signer.geojson"
+    plan.write_text(json.dumps(op_doc("op-signer", "Signer", square(50.0, 30.0, 50.1, 30.1))))
+    filed = runner.invoke(
+        cli_app,
+        ["ops", "file", str(plan)],
+        env={"TRUCELINE_URL": url, "TRUCELINE_TOKEN": signer, "TRUCELINE_KEY": str(pem)},
+    )
+    assert filed.exit_code == 0, filed.output
+    # A key file that is not one: one line, exit 2.
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a key")
+    bad = _run(url, signer, "ack", message_id, "--key", str(junk))
+    assert bad.exit_code == 2 and "key" in bad.stderr and "Traceback" not in bad.output
+
+
 def test_serve_command(tmp_path: Path) -> None:
     import subprocess
     import sys

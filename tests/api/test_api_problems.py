@@ -1,21 +1,16 @@
 """Errors as RFC 9457 problem+json naming the field; the body size limit; the OpenAPI
-document; signed requests from parties that hold a request key."""
+document. (Signed requests: test_api_signatures.py.)"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from api_kit import World, sqlite_url, square, zone_doc
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from truceline.api.problems import MAX_BODY_BYTES
 from truceline.ledger import fingerprint
-from truceline.ledger.canonical import b64decode, b64encode
-from truceline.ledger.keys import public_key_from_raw, raw_public_key, signature_ok
-from truceline.service.auth import signed_message
 
 
 @pytest.fixture
@@ -138,48 +133,6 @@ def test_admin_registers_parties(world: World) -> None:
         "token" not in p and "token_hash" not in p
         for p in world.client.get("/parties", headers=world.auth("A")).json()
     )
-
-
-def test_signed_requests(world: World) -> None:
-    key = Ed25519PrivateKey.generate()
-    world.add("Signer", request_key=b64encode(raw_public_key(key.public_key())))
-    body = json.dumps({"to": ["A"], "text": "Hold fire at grid 37S", "language": "en"}).encode()
-    headers = {**world.auth("Signer"), "Content-Type": "application/json"}
-
-    _is_problem(
-        world.client.post("/messages", content=body, headers=headers),
-        401,
-        "unauthorized",
-        "Truceline-Signature",
-    )
-    wrong = b64encode(key.sign(signed_message("POST", "/zones", body)))  # signed for another endpoint
-    _is_problem(
-        world.client.post("/messages", content=body, headers={**headers, "Truceline-Signature": wrong}),
-        401,
-        "unauthorized",
-        "Truceline-Signature",
-    )
-    good = b64encode(key.sign(signed_message("POST", "/messages", body)))
-    r = world.client.post("/messages", content=body, headers={**headers, "Truceline-Signature": good})
-    assert r.status_code == 201, r.text
-    # Reads need no signature.
-    assert world.client.get("/messages", headers=world.auth("Signer")).status_code == 200
-
-    # The party's own signature over what it asked is in the ledger, and verifies with the
-    # request key its registration entry carries.
-    with world.register.engine.connect() as conn:
-        entries = list(world.register.ledger.entries(conn))
-    registered = next(e for e in entries if e.type == "party.registered" and e.payload["name"] == "Signer")
-    sent = next(e for e in entries if e.type == "message.sent" and e.payload["message_id"] == r.json()["id"])
-    request = sent.payload["request"]
-    assert request["body"].encode() == body and sent.author == registered.payload["party_id"]
-    public = public_key_from_raw(b64decode(registered.payload["request_key"], field="k", size=32))
-    assert signature_ok(
-        public,
-        b64decode(request["signature"], field="s", size=64),
-        signed_message(request["method"], request["path"], request["body"].encode()),
-    )
-    assert "public_key" not in registered.payload  # not an author key: the log signs the entry
 
 
 def test_a_server_holding_another_key_than_the_log_refuses_writes_with_409(

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from truceline.api.security import ADMINS, CALLER, EVERYONE, endpoint, service_of
 from truceline.service.auth import Principal
-from truceline.service.parties import add_party
+from truceline.service.parties import add_party, revoke_party, revoked_ids, rotate_token
 from truceline.service.service import Service
 
 router = APIRouter(tags=["parties"])
@@ -47,15 +47,44 @@ async def create_party(body: PartyIn, request: Request, principal: Principal = C
     }
 
 
+class RevokeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str | None = Field(default=None, max_length=2000, description="Why, kept in the ledger entry.")
+
+
+@endpoint(router, "POST", "/parties/{party_id}/revoke", ADMINS)
+async def revoke(
+    party_id: str, request: Request, body: RevokeIn | None = None, principal: Principal = CALLER
+) -> dict[str, Any]:
+    """Revoke a party: a `party.revoked` entry; its token gets 401 (`revoked`) at once."""
+    reason = body.reason if body is not None else None
+    party = await run_in_threadpool(revoke_party, service_of(request), party_id, reason, principal.id)
+    return {"id": party.id, "name": party.name, "revoked": True}
+
+
+@endpoint(router, "POST", "/parties/{party_id}/rotate-token", ADMINS)
+async def rotate(party_id: str, request: Request, principal: Principal = CALLER) -> dict[str, Any]:
+    """Give a party a new bearer token (shown this once); the old one gets 401 at once."""
+    party, token = await run_in_threadpool(rotate_token, service_of(request), party_id, principal.id)
+    return {"id": party.id, "name": party.name, "token": token}
+
+
 @endpoint(router, "GET", "/parties", EVERYONE)
 async def list_parties(request: Request) -> list[dict[str, Any]]:
-    """Every registered party: id, name, role and language (never tokens)."""
+    """Every registered party: id, name, role, language and whether it is revoked (never tokens)."""
     service = service_of(request)
 
     def read() -> list[dict[str, Any]]:
         with service.read() as conn:
+            revoked = revoked_ids(conn)
             return [
-                {"id": p.id, "name": p.name, "role": p.role.value, "language": p.language}
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "role": p.role.value,
+                    "language": p.language,
+                    "revoked": p.id in revoked,
+                }
                 for p in Service.party_rows(conn)
             ]
 

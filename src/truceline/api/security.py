@@ -14,14 +14,10 @@ from starlette.concurrency import run_in_threadpool
 
 from truceline.api.edge import check_request_texts
 from truceline.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA
+from truceline.errors import AuthError
 from truceline.i18n import negotiate
-from truceline.service.auth import (
-    ALL_ROLES,
-    SIGNATURE_HEADER,
-    Principal,
-    check_request_signature,
-    require_role,
-)
+from truceline.service.auth import ALL_ROLES, Principal, require_role
+from truceline.service.request_signatures import HttpRequest, check_signed_request
 from truceline.service.service import Service
 
 # Role groups (docs/api.md has the table).
@@ -47,7 +43,7 @@ def service_of(request: Request) -> Service:
 
 class Allow:
     """Dependency: the caller's Principal, if its role is in ``roles``; else 401/403. For a
-    write by a party holding a request key, also checks ``Truceline-Signature``. Every
+    write by a party holding a request key, also checks its RFC 9421 signature. Every
     request's texts are checked first (``api.edge``), before the token is even looked up."""
 
     def __init__(self, roles: tuple[str, ...]) -> None:
@@ -60,20 +56,43 @@ class Allow:
         service = service_of(request)
         token = credentials.credentials if credentials is not None else None
 
-        # A known token is answered here, on the event loop: no thread hop, no query.
-        principal = service.principals.cached(token)
-        if principal is None:
-            principal = await run_in_threadpool(service.principals.lookup, token)
+        # Always through the thread pool: ``lookup`` reads the log's size first, so that a
+        # token revoked by another process is refused at once (a cached answer alone could not).
+        principal = await run_in_threadpool(service.principals.lookup, token)
         require_role(principal, self.roles)
         signed = None
         if request.method in _WRITES and principal.request_key is not None:
-            body = await request.body()
-            signed = check_request_signature(
-                principal, request.method, request.url.path, body, request.headers.get(SIGNATURE_HEADER)
+            received = http_request(request, await request.body())
+            signed = await run_in_threadpool(
+                check_signed_request, service.engine, service.clock, principal, received
             )
         request.state.principal = principal
         request.state.signed_request = signed
         return principal
+
+
+def http_request(request: Request, body: bytes) -> HttpRequest:
+    """The request as its signer saw it: the path and query exactly as sent (``raw_path``,
+    not the decoded ``path``), every header line in order."""
+    scope = request.scope
+    path = scope.get("raw_path") or scope["path"].encode()
+    query = scope.get("query_string") or b""
+    target = path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
+    # The authority is not a covered component (a proxy may change it): any valid host will do.
+    host = request.headers.get("host") or "localhost"
+    headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"])
+    return HttpRequest(request.method, f"{request.url.scheme}://{host}{target}", headers, body)
+
+
+async def still_admitted(request: Request) -> bool:
+    """Whether the bearer token of this (long-lived) request still admits the party that
+    opened it: a stream opened before a revocation or a rotation must not outlive it."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    try:
+        principal = await run_in_threadpool(service_of(request).principals.lookup, token.strip() or None)
+    except AuthError:
+        return False
+    return scheme.lower() == "bearer" and principal.id == caller(request).id
 
 
 def caller(request: Request) -> Principal:
@@ -98,7 +117,9 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 ERRORS = {
-    401: _problem("No bearer token, or an unknown one (problem+json)."),
+    401: _problem(
+        "No bearer token, an unknown or revoked one, or a signed request that fails (problem+json)."
+    ),
     403: _problem("The caller's role may not call this endpoint (problem+json)."),
     422: _problem("Invalid input; `field` names it (problem+json)."),
 }

@@ -15,7 +15,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from truceline.api.security import CALLER, PARTICIPANTS, endpoint, reader_language, service_of
+from truceline.api.security import (
+    CALLER,
+    PARTICIPANTS,
+    endpoint,
+    reader_language,
+    service_of,
+    still_admitted,
+)
 from truceline.errors import ValidationError
 from truceline.service import hotline
 from truceline.service.auth import Principal
@@ -69,6 +76,8 @@ async def stream(
         last = after
         yield "retry: 2000\n\n"
         while True:
+            if not await still_admitted(request):
+                return  # revoked or replaced since the stream opened: reconnecting gets the 401
             generation = notifier.generation  # read before the query: a later commit wakes us
             batch = await run_in_threadpool(hotline.pending_events, service, principal, last, language)
             for event_id, kind, data in batch:

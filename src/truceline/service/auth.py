@@ -1,13 +1,16 @@
 """Parties' access: bearer tokens (stored as SHA-256 only), roles, and signed requests.
 
 A party registered through the service gets a random bearer token, shown once; the ledger
-and the parties table keep only its SHA-256. A party may also hold a *request key*: an
-Ed25519 public key with which it signs the bytes of every request that changes state
-(header ``Truceline-Signature``). That key is deliberately not the ledger's ``public_key``
-(the author key of ``truceline.ledger.entries``): an author key must sign the entry itself,
-whose sequence number and time only the log assigns, which a remote client cannot do. The
-signed request is kept in the entry's payload instead, so the party's own signature over
-what it asked stays in the log (non-repudiation by the party itself).
+and the parties table keep only its SHA-256. An admin may revoke a party or rotate its
+token (``party.revoked``, ``party.token_rotated``): the old token's hash moves to
+``retired_tokens``, so a refusal can say why. A party may also hold a *request key*: an
+Ed25519 public key with which it signs every request that changes state (RFC 9421,
+``truceline.service.request_signatures``). That key is deliberately not the ledger's
+``public_key`` (the author key of ``truceline.ledger.entries``): an author key must sign
+the entry itself, whose sequence number and time only the log assigns, which a remote
+client cannot do. The signed request is kept in the entry's payload instead, so the
+party's own signature over what it asked stays in the log (non-repudiation by the party
+itself).
 """
 
 from __future__ import annotations
@@ -23,16 +26,15 @@ from sqlalchemy import Connection, select
 from truceline.domain.ids import uuid7
 from truceline.domain.party import LANGUAGES, Party, Role
 from truceline.domain.text import check_party_name
-from truceline.errors import AuthError, ConflictError, ForbiddenError, ValidationError
+from truceline.errors import AuthError, ConflictError, ForbiddenError, RevokedError, ValidationError
 from truceline.ledger.canonical import b64decode, b64encode
 from truceline.ledger.entries import EntryDraft
-from truceline.ledger.keys import public_key_from_raw, signature_ok
+from truceline.ledger.keys import public_key_from_raw
 from truceline.service.projection import PARTY_REGISTERED
 from truceline.store.projection_tables import parties
-from truceline.store.service_tables import party_request_keys
+from truceline.store.service_tables import party_request_keys, party_revocations, retired_tokens
 
 OPERATOR = "operator"  # author of entries the register makes on its own (as register.OPERATOR)
-SIGNATURE_HEADER = "Truceline-Signature"
 ALL_ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 
 
@@ -56,35 +58,6 @@ class Principal:
     request_key: str | None = None
 
 
-def signed_message(method: str, path: str, body: bytes) -> bytes:
-    """What a request signature covers: ``METHOD path`` and a newline, then the body bytes
-    (so one signed body cannot be replayed against another endpoint)."""
-    return f"{method.upper()} {path}\n".encode() + body
-
-
-def check_request_signature(
-    principal: Principal, method: str, path: str, body: bytes, signature: str | None
-) -> dict[str, Any] | None:
-    """For a party holding a request key, check the signature and return the ``request``
-    record to keep in the entry; None for a party without one. Raises AuthError."""
-    if principal.request_key is None:
-        return None
-    if not signature:
-        raise AuthError(
-            f"party {principal.name} holds a request key: sign the request", field=SIGNATURE_HEADER
-        )
-    raw = b64decode(signature.strip(), field=SIGNATURE_HEADER, size=64)
-    key = public_key_from_raw(b64decode(principal.request_key, field="request_key", size=32))
-    if not signature_ok(key, raw, signed_message(method, path, body)):
-        raise AuthError("does not verify with the party's request key", field=SIGNATURE_HEADER)
-    return {
-        "method": method.upper(),
-        "path": path,
-        "body": body.decode("utf-8", errors="strict"),
-        "signature": b64encode(raw),
-    }
-
-
 def principal_for_token(conn: Connection, token: str | None) -> Principal:
     """The party holding ``token``; AuthError without a token or with an unknown one."""
     if not token:
@@ -98,8 +71,30 @@ def principal_for_token(conn: Connection, token: str | None) -> Principal:
     # compare_digest on the hash: the lookup is by an indexed equality anyway, this keeps the
     # intent explicit should the lookup ever change.
     if row is None or not hmac.compare_digest(row.token_hash or "", digest):
+        _refuse_retired(conn, digest)
         raise AuthError("unknown bearer token", field="Authorization")
     return Principal(row.id, row.name, Role(row.role), row.language, row.request_key)
+
+
+def _refuse_retired(conn: Connection, digest: str) -> None:
+    """RevokedError if ``digest`` is a token that admitted a party once."""
+    row = conn.execute(
+        select(retired_tokens.c.reason, parties.c.name, party_revocations.c.party_id.label("revoked"))
+        .select_from(
+            retired_tokens.join(parties, parties.c.id == retired_tokens.c.party_id).outerjoin(
+                party_revocations, party_revocations.c.party_id == retired_tokens.c.party_id
+            )
+        )
+        .where(retired_tokens.c.token_hash == digest)
+    ).first()
+    if row is None:
+        return
+    if row.revoked is not None:  # also an older, rotated token of a party revoked since
+        raise RevokedError(f"party {row.name} has been revoked", field="Authorization")
+    raise RevokedError(
+        f"this token of party {row.name} was replaced by a new one (party rotate-token)",
+        field="Authorization",
+    )
 
 
 def require_role(principal: Principal, roles: tuple[str, ...]) -> None:

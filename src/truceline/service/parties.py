@@ -1,15 +1,25 @@
-"""Registering parties with a bearer token (the CLI's ``party add`` and POST /parties)."""
+"""Parties and their bearer tokens: register one (the CLI's ``party add`` and POST
+/parties), revoke one, rotate its token (``party revoke``, ``party rotate-token``, and
+POST /parties/{id}/revoke, /rotate-token). Each is one ledger entry."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
 
 from truceline.domain.party import Party
+from truceline.errors import ConflictError, NotFoundError, ValidationError
 from truceline.ledger.entries import EntryDraft, time_ms
-from truceline.service.auth import OPERATOR, new_party_id, party_draft
+from truceline.service.auth import OPERATOR, new_party_id, new_token, party_draft, token_hash
+from truceline.service.projection import PARTY_REVOKED, PARTY_TOKEN_ROTATED
 from truceline.service.register import Committer
+from truceline.store.projection_tables import parties
+from truceline.store.service_tables import party_revocations
+
+MAX_REASON_CHARS = 2000
 
 
 def add_party(
@@ -32,6 +42,71 @@ def add_party(
         party, token, draft = party_draft(
             conn, new_party_id(time_ms(now)), name, role, language, request_key, author
         )
+        return [draft], (party, token)
+
+    return committer.commit(build)[1]
+
+
+@dataclass(frozen=True, slots=True)
+class PartyRef:
+    """A registered party, as revoke and rotate-token name it."""
+
+    id: str
+    name: str
+
+
+def find_party(conn: Connection, ident: str) -> PartyRef:
+    """The party whose id, else whose name, is ``ident``; NotFoundError naming ``party``."""
+    for column in (parties.c.id, parties.c.name):
+        row = conn.execute(select(parties.c.id, parties.c.name).where(column == ident)).first()
+        if row is not None:
+            return PartyRef(row.id, row.name)
+    raise NotFoundError(f"no party with the id or name {ident!r}", field="party")
+
+
+def revoked_ids(conn: Connection) -> set[str]:
+    """The ids of the parties revoked so far."""
+    return set(conn.execute(select(party_revocations.c.party_id)).scalars())
+
+
+def _is_revoked(conn: Connection, party_id: str) -> bool:
+    query = select(party_revocations.c.party_id).where(party_revocations.c.party_id == party_id)
+    return conn.execute(query).first() is not None
+
+
+def revoke_party(
+    committer: Committer, ident: str, reason: str | None = None, author: str = OPERATOR
+) -> PartyRef:
+    """Revoke a party (by id or name): one ``party.revoked`` entry; from its commit on, the
+    party's token gets 401 (``revoked``) on every server of the database. ConflictError
+    if it is revoked already; ValidationError for a reason over MAX_REASON_CHARS."""
+    if reason is not None and (not isinstance(reason, str) or len(reason) > MAX_REASON_CHARS):
+        raise ValidationError(f"must be text of at most {MAX_REASON_CHARS} characters", field="reason")
+
+    def build(conn: Connection, _now: datetime) -> tuple[list[EntryDraft], PartyRef]:
+        party = find_party(conn, ident)
+        if _is_revoked(conn, party.id):
+            raise ConflictError(f"party {party.name} is revoked already", field="party")
+        payload: dict[str, Any] = {"party_id": party.id}
+        if reason:
+            payload["reason"] = reason
+        return [EntryDraft(PARTY_REVOKED, author, payload)], party
+
+    return committer.commit(build)[1]
+
+
+def rotate_token(committer: Committer, ident: str, author: str = OPERATOR) -> tuple[PartyRef, str]:
+    """Give a party (by id or name) a new bearer token, returned this once: one
+    ``party.token_rotated`` entry holding its SHA-256; the old token gets 401 from the
+    commit on. ConflictError for a revoked party."""
+
+    def build(conn: Connection, _now: datetime) -> tuple[list[EntryDraft], tuple[PartyRef, str]]:
+        party = find_party(conn, ident)
+        if _is_revoked(conn, party.id):
+            raise ConflictError(f"party {party.name} is revoked: it gets no new token", field="party")
+        token = new_token()
+        payload = {"party_id": party.id, "token_hash": token_hash(token)}
+        draft = EntryDraft(PARTY_TOKEN_ROTATED, author, payload)
         return [draft], (party, token)
 
     return committer.commit(build)[1]

@@ -6,12 +6,13 @@ Only tokens that were found are remembered; an unknown or missing token always g
 database (a party registered a moment ago, even by another process, is known at once), so
 401 and 403 stay exactly what ``principal_for_token`` and ``require_role`` say.
 
-Staleness is bounded twice over: the service clears the cache whenever it commits or
-catches up a ``party.*`` entry (every change to a party is one), and an entry expires
-after ``ttl_s`` anyway, which bounds how long a change written by another process (e.g.
-``truceline party add`` on the same database) could go unseen here. Today no entry type
-changes an existing party's token, role, language or request key, so a remembered
-Principal cannot actually go stale; the two bounds keep it so when one does.
+A remembered Principal never outlives a change to its party: the service clears the
+cache whenever it commits or catches up a ``party.*`` entry (every change to a party is
+one: ``party.revoked`` and ``party.token_rotated`` take a token away), and ``lookup``
+first calls ``refresh`` (the service's: one indexed read of the log's size, and a catch-up
+only when another process appended), so a revocation written by another process (e.g.
+``truceline party revoke`` while ``serve`` runs) is seen by the very next request. An
+entry also expires after ``ttl_s``, a bound should a change ever bypass the log.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ class PrincipalCache:
         size: int = 4096,
         ttl_s: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
+        refresh: Callable[[], None] | None = None,
     ) -> None:
         self._engine = engine
+        self._refresh = refresh
         self._size = size
         self._ttl_s = ttl_s
         self._monotonic = monotonic
@@ -50,7 +53,8 @@ class PrincipalCache:
         self._generation = 0
 
     def cached(self, token: str | None) -> Principal | None:
-        """The remembered Principal for ``token``, or None (then call ``lookup``)."""
+        """The remembered Principal for ``token``, or None, without asking the database:
+        may miss a change made by another process since (``lookup`` does not)."""
         if not token:
             return None
         digest = token_hash(token)
@@ -67,7 +71,10 @@ class PrincipalCache:
 
     def lookup(self, token: str | None) -> Principal:
         """The Principal for ``token`` from the cache or the database (blocking); raises
-        AuthError exactly as ``principal_for_token``."""
+        AuthError exactly as ``principal_for_token``. Takes in what other processes
+        committed first (``refresh``), so a revoked or replaced token is refused at once."""
+        if self._refresh is not None:
+            self._refresh()
         principal = self.cached(token)
         if principal is not None:
             return principal

@@ -8,6 +8,9 @@ Payloads (the contract of the log; docs/api.md lists them):
 
 - ``party.registered``: ``party_id``, ``name``, ``role``, ``language``, ``token_hash``,
   optional ``request_key`` (base64 raw Ed25519 key that signs the party's HTTP requests).
+- ``party.revoked``: ``party_id``, optional ``reason``: its token admits no one any more.
+- ``party.token_rotated``: ``party_id``, ``token_hash`` (the new token's SHA-256); the
+  old token admits no one any more.
 - ``zone.proposed`` / ``zone.counter_proposed``: ``zone_id``, ``version``, ``hash``,
   ``zone`` (the zone record), ``party_id``; proposals add ``required`` (party names).
 - ``zone.signed``: ``zone_id``, ``version``, ``hash``, ``party_id``.
@@ -29,8 +32,9 @@ Payloads (the contract of the log; docs/api.md lists them):
   ``deadline_ms`` (the last deadline, lapsed): after the last escalation the recipient
   still has not acknowledged; the delivery escalates no more.
 
-Any of these may also carry ``request`` (``{"method", "path", "body", "signature"}``): the
-party's own signed HTTP request, kept for non-repudiation.
+Any of these may also carry ``request``: the party's own signed HTTP request (RFC 9421),
+kept for non-repudiation: ``{"method", "path", "query", "body", "content_digest",
+"signature_input", "signature"}`` as received (``truceline.service.request_signatures``).
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ from sqlalchemy import Connection, bindparam, delete, insert, or_, select, updat
 from truceline.domain.codec import operation_from_record, zone_from_record
 from truceline.ledger.entries import Entry
 from truceline.store import projections
-from truceline.store.projection_tables import conflicts, operations
+from truceline.store.projection_tables import conflicts, operations, parties
 from truceline.store.service_tables import (
     EVENTS_PER_ENTRY,
     deliveries,
@@ -50,6 +54,8 @@ from truceline.store.service_tables import (
     messages,
     operation_history,
     party_request_keys,
+    party_revocations,
+    retired_tokens,
     zone_negotiations,
     zone_signatures,
     zone_steps,
@@ -57,6 +63,8 @@ from truceline.store.service_tables import (
 )
 
 PARTY_REGISTERED = "party.registered"
+PARTY_REVOKED = "party.revoked"
+PARTY_TOKEN_ROTATED = "party.token_rotated"
 ZONE_PROPOSED = "zone.proposed"
 ZONE_COUNTER_PROPOSED = "zone.counter_proposed"
 ZONE_SIGNED = "zone.signed"
@@ -163,6 +171,15 @@ def project(conn: Connection, entry: Entry) -> None:
             conn.execute(
                 insert(party_request_keys).values(party_id=p["party_id"], request_key=p["request_key"])
             )
+    elif t == PARTY_REVOKED:
+        conn.execute(
+            insert(party_revocations).values(
+                party_id=p["party_id"], reason=p.get("reason"), seq=entry.seq, time_ms=entry.time_ms
+            )
+        )
+        _retire_token(conn, entry, p["party_id"], "revoked", None)
+    elif t == PARTY_TOKEN_ROTATED:
+        _retire_token(conn, entry, p["party_id"], "rotated", p["token_hash"])
     elif t == ZONE_PROPOSED:
         record = p["zone"]
         conn.execute(
@@ -272,6 +289,17 @@ def project(conn: Connection, entry: Entry) -> None:
             .where(deliveries.c.message_id == p["message_id"], deliveries.c.recipient == p["recipient"])
             .values(escalate=False)
         )
+
+
+def _retire_token(conn: Connection, entry: Entry, party_id: str, reason: str, new_hash: str | None) -> None:
+    """Move the party's current token hash to ``retired_tokens`` and put ``new_hash`` (None:
+    no token at all) in its place."""
+    old = conn.execute(select(parties.c.token_hash).where(parties.c.id == party_id)).scalar()
+    if old is not None:
+        conn.execute(
+            insert(retired_tokens).values(token_hash=old, party_id=party_id, reason=reason, seq=entry.seq)
+        )
+    conn.execute(update(parties).where(parties.c.id == party_id).values(token_hash=new_hash))
 
 
 def _version(conn: Connection, entry: Entry) -> None:

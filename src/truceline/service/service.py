@@ -111,8 +111,9 @@ class Service:
         self._seen = 0  # entries of the log reflected in ``index``
         # Called (outside the lock) with the entries of every commit: the bus subscribes here.
         self.subscribers: list[Callable[[list[Entry]], None]] = []
-        # Callers' tokens -> principals; cleared by every committed change to a party.
-        self.principals = PrincipalCache(self.engine)
+        # Callers' tokens -> principals; cleared by every committed change to a party, this
+        # process's or (through ``refresh`` on each lookup) another's.
+        self.principals = PrincipalCache(self.engine, refresh=self.refresh)
         self.reload_index()
 
     # --- the strategic index, in step with the log ---------------------------------------

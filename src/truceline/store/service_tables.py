@@ -21,6 +21,27 @@ party_request_keys = Table(
     Column("request_key", String(64), nullable=False),
 )
 
+# Parties revoked (``party.revoked``): their tokens get 401 from then on.
+party_revocations = Table(
+    "party_revocations",
+    metadata,
+    Column("party_id", String(64), primary_key=True),
+    Column("reason", Text),
+    Column("seq", BigInteger, nullable=False),
+    Column("time_ms", BigInteger, nullable=False),
+)
+
+# Tokens that no longer admit anyone, kept (as SHA-256, like the parties table) so that a
+# refusal can say why: "revoked" (the party was) or "rotated" (a new token replaced it).
+retired_tokens = Table(
+    "retired_tokens",
+    metadata,
+    Column("token_hash", String(128), primary_key=True),
+    Column("party_id", String(64), nullable=False),
+    Column("reason", String(16), nullable=False),  # revoked | rotated
+    Column("seq", BigInteger, nullable=False),
+)
+
 zone_negotiations = Table(
     "zone_negotiations",
     metadata,
@@ -141,4 +162,19 @@ SERVICE_TABLES = (
     zone_versions,
     zone_negotiations,
     party_request_keys,
+    party_revocations,
+    retired_tokens,
+)
+
+# Not a projection (so not in SERVICE_TABLES, and kept by ``log rebuild``): the nonces of
+# signed requests (RFC 9421 ``nonce``) each party has used, so that a request sent twice is
+# refused, by any process and after a restart. ``created_s`` is the signature's own
+# ``created``: a row whose ``created`` is older than the accepted window can be pruned,
+# since a replay of it would be refused as stale anyway.
+request_nonces = Table(
+    "request_nonces",
+    metadata,
+    Column("party_id", String(64), primary_key=True),
+    Column("nonce", String(200), primary_key=True),
+    Column("created_s", BigInteger, nullable=False),
 )
