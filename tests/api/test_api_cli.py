@@ -64,11 +64,14 @@ def test_client_commands(server: tuple[str, str], tmp_path: Path) -> None:
     auth = {"Authorization": f"Bearer {north}"}
     proposal = {
         "document": zone_doc("z-cli", square(40.0, 30.0, 40.5, 30.5), party="North"),
-        "signatories": [],
+        "signatories": ["East"],  # it binds East once East has signed
     }
     r = httpx.post(url + "/zones", json=proposal, headers=auth)
     assert r.status_code == 201, r.text
-    r = httpx.post(url + "/zones/z-cli/sign", json={"version": 1, "hash": r.json()["hash"]}, headers=auth)
+    signature = {"version": 1, "hash": r.json()["hash"]}
+    r = httpx.post(url + "/zones/z-cli/sign", json=signature, headers=auth)
+    assert r.json()["active"] is False
+    r = httpx.post(url + "/zones/z-cli/sign", json=signature, headers={"Authorization": f"Bearer {east}"})
     assert r.json()["active"] is True
 
     listed = _run(url, east, "zones", "--json")

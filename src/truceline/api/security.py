@@ -17,6 +17,7 @@ from truceline.i18n import negotiate
 from truceline.service.auth import (
     ALL_ROLES,
     SIGNATURE_HEADER,
+    SIGNING_ROLES,
     Principal,
     check_request_signature,
     require_role,
@@ -25,7 +26,7 @@ from truceline.service.service import Service
 
 # Role groups (docs/api.md has the table).
 FILERS = ("party", "humanitarian")
-NEGOTIATORS = ("party", "guarantor", "humanitarian")
+NEGOTIATORS = SIGNING_ROLES
 PARTICIPANTS = ("admin", "party", "guarantor", "observer", "humanitarian")
 LOG_READERS = ("admin", "auditor", "guarantor")
 ADMINS = ("admin",)

@@ -5,6 +5,9 @@ A version is identified by the SHA-256 of the RFC 8785 bytes of its zone record
 required signatory (the proposer and the parties it named) has signed the same version;
 a signature on an older version does not count for a newer one. While a version is in
 force, a counter-proposal leaves it in force until the new version is signed by all.
+
+A version in force binds only its signatories: a restricted party that did not sign it
+meets a ``declared_zone`` conflict, never a refusal (docs/zones.md).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from truceline.io.features import ReadWarning
 from truceline.io.geojson import read_zones
 from truceline.ledger.canonical import canonical_json
 from truceline.ledger.entries import EntryDraft
-from truceline.service.auth import OPERATOR, Principal
+from truceline.service.auth import OPERATOR, SIGNING_ROLES, Principal
 from truceline.service.filing import activation_drafts
 from truceline.service.hotline import message_draft
 from truceline.service.projection import (
@@ -155,6 +158,12 @@ def propose(
                 raise ValidationError(f"no party named {name!r}", field=f"signatories[{i}]")
             if signatories.index(name) != i:
                 raise ValidationError(f"{name!r} is named twice", field=f"signatories[{i}]")
+            if by_name[name].role.value not in SIGNING_ROLES:
+                raise ValidationError(
+                    f"{name!r} is {by_name[name].role.value!r}, a role that cannot sign; signatories "
+                    f"are {', '.join(SIGNING_ROLES)}",
+                    field=f"signatories[{i}]",
+                )
         exists = conn.execute(
             select(zone_negotiations.c.zone_id).where(zone_negotiations.c.zone_id == zone.id)
         ).first()
@@ -343,11 +352,19 @@ def sign(
             )
         activated = required_ids <= signed
         if activated:
+            # Who the version binds, in the entry itself: its signatories (docs/zones.md).
+            signatories = sorted(row.required)
             drafts.append(
                 EntryDraft(
                     ZONE_ACTIVATED,
                     OPERATOR,
-                    {"zone_id": zone_id, "version": version, "hash": digest, "zone": current.record},
+                    {
+                        "zone_id": zone_id,
+                        "version": version,
+                        "hash": digest,
+                        "zone": current.record,
+                        "signatories": signatories,
+                    },
                 )
             )
             start = min(v.time.start for v in zone.volumes)
@@ -363,7 +380,7 @@ def sign(
                     ),
                 )
             )
-            drafts += activation_drafts(conn, service, zone, principal, now)
+            drafts += activation_drafts(conn, service, zone, principal, now, signatories)
         return drafts, {
             "zone_id": zone_id,
             "version": version,

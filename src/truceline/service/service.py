@@ -31,6 +31,7 @@ from truceline.service.principals import PrincipalCache
 from truceline.service.register import OPERATION_FILED, ZONE_IMPORTED, Build, Register, lock_log, project
 from truceline.store import database, projections
 from truceline.store.projection_tables import parties
+from truceline.store.service_tables import zone_negotiations, zone_signatures
 
 T = TypeVar("T")
 
@@ -124,8 +125,9 @@ class Service:
         # operation without its volumes, or entries the index holds but ``_seen`` skips.
         with self._lock, database.snapshot(self.engine) as conn:
             index = StrategicIndex()
+            bound = self.signatories_in_force(conn)
             for zone in projections.load_zones(conn, state="active"):
-                index.add_zone(zone)
+                index.add_zone(zone, bound.get(zone.id))
             for operation in projections.load_operations(conn):
                 if str(operation.state) not in _INACTIVE_OPERATION_STATES:
                     index.add_operation(operation)
@@ -136,8 +138,13 @@ class Service:
     def _index_apply(self, entry: Entry, known: Operation | None = None) -> None:
         payload = entry.payload
         imported = entry.type == ZONE_IMPORTED and payload.get("state", "active") == "active"
-        if imported or entry.type == p.ZONE_ACTIVATED:
-            self.index.add_zone(zone_from_record(payload["zone"]))
+        if imported:
+            self.index.add_zone(zone_from_record(payload["zone"]))  # binds all it restricts
+        elif entry.type == p.ZONE_ACTIVATED:
+            # A negotiated version binds its signatories only. (An activation logged before
+            # entries named them has none here; ``reload_index`` reads them from the tables.)
+            signatories = payload.get("signatories")
+            self.index.add_zone(zone_from_record(payload["zone"]), signatories)
         elif entry.type in (p.ZONE_WITHDRAWN, p.ZONE_EXPIRED):
             self.index.remove_zone(payload["zone_id"])
         elif entry.type in (p.OPERATION_FILED, p.OPERATION_UPDATED):
@@ -299,6 +306,27 @@ class Service:
     def read(self) -> Any:
         """A connection for queries (use as a context manager)."""
         return self.engine.connect()
+
+    @staticmethod
+    def signatories_in_force(conn: Connection) -> dict[str, list[str]]:
+        """Negotiated zone id -> names of the parties that signed its version in force (the
+        parties it binds); zones without one in force, and imported zones, are absent."""
+        names = {r.id: r.name for r in conn.execute(select(parties.c.id, parties.c.name))}
+        found: dict[str, list[str]] = {}
+        rows = conn.execute(
+            select(zone_signatures.c.zone_id, zone_signatures.c.party_id)
+            .select_from(
+                zone_signatures.join(
+                    zone_negotiations,
+                    (zone_negotiations.c.zone_id == zone_signatures.c.zone_id)
+                    & (zone_negotiations.c.active_version == zone_signatures.c.version),
+                )
+            )
+            .order_by(zone_signatures.c.zone_id)
+        )
+        for row in rows:
+            found.setdefault(row.zone_id, []).append(names.get(row.party_id, row.party_id))
+        return found
 
     @staticmethod
     def party_rows(conn: Connection) -> list[PartyRow]:
