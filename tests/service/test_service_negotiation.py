@@ -133,11 +133,13 @@ def test_expiry_at_clock_time(desk: Desk) -> None:
 
 def test_index_follows_entries_appended_by_another_process(desk: Desk, clock) -> None:
     from truceline.io.geojson import read_zones
+    from truceline.service.importing import import_features
     from truceline.service.register import open_register
+    from truceline.service.service import Service
 
     # e.g. `truceline import` on the same database while the server runs
-    other = open_register(str(desk.register.engine.url), clock)
-    other.import_features(read_zones(zone("imported", "A", square(36, 35, 36.5, 35.5)), source="x"), [])
+    other = Service(open_register(str(desk.register.engine.url), clock))
+    import_features(other, read_zones(zone("imported", "A", square(36, 35, 36.5, 35.5)), source="x"), [])
     result = filing.file_operation(
         desk.service, desk["C"], operation("op", "C", square(36.1, 35.1, 36.2, 35.2))
     )
