@@ -612,24 +612,30 @@ def zones(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the server's JSON.")] = False,
 ) -> None:
-    """List the negotiated zones on a server."""
+    """List the zones on a server: negotiated ones and those the operator imported, with
+    whom each binds (its signatories in force; "all" it restricts, for an imported zone)."""
     with api_client(url, token) as client:
         found = guarded(lambda: client.call("GET", "/zones", params={"state": state} if state else None))
     if as_json:
         print_json(found)
         return
     table = Table(title=f"{len(found)} zones", title_justify="left")
-    for column in ("id", "kind", "state", "version", "in force", "proposer", "signed / required", "ends"):
+    columns = ("id", "kind", "origin", "state", "version", "in force", "proposer", "signed / required",
+               "binds", "ends")  # fmt: skip
+    for column in columns:
         table.add_column(column)
     for z in found:
+        binds = z.get("binds", [])
         table.add_row(
             z["id"],
             z["kind"],
+            z.get("origin", "negotiated"),
             z["state"],
             str(z["current_version"]),
             str(z["active_version"] or "-"),
-            z["proposer"],
-            f"{', '.join(z['signed_current']) or '-'} / {', '.join(z['required'])}",
+            z["proposer"] or "-",
+            f"{', '.join(z['signed_current']) or '-'} / {', '.join(z['required']) or '-'}",
+            binds if isinstance(binds, str) else ", ".join(binds) or "-",
             z["ends_at"] or "open",
         )
     console.print(table)

@@ -112,6 +112,20 @@ def test_client_commands(server: tuple[str, str], tmp_path: Path) -> None:
     assert message_id not in [m["id"] for m in pending]
 
 
+def test_imported_zones_are_listed_by_the_zones_client(server: tuple[str, str], tmp_path: Path) -> None:
+    url, db = server
+    token = _party(db, "Reader")["token"]
+    agreed = tmp_path / "agreed.geojson"
+    agreed.write_text(json.dumps(zone_doc("z-agreed", square(44.0, 30.0, 44.5, 30.5), party="North")))
+    # `truceline import` on the served database, while the server runs.
+    imported = runner.invoke(cli_app, ["import", str(agreed), "--db", db])
+    assert imported.exit_code == 0, imported.output
+    listed = {z["id"]: z for z in json.loads(_run(url, token, "zones", "--json").stdout)}
+    assert (listed["z-agreed"]["origin"], listed["z-agreed"]["binds"]) == ("imported", "all")
+    table = _run(url, token, "zones").stdout
+    assert "z-agreed" in table and "imported" in table
+
+
 def test_client_errors_exit_2(server: tuple[str, str], tmp_path: Path) -> None:
     url, db = server
     token = _party(db, "West")["token"]

@@ -308,12 +308,13 @@ class Service:
         return self.engine.connect()
 
     @staticmethod
-    def signatories_in_force(conn: Connection) -> dict[str, list[str]]:
+    def signatories_in_force(conn: Connection, zone_id: str | None = None) -> dict[str, list[str]]:
         """Negotiated zone id -> names of the parties that signed its version in force (the
-        parties it binds); zones without one in force, and imported zones, are absent."""
+        parties it binds); zones without one in force, and imported zones, are absent.
+        ``zone_id``: that zone only."""
         names = {r.id: r.name for r in conn.execute(select(parties.c.id, parties.c.name))}
         found: dict[str, list[str]] = {}
-        rows = conn.execute(
+        query = (
             select(zone_signatures.c.zone_id, zone_signatures.c.party_id)
             .select_from(
                 zone_signatures.join(
@@ -324,9 +325,11 @@ class Service:
             )
             .order_by(zone_signatures.c.zone_id)
         )
-        for row in rows:
+        if zone_id is not None:
+            query = query.where(zone_signatures.c.zone_id == zone_id)
+        for row in conn.execute(query):
             found.setdefault(row.zone_id, []).append(names.get(row.party_id, row.party_id))
-        return found
+        return {zone: sorted(signers) for zone, signers in found.items()}
 
     @staticmethod
     def party_rows(conn: Connection) -> list[PartyRow]:
