@@ -154,14 +154,17 @@ def test_demo_runs_twice_and_writes_its_report(tmp_path: Path, monkeypatch) -> N
     first = runner.invoke(app, ["demo"])
     assert first.exit_code == 0, first.output
     assert "forbidden" in first.stdout and "op-ru-patrol-idlib" in first.stdout
+    # Its zones are imported, binding every party they restrict: three operations refused.
+    assert "3 operations refused" in first.stdout
     report = json.loads((tmp_path / "demo-report.geojson").read_text())
-    pairs = {(f["properties"]["a"], f["properties"]["b"]) for f in report["features"]}
-    assert ("op-ru-patrol-idlib", "dez-1-idlib") in pairs
+    pairs = {(f["properties"]["a"], f["properties"]["b"]): f["properties"] for f in report["features"]}
+    assert pairs[("op-ru-patrol-idlib", "dez-1-idlib")]["refused"] is True
+    assert pairs[("op-ru-convoy-tanf", "dcz-al-tanf")]["refused"] is False
     assert ("op-us-isr-east", "op-ru-isr-west") not in pairs  # they only touch along the river
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in report["features"])
     second = runner.invoke(app, ["demo"])
     assert second.exit_code == 0
-    assert "already in this database" in second.stdout
+    assert "already in this database" in second.stdout and "3 operations refused" in second.stdout
     assert (tmp_path / "truceline-data" / "truceline.db").exists()
 
 
