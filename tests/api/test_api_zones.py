@@ -56,6 +56,9 @@ def test_a_zone_its_proposer_signed_alone_does_not_refuse_the_others(world: Worl
         assert seen["body"]["template"] == "conflict.declared_zone" and "claim" in seen["text"]
     listed = {z["id"]: z for z in world.client.get("/zones", headers=world.auth("C")).json()}
     assert (listed["claim"]["origin"], listed["claim"]["binds"]) == ("negotiated", ["A"])
+    assert world.client.post("/zones/claim/withdraw", headers=world.auth("A")).status_code == 200
+    withdrawn = world.client.get("/zones/claim", headers=world.auth("C")).json()
+    assert (withdrawn["state"], withdrawn["binds"]) == ("withdrawn", [])
 
 
 def test_imported_zones_are_listed_and_bind_every_party_they_restrict(world: World) -> None:

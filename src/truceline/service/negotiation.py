@@ -536,7 +536,10 @@ def _zone_json(conn: Connection, row: Any) -> dict[str, Any]:
         "signed_current": sorted(names[s.party_id].name for s in signatures if s.party_id in names),
         "ends_at": None if row.ends_ms is None else _ms_text(row.ends_ms),
         "origin": "negotiated",
-        "binds": Service.signatories_in_force(conn, row.zone_id).get(row.zone_id, []),
+        # A withdrawn or expired zone keeps its last active_version, but binds nobody.
+        "binds": Service.signatories_in_force(conn, row.zone_id).get(row.zone_id, [])
+        if row.state == "active"
+        else [],
     }
 
 
