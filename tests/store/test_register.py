@@ -322,3 +322,20 @@ def test_import_meets_a_negotiated_zone_as_a_filing_does(tmp_path: Path, clock) 
     assert [o.id for o in register.operations()] == ["op-c"]
     kinds = {(c["kind"], c["a"], c["b"]) for c in register.conflicts()}
     assert ("declared_zone", "op-c", "z") in kinds
+
+
+def test_zones_imported_after_operations_record_their_conflicts(tmp_path: Path, clock) -> None:
+    """A zone imported over live operations does not refuse them after the fact: its
+    conflicts with them are recorded (and told), as when a negotiated zone comes into force."""
+    zones, operations = read_scenario()
+    service = Service(open_register(f"sqlite:///{tmp_path}/later.db", clock))
+    drone = next(o for o in operations if o.id == "op-tr-drone-latakia")
+    assert import_features(service, [], [drone]).conflicts == []
+    result = import_features(service, zones, [])
+    assert [(c["kind"], c["a"], c["b"], c["entry"]) for c in result.conflicts] == [
+        ("zone", "op-tr-drone-latakia", "nfz-hmeimim", "forbidden")
+    ]
+    recorded = [(c["a"], c["b"]) for c in service.register.conflicts()]
+    assert recorded == [("op-tr-drone-latakia", "nfz-hmeimim")]
+    assert [o.id for o in service.register.operations()] == ["op-tr-drone-latakia"]
+    service.engine.dispose()

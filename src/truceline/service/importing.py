@@ -28,7 +28,7 @@ from truceline.engines.strategic import StrategicIndex, conflict_record, sort_co
 from truceline.errors import ValidationError
 from truceline.ledger.entries import EntryDraft
 from truceline.service.auth import OPERATOR, Principal
-from truceline.service.filing import _ID_TAKEN, _conflict_message, _forbidding, activation_drafts
+from truceline.service.filing import _ID_TAKEN, _conflict_message, _forbidding
 from truceline.service.projection import OPERATION_FILED, OPERATION_REFUSED
 from truceline.service.register import CONFLICT_DETECTED, ZONE_IMPORTED
 from truceline.service.service import Service
@@ -84,12 +84,21 @@ def import_features(service: Service, zones: Sequence[Zone], operations: Sequenc
         drafts = [
             EntryDraft(ZONE_IMPORTED, OPERATOR, {"zone": zone_to_record(z), "state": "active"}) for z in zones
         ]
-        for zone in zones:
-            drafts += activation_drafts(conn, service, zone, OPERATOR_PRINCIPAL, now)
         # What this import brought so far: the service's index holds only what is committed.
         brought = StrategicIndex()
         for zone in zones:
-            brought.add_zone(zone)
+            brought.add_zone(zone)  # binding every party it restricts
+        brought.build_query_arrays()
+        # The new zones against the live operations already filed, as when a zone comes into
+        # force (filing.activation_drafts), in one pass over them for all the zones.
+        for operation in service.indexed()[0] if zones else ():
+            for conflict in brought.check(operation):
+                record = conflict_record(conflict)
+                drafts.append(EntryDraft(CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
+                zone = brought._zones[conflict.b]
+                told = _conflict_message(conn, service, conflict, operation, OPERATOR_PRINCIPAL, now, zone)
+                if told is not None:
+                    drafts.append(told[1])
         refused: list[Refusal] = []
         accepted = 0
         for operation in operations:

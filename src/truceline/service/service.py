@@ -46,7 +46,7 @@ class _Job(Generic[T]):
     """One command waiting for (or written by) a group commit."""
 
     build: Build[T]
-    decoded: tuple[Operation, ...]
+    decoded: dict[str, Operation]  # by id: an import brings thousands
     done: bool = False
     entries: list[Entry] = field(default_factory=list)
     result: Any = None
@@ -75,16 +75,16 @@ def _same(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _known(entry: Entry, decoded: Sequence[Operation]) -> Operation | None:
-    """The operation of ``decoded`` that an ``operation.filed``/``updated`` entry carries:
-    the one whose encoding is the entry's record exactly, so that decoding the record would
-    give it (found once per entry: the projection and the index both use it)."""
+def _known(entry: Entry, decoded: dict[str, Operation]) -> Operation | None:
+    """The operation of ``decoded`` (by id) that an ``operation.filed``/``updated`` entry
+    carries: the one whose encoding is the entry's record exactly, so that decoding the
+    record would give it (found once per entry: the projection and the index both use it)."""
     if not decoded or entry.type not in (OPERATION_FILED, p.OPERATION_UPDATED):
         return None
     record = entry.payload["operation"]
-    for operation in decoded:
-        if operation.id == record.get("id") and _same(operation_to_record(operation), record):
-            return operation
+    operation = decoded.get(record.get("id"))  # type: ignore[arg-type]
+    if operation is not None and _same(operation_to_record(operation), record):
+        return operation
     return None
 
 
@@ -191,7 +191,7 @@ class Service:
         rows and the index), then ONE commit (one fsync). A command's result is returned
         only once its transaction is durable.
         """
-        job = _Job(build, tuple(decoded))
+        job = _Job(build, {operation.id: operation for operation in decoded})
         with self._queue_lock:
             self._queue.append(job)
         with self._lock:
