@@ -5,9 +5,9 @@ A conflict with an active zone whose entry is ``forbidden`` refuses the filing w
 zone binds the filing party (it signed the version in force, or the operator imported the
 zone); the refusal is still written to the ledger (the party was told, and can prove it
 was). In a zone the party has not signed the conflict is ``declared_zone``: accepted, and
-told to both sides. Any other
-conflict is accepted and becomes a hotline message to the parties concerned. Updates are
-new versions checked the same way; cancellation keeps the history.
+told to both sides (docs/zones.md). Any other conflict is accepted and becomes a hotline
+message to the parties concerned. Updates are new versions checked the same way;
+cancellation keeps the history.
 """
 
 from __future__ import annotations
@@ -143,6 +143,14 @@ def _conflict_message(
     else:
         zone = zone or service.index._zones.get(conflict.b)
         zone_name = (zone.name if zone else "") or conflict.b
+        body = template_body(
+            "conflict.zone",
+            operation=plan.id,
+            party=plan.party,
+            zone=conflict.b,
+            zone_name=zone_name,
+            entry=str(conflict.entry),
+        )
         if conflict.kind is ConflictKind.DECLARED_ZONE:
             # A zone the filing party has not signed: declared by its proposer, not recognised.
             body = template_body(
@@ -152,15 +160,6 @@ def _conflict_message(
                 zone=conflict.b,
                 zone_name=zone_name,
                 declared_by=conflict.b_party or "?",
-            )
-        else:
-            body = template_body(
-                "conflict.zone",
-                operation=plan.id,
-                party=plan.party,
-                zone=conflict.b,
-                zone_name=zone_name,
-                entry=str(conflict.entry),
             )
         names = {plan.party, conflict.b_party}
         row = conn.execute(
