@@ -254,8 +254,9 @@ def demo(
 ) -> None:
     """Run the bundled Syria scenario: load it through the ledger, check it, report.
 
-    Zone borders are approximate and labelled so. Prints the conflicts and writes a GeoJSON
-    report; a second run shows what the database already holds.
+    Zone borders are approximate and labelled so. The zones bind every party they restrict
+    (imported by the operator). Prints the conflicts and the operations the zones refuse, and
+    writes a GeoJSON report; a second run shows what the database already holds.
     """
     from importlib import resources
 

@@ -339,3 +339,14 @@ def test_zones_imported_after_operations_record_their_conflicts(tmp_path: Path, 
     assert recorded == [("op-tr-drone-latakia", "nfz-hmeimim")]
     assert [o.id for o in service.register.operations()] == ["op-tr-drone-latakia"]
     service.engine.dispose()
+
+
+def test_an_import_naming_an_id_twice_writes_nothing(tmp_path: Path, clock) -> None:
+    zones, operations = read_scenario()
+    service = Service(open_register(f"sqlite:///{tmp_path}/twice.db", clock))
+    with pytest.raises(ValidationError, match="appears twice"):
+        import_features(service, [], [operations[0], operations[0]])
+    with pytest.raises(ValidationError, match="appears twice"):
+        import_features(service, [zones[0], zones[0]], [])
+    assert state(service.register)[1] == 0
+    service.engine.dispose()

@@ -13,6 +13,7 @@ operation is not stored. The whole import is one command: one transaction, throu
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -59,6 +60,10 @@ class ImportResult:
 
 
 def _check_ids(conn: Connection, zones: Sequence[Zone], operations: Sequence[Operation]) -> None:
+    for what, ids in (("zone", [z.id for z in zones]), ("operation", [o.id for o in operations])):
+        twice = sorted(i for i, n in Counter(ids).items() if n > 1)
+        if twice:
+            raise ValidationError(f"{what} id {twice[0]!r} appears twice", field="id")
     for zone in zones:
         stored = conn.execute(select(zones_table.c.id).where(zones_table.c.id == zone.id)).first()
         negotiated = conn.execute(
