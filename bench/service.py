@@ -42,6 +42,7 @@ from truceline.geo.cells import clear_cover_cache
 from truceline.geo.shapes import Circle, square_around
 from truceline.geo.timewindow import TimeWindow
 from truceline.geo.volume import Volume4D
+from truceline.service.importing import import_features
 from truceline.service.parties import add_party
 from truceline.service.register import open_register
 from truceline.service.service import Service
@@ -127,10 +128,16 @@ def prepare(url: str, n_zones: int, n_operations: int) -> tuple[dict[str, str], 
     tokens = {name: add_party(service, name)[1] for name in PARTIES}
     zones, operations = scenario(n_zones, n_operations, seed=7)
     t = time.perf_counter()
-    register.import_features(zones, operations)
-    print(f"  loaded {n_zones:,} zones and {n_operations:,} operations in {time.perf_counter() - t:.1f} s")
+    # Through the operator's import, as `truceline import`: the operations a forbidden zone
+    # binds them out of are refused, so the rest of the run uses the stored ones only.
+    result = import_features(service, zones, operations)
+    refused = {r.operation.id for r in result.refused}
+    print(
+        f"  loaded {n_zones:,} zones and {n_operations:,} operations ({len(refused):,} refused by a "
+        f"forbidden zone) in {time.perf_counter() - t:.1f} s"
+    )
     register.engine.dispose()
-    return tokens, zones, operations
+    return tokens, zones, [o for o in operations if o.id not in refused]
 
 
 def start_server(url: str, keys_dir: Path) -> tuple[subprocess.Popen, str]:

@@ -209,18 +209,51 @@ def import_(
 ) -> None:
     """Import zones and operations into the store, through the ledger.
 
-    All files are read and checked first; on any error nothing is stored (exit 2).
+    Imported zones bind every party they restrict. Each operation is checked as a filing on
+    the server is: one inside a forbidden zone that binds its party is refused (recorded as
+    refused, not stored). All files are read and checked first; on any error nothing is
+    stored (exit 2). Exit 1 when an operation was refused.
     """
     read = guarded(lambda: read_files(files))
     warn(read.warnings)
-    register = open_register_or_fail(db)
-    result = guarded(lambda: register.import_features(read.zones, read.operations))
+    service = open_service_or_fail(db)
+    result = guarded(lambda: import_features(service, read.zones, read.operations))
     console.print(
         f"Imported {result.zones} zones and {result.operations} operations "
-        f"({result.entries} ledger entries); {len(result.conflicts)} new conflicts."
+        f"({result.entries} ledger entries); {len(result.conflicts)} new conflicts"
+        + (f"; {len(result.refused)} operations refused." if result.refused else ".")
     )
     if result.conflicts:
-        console.print(conflict_table([conflict_record(c) for c in result.conflicts], "New conflicts"))
+        console.print(conflict_table(result.conflicts, "New conflicts"))
+    if result.refused:
+        console.print(refusal_table(result.refused))
+        raise typer.Exit(EXIT_CONFLICTS)
+
+
+def open_service_or_fail(db: str | None) -> Any:
+    """A ``Service`` (the server's command path, its strategic index loaded) on ``--db``."""
+    from truceline.service.service import Service
+
+    register = open_register_or_fail(db)
+    return guarded(lambda: Service(register))
+
+
+def import_features(service: Any, zones: Sequence[Zone], operations: Sequence[Operation]) -> Any:
+    from truceline.service.importing import import_features as run
+
+    return run(service, zones, operations)
+
+
+def refusal_table(refused: Sequence[Any]) -> Table:
+    """The refused operations (``truceline.service.importing.Refusal``) and the zones that
+    forbid them."""
+    table = Table(title=f"{len(refused)} operations refused", title_justify="left")
+    for name in ("operation", "party", "refused by (forbidden zones)"):
+        table.add_column(name)
+    for r in refused:
+        zones = [c["b"] for c in r.conflicts if c["kind"] == "zone" and c.get("entry") == "forbidden"]
+        table.add_row(r.operation.id, r.operation.party, ", ".join(zones))
+    return table
 
 
 DEMO_PARTIES = (
@@ -242,8 +275,9 @@ def demo(
 ) -> None:
     """Run the bundled Syria scenario: load it through the ledger, check it, report.
 
-    Zone borders are approximate and labelled so. Prints the conflicts and writes a GeoJSON
-    report; a second run shows what the database already holds.
+    Zone borders are approximate and labelled so. The zones bind every party they restrict
+    (imported by the operator). Prints the conflicts and the operations the zones refuse, and
+    writes a GeoJSON report; a second run shows what the database already holds.
     """
     from importlib import resources
 
@@ -256,7 +290,8 @@ def demo(
         read = guarded(lambda: read_files(files))
     warn(read.warnings)
     zones, operations = list(read.zones), list(read.operations)
-    register = open_register_or_fail(db)
+    service = open_service_or_fail(db)
+    register = service.register
     stored = {z.id for z in register.zones()}
     if stored & {z.id for z in zones}:
         console.print("The demo scenario is already in this database; showing what it holds.")
@@ -265,7 +300,7 @@ def demo(
         for name, role, language in DEMO_PARTIES:
             if name not in known:
                 guarded(lambda n=name, r=role, lang=language: register.register_party(n, r, lang))
-        guarded(lambda: register.import_features(zones, operations))
+        guarded(lambda: import_features(service, zones, operations))
     console.print(
         "[bold]Truceline demo[/bold]: Syria, 10 July 2017. Zone borders are drawn approximately "
         "and labelled as such; operations are invented."
@@ -273,10 +308,22 @@ def demo(
     console.print(f"{len(zones)} zones, {len(operations)} planned operations of {len(DEMO_PARTIES)} parties.")
     records = register.conflicts()
     console.print(conflict_table(records, f"{len(records)} conflicts"))
-    conflicts = find_conflicts(register.zones(), register.operations())
-    geojson = conflict_report_geojson(
-        conflicts, {z.id: z for z in register.zones()}, {o.id: o for o in register.operations()}
-    )
+    # As on a server: an operation inside a forbidden zone that binds its party is refused.
+    from truceline.service.importing import refusals
+
+    refused = refusals(service)
+    if refused:
+        console.print(refusal_table(refused))
+    # The report shows the refused operations' conflicts too, marked ``refused``.
+    refused_ops = [r.operation for r in refused]
+    all_ops = [*register.operations(), *refused_ops]
+    conflicts = find_conflicts(register.zones(), all_ops)
+    zones_by_id = {z.id: z for z in register.zones()}
+    geojson = conflict_report_geojson(conflicts, zones_by_id, {o.id: o for o in all_ops})
+    refused_ids = {o.id for o in refused_ops}
+    for feature in geojson["features"]:
+        properties = feature["properties"]
+        properties["refused"] = bool({properties["a"], properties["b"]} & refused_ids)
     report.write_text(json.dumps(geojson, indent=1) + "\n", encoding="utf-8")
     head = register.tree_head()
     console.print(f"GeoJSON report: {report}")
@@ -666,7 +713,8 @@ def zones(
     language: LanguageOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the server's JSON.")] = False,
 ) -> None:
-    """List the negotiated zones on a server."""
+    """List the zones on a server: negotiated ones and those the operator imported, with
+    whom each binds (its signatories in force; "all" it restricts, for an imported zone)."""
     from truceline.i18n import label
 
     language = checked_language(language)
@@ -677,17 +725,22 @@ def zones(
             return
         language = reader_language(client, language)
     table = Table(title=f"{len(found)} zones", title_justify="left")
-    for column in ("id", "kind", "state", "version", "in_force", "proposer", "signed_required", "ends"):
+    columns = ("id", "kind", "origin", "state", "version", "in_force", "proposer", "signed_required",
+               "binds", "ends")  # fmt: skip
+    for column in columns:
         table.add_column(label(column, language))
     for z in found:
+        binds = z.get("binds", [])
         table.add_row(
             z["id"],
             z["kind"],
+            z.get("origin", "negotiated"),
             z["state"],
             str(z["current_version"]),
             str(z["active_version"] or "-"),
-            z["proposer"],
-            f"{', '.join(z['signed_current']) or '-'} / {', '.join(z['required'])}",
+            z["proposer"] or "-",
+            f"{', '.join(z['signed_current']) or '-'} / {', '.join(z['required']) or '-'}",
+            binds if isinstance(binds, str) else ", ".join(binds) or "-",
             utc_text(z["ends_at"]) or label("open", language),
         )
     console.print(table)

@@ -69,11 +69,14 @@ def test_client_commands(server: tuple[str, str], tmp_path: Path) -> None:
     auth = {"Authorization": f"Bearer {north}"}
     proposal = {
         "document": zone_doc("z-cli", square(40.0, 30.0, 40.5, 30.5), party="North"),
-        "signatories": [],
+        "signatories": ["East"],  # it binds East once East has signed
     }
     r = httpx.post(url + "/zones", json=proposal, headers=auth)
     assert r.status_code == 201, r.text
-    r = httpx.post(url + "/zones/z-cli/sign", json={"version": 1, "hash": r.json()["hash"]}, headers=auth)
+    signature = {"version": 1, "hash": r.json()["hash"]}
+    r = httpx.post(url + "/zones/z-cli/sign", json=signature, headers=auth)
+    assert r.json()["active"] is False
+    r = httpx.post(url + "/zones/z-cli/sign", json=signature, headers={"Authorization": f"Bearer {east}"})
     assert r.json()["active"] is True
 
     listed = _run(url, east, "zones", "--json")
@@ -112,6 +115,20 @@ def test_client_commands(server: tuple[str, str], tmp_path: Path) -> None:
     assert twice.exit_code == 2 and "already acknowledged" in twice.stderr
     pending = json.loads(_run(url, north, "inbox", "--pending", "--json").stdout)
     assert message_id not in [m["id"] for m in pending]
+
+
+def test_imported_zones_are_listed_by_the_zones_client(server: tuple[str, str], tmp_path: Path) -> None:
+    url, db = server
+    token = _party(db, "Reader")["token"]
+    agreed = tmp_path / "agreed.geojson"
+    agreed.write_text(json.dumps(zone_doc("z-agreed", square(44.0, 30.0, 44.5, 30.5), party="North")))
+    # `truceline import` on the served database, while the server runs.
+    imported = runner.invoke(cli_app, ["import", str(agreed), "--db", db])
+    assert imported.exit_code == 0, imported.output
+    listed = {z["id"]: z for z in json.loads(_run(url, token, "zones", "--json").stdout)}
+    assert (listed["z-agreed"]["origin"], listed["z-agreed"]["binds"]) == ("imported", "all")
+    table = _run(url, token, "zones").stdout
+    assert "z-agreed" in table and "imported" in table
 
 
 def test_client_errors_exit_2(server: tuple[str, str], tmp_path: Path) -> None:

@@ -85,20 +85,38 @@ def run_negotiation(world: World, tmp_path: Path) -> None:
     # version 1's, so a thin sliver (well under 1 km²) of version 1 is left out.
     assert areas.get("removed", 0.0) < 1.0
 
-    # C files a flight through the active zone: refused, with the conflict, and recorded.
+    # B, a signatory, files a flight through the active zone: refused, with the conflict,
+    # and recorded.
     r = client.post(
-        "/operations", json=op_doc("op-c", "C", square(36.2, 35.2, 36.3, 35.3)), headers=world.auth("C")
+        "/operations", json=op_doc("op-b", "B", square(36.2, 35.2, 36.3, 35.3)), headers=world.auth("B")
     )
     assert r.status_code == 409, r.text
     assert r.headers["content-type"].startswith("application/problem+json")
     problem = r.json()
     assert problem["type"] == "urn:truceline:problem:conflict"
     assert [(c["kind"], c["a"], c["b"], c["entry"]) for c in problem["conflicts"]] == [
-        ("zone", "op-c", "z-north", "forbidden")
+        ("zone", "op-b", "z-north", "forbidden")
     ]
     assert "operation.refused" in _entry_types(world)
-    history = client.get("/operations/op-c/history", headers=world.auth("C")).json()
+    history = client.get("/operations/op-b/history", headers=world.auth("B")).json()
     assert [h["step"] for h in history] == ["refused"]
+
+    # C has not signed the zone: declared, not recognised by C. Its flight is accepted, the
+    # conflict is reported, and both sides (C and the zone's signatories) are told.
+    r = client.post(
+        "/operations", json=op_doc("op-c", "C", square(36.2, 35.2, 36.3, 35.3)), headers=world.auth("C")
+    )
+    assert r.status_code == 201, r.text
+    assert [(c["kind"], c["a"], c["b"], c["entry"]) for c in r.json()["conflicts"]] == [
+        ("declared_zone", "op-c", "z-north", "forbidden")
+    ]
+    [declared] = r.json()["messages"]
+    for name in ("A", "B", "C", "G"):
+        seen = client.get(f"/messages/{declared}", headers=world.auth(name))
+        assert seen.status_code == 200 and seen.json()["body"]["template"] == "conflict.declared_zone", name
+    assert client.get(f"/messages/{declared}", headers=world.auth("D")).status_code == 404
+    cancelled = client.post("/operations/op-c/cancel", headers=world.auth("C"))
+    assert cancelled.status_code == 200, cancelled.text
 
     # A's own flight (A's zone restricts "others") is accepted; D's flight overlaps it.
     mission = "Reconnaissance over the ridge"

@@ -44,11 +44,12 @@ def test_refusal_and_activation_messages(world: World) -> None:
     assert [(m["from"], m["deadline"]) for m in activated] == [(None, None)]
     assert not [m for m in _inbox(world, "B") if m["body"]["template"] == "zone.activated"]
 
-    plan = op_doc("op-c", "C", square(36.1, 35.1, 36.2, 35.2))
-    r = client.post("/operations", json=plan, headers=world.auth("C"))
+    # B signed the zone, so it binds B: B's filing inside is refused, and told only in the 409.
+    plan = op_doc("op-b", "B", square(36.1, 35.1, 36.2, 35.2))
+    r = client.post("/operations", json=plan, headers=world.auth("B"))
     assert r.status_code == 409 and r.json()["conflicts"], r.text
     assert "messages" not in r.json()
-    assert not [m for m in _inbox(world, "C") if m["about"] == {"kind": "operation", "id": "op-c"}]
+    assert not [m for m in _inbox(world, "B") if m["about"] == {"kind": "operation", "id": "op-b"}]
 
 
 def test_never_acknowledged_is_told_once(world: World) -> None:

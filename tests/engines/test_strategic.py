@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from truceline.domain.operation import Operation
 from truceline.domain.zone import Zone, ZoneRule
-from truceline.engines.strategic import ConflictKind, StrategicIndex, find_conflicts
+from truceline.engines.strategic import ConflictKind, StrategicIndex, conflict_record, find_conflicts
 from truceline.errors import AltitudeReferenceError
 from truceline.geo.altitude import AltitudeBand
 from truceline.geo.shapes import Circle, Polygon
@@ -38,15 +38,19 @@ def vol(shape, lower=0.0, upper=1000.0, start_h=0.0, end_h: float | None = 2.0) 
     return Volume4D(shape, AltitudeBand(lower, upper), TimeWindow(T0 + timedelta(hours=start_h), end))
 
 
-def brute_force(zones: list[Zone], operations: list[Operation]) -> set[tuple[str, str, str]]:
-    """Every pair, every volume pair, the exact test: the definition of the result."""
+def brute_force(
+    zones: list[Zone], operations: list[Operation], bound: dict[str, set[str]] | None = None
+) -> set[tuple[str, str, str]]:
+    """Every pair, every volume pair, the exact test: the definition of the result. A zone
+    named in ``bound`` binds only those parties; the others get ``declared_zone``."""
     found = set()
     for op in operations:
         for zone in zones:
             if zone.rule.applies_to(zone.party, op.party, op.activity) and any(
                 overlap(a, b) is not None for a in op.volumes for b in zone.volumes
             ):
-                found.add(("zone", op.id, zone.id))
+                binding = bound is None or zone.id not in bound or op.party in bound[zone.id]
+                found.add(("zone" if binding else "declared_zone", op.id, zone.id))
         for other in operations:
             if (
                 other.party != op.party
@@ -113,6 +117,45 @@ def test_engine_agrees_with_brute_force(scenario: tuple[list[Zone], list[Operati
     zones, operations = scenario
     found = {(str(c.kind), c.a, c.b) for c in find_conflicts(zones, operations)}
     assert found == brute_force(zones, operations)
+
+
+@settings(max_examples=60, deadline=None)
+@given(scenarios(), st.data())
+def test_a_zone_binds_only_the_parties_given(
+    scenario: tuple[list[Zone], list[Operation]], data: st.DataObject
+) -> None:
+    zones, operations = scenario
+    # Some zones are negotiated (bound: their signatories), the others imported (bound: all).
+    bound = {
+        z.id: set(data.draw(st.sets(st.sampled_from(["A", "B", "C"])), label=z.id))
+        for z in zones
+        if data.draw(st.booleans(), label=f"{z.id} negotiated")
+    }
+    conflicts = find_conflicts(zones, operations, bound=bound)
+    assert {(str(c.kind), c.a, c.b) for c in conflicts} == brute_force(zones, operations, bound)
+    # The same pairs as when every zone binds every party: only the kind differs.
+    assert {(c.a, c.b) for c in conflicts} == {(c.a, c.b) for c in find_conflicts(zones, operations)}
+
+
+def test_a_declared_zone_conflict_keeps_the_entry_rule_and_sorts_with_zones() -> None:
+    shape = square(36.5, 33.5, 0.1)
+    zone = Zone("z", "de_escalation", (vol(shape),), ZoneRule("others", "any", "forbidden"), party="A")
+    index = StrategicIndex()
+    index.add_zone(zone, bound={"A", "B"})
+    assert index.binds("z", "B") and not index.binds("z", "C")
+    index.add_operation(Operation("a-op", "A", "air", (vol(shape),)))
+    # "a-op" < "b-op", but zone conflicts, declared ones too, come first
+    [declared, crossing] = index.check(Operation("b-op", "C", "air", (vol(shape),)))
+    assert (declared.kind, declared.b, str(declared.entry)) == (ConflictKind.DECLARED_ZONE, "z", "forbidden")
+    assert conflict_record(declared)["kind"] == "declared_zone"
+    assert conflict_record(declared)["entry"] == "forbidden"
+    assert crossing.kind is ConflictKind.OPERATION and not crossing.kind.of_zone
+    [bound, _crossing] = index.check(Operation("c-op", "B", "air", (vol(shape),)))
+    assert bound.kind is ConflictKind.ZONE
+    # Adding the zone again without ``bound`` (an operator's import) binds everyone it restricts.
+    index.add_zone(zone)
+    assert index.binds("z", "C")
+    assert index.check(Operation("d-op", "C", "ground", (vol(shape),)))[0].kind is ConflictKind.ZONE
 
 
 def test_one_conflict_per_pair_reports_the_largest_overlap() -> None:

@@ -37,7 +37,7 @@ def _inbox_templates(desk: Desk, name: str) -> list[str]:
 
 
 def test_notice_zone_accepts_and_tells_its_members(desk: Desk) -> None:
-    _activate(desk, zone("notice", "A", square(36, 35, 36.5, 35.5), entry="notice"), "notice", ["B"])
+    _activate(desk, zone("notice", "A", square(36, 35, 36.5, 35.5), entry="notice"), "notice", ["B", "C"])
     result = filing.file_operation(
         desk.service, desk["C"], operation("op-c", "C", square(36.1, 35.1, 36.2, 35.2))
     )
@@ -48,7 +48,7 @@ def test_notice_zone_accepts_and_tells_its_members(desk: Desk) -> None:
 
 
 def test_update_and_cancel_keep_history(desk: Desk) -> None:
-    _activate(desk, zone("nofly", "A", square(36, 35, 36.5, 35.5)), "nofly", [])
+    _activate(desk, zone("nofly", "A", square(36, 35, 36.5, 35.5)), "nofly", ["C"])
     first = filing.file_operation(desk.service, desk["C"], operation("op", "C", square(37, 35, 37.2, 35.2)))
     assert first.accepted and first.version == 1
     moved = filing.update_operation(
@@ -169,14 +169,15 @@ def test_a_restarted_service_loads_its_index_ready_to_query(desk: Desk) -> None:
 def test_a_refusal_is_told_in_the_answer_not_by_the_filer_to_itself(desk: Desk) -> None:
     _activate(desk, zone("no-fly", "A", square(36, 35, 36.5, 35.5)), "no-fly", ["B"])
     before = desk.entry_types().count("message.sent")
+    # B signed the zone, so it binds B: B's filing inside is refused.
     result = filing.file_operation(
-        desk.service, desk["C"], operation("op-c", "C", square(36.1, 35.1, 36.2, 35.2))
+        desk.service, desk["B"], operation("op-b", "B", square(36.1, 35.1, 36.2, 35.2))
     )
     assert not result.accepted and result.messages == []
     assert [c["entry"] for c in result.conflicts] == ["forbidden"]
     assert desk.entry_types()[-1] == "operation.refused"
     assert desk.entry_types().count("message.sent") == before
-    assert "operation.refused" not in _inbox_templates(desk, "C")
+    assert "operation.refused" not in _inbox_templates(desk, "B")
 
 
 def test_conflict_messages_come_from_the_register(desk: Desk) -> None:
@@ -193,3 +194,64 @@ def test_conflict_messages_come_from_the_register(desk: Desk) -> None:
     # Either side's reply reaches the other.
     reply = hotline.reply(desk.service, desk["A"], message_id, "We hold at FL100.", "en")
     assert hotline.get_message(desk.service, desk["B"], reply, "en")["to"] == ["B"]
+
+
+def _conflict_templates(desk: Desk, name: str, operation_id: str) -> list[str]:
+    return [
+        m["body"]["template"]
+        for m in hotline.inbox(desk.service, desk[name], "en")
+        if m["body"].get("template", "").startswith("conflict.")
+        and m["body"]["params"].get("operation") == operation_id
+    ]
+
+
+def test_a_zone_signed_alone_binds_only_its_proposer(desk: Desk) -> None:
+    # A declares a forbidden zone restricting everyone else, and signs it alone.
+    _activate(desk, zone("claim", "A", square(36, 35, 36.5, 35.5)), "claim", [])
+    inside = operation("op-c", "C", square(36.1, 35.1, 36.2, 35.2))
+    result = filing.file_operation(desk.service, desk["C"], inside)
+    assert result.accepted, result
+    assert [(c["kind"], c["b"], c["entry"]) for c in result.conflicts] == [
+        ("declared_zone", "claim", "forbidden")
+    ]
+    # Both sides are told, over the hotline; nobody else.
+    assert _conflict_templates(desk, "C", "op-c") == ["conflict.declared_zone"]
+    assert _conflict_templates(desk, "A", "op-c") == ["conflict.declared_zone"]
+    assert _conflict_templates(desk, "B", "op-c") == []
+    [message] = [m for m in hotline.inbox(desk.service, desk["C"], "en") if m["id"] == result.messages[0]]
+    assert "declared by A" in message["text"] and "op-c" in message["text"]
+    recorded = [(c["kind"], c["a"], c["b"]) for c in desk.register.conflicts()]
+    assert recorded == [("declared_zone", "op-c", "claim")]
+    assert "op-c" in {o.id for o in desk.service.live()[0]}
+
+
+def test_a_signed_zone_refuses_its_signatories_and_declares_to_the_others(desk: Desk) -> None:
+    _activate(desk, zone("z", "A", square(36, 35, 36.5, 35.5)), "z", ["B", "G"])
+    inside = square(36.1, 35.1, 36.2, 35.2)
+
+    def verdicts(service: Service, prefix: str) -> dict[str, tuple[bool, list[str]]]:
+        out = {}
+        for name in ("B", "C"):
+            r = filing.file_operation(service, desk[name], operation(f"{prefix}-{name}", name, inside))
+            out[name] = (r.accepted, [c["kind"] for c in r.conflicts if c["b"] == "z"])
+        return out
+
+    expected = {"B": (False, ["zone"]), "C": (True, ["declared_zone"])}
+    assert verdicts(desk.service, "first") == expected
+    # A restarted server reads who signed from its tables and gives the same verdicts ...
+    assert verdicts(Service(desk.register), "restarted") == expected
+    # ... and so does a second server that learns of the activation from the log.
+    other = Service(desk.register)
+    _activate(desk, zone("z2", "A", square(38, 35, 38.5, 35.5)), "z2", ["B"])
+    inside2 = square(38.1, 35.1, 38.2, 35.2)
+    b = filing.file_operation(other, desk["B"], operation("late-B", "B", inside2))
+    c = filing.file_operation(other, desk["C"], operation("late-C", "C", inside2))
+    assert not b.accepted and [x["kind"] for x in b.conflicts] == ["zone"]
+    assert c.accepted and [x["kind"] for x in c.conflicts if x["b"] == "z2"] == ["declared_zone"]
+
+
+def test_the_activation_entry_names_who_the_version_binds(desk: Desk) -> None:
+    _activate(desk, zone("z", "A", square(36, 35, 36.5, 35.5)), "z", ["B"])
+    with desk.register.engine.connect() as conn:
+        [activated] = [e for e in desk.register.ledger.entries(conn) if e.type == "zone.activated"]
+    assert activated.payload["signatories"] == ["A", "B"]

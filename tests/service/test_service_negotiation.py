@@ -75,7 +75,7 @@ def test_rejection_then_counter_proposal(desk: Desk) -> None:
 
 
 def test_withdrawal_stops_the_zone_constraining(desk: Desk) -> None:
-    _activate(desk, "z", zone("z", "A", square(36, 35, 36.5, 35.5)), ["B"])
+    _activate(desk, "z", zone("z", "A", square(36, 35, 36.5, 35.5)), ["B", "C"])
     plan = operation("op-c", "C", square(36.1, 35.1, 36.2, 35.2))
     assert not filing.file_operation(desk.service, desk["C"], plan).accepted
     negotiation.withdraw(desk.service, desk["A"], "z")
@@ -97,19 +97,27 @@ def test_activation_tells_operations_already_filed(desk: Desk) -> None:
     from truceline.service import hotline
 
     negotiation.propose(desk.service, desk["A"], zone("z", "A", square(36, 35, 36.5, 35.5)), ["B"])
-    assert filing.file_operation(
-        desk.service, desk["C"], operation("op", "C", square(36.1, 35.1, 36.2, 35.2))
-    ).accepted
+    for name in ("B", "C"):
+        assert filing.file_operation(
+            desk.service, desk[name], operation(f"op-{name}", name, square(36.1, 35.1, 36.2, 35.2))
+        ).accepted
     hash1 = negotiation.get_zone(desk.service, "z")["current_hash"]
     for name in ("A", "B"):
         negotiation.sign(desk.service, desk[name], "z", 1, hash1)
-    told = [
-        m
-        for m in hotline.inbox(desk.service, desk["C"], "en")
-        if m["body"].get("template") == "conflict.zone"
-    ]
-    assert [(m["body"]["params"]["operation"], m["body"]["params"]["zone"]) for m in told] == [("op", "z")]
-    assert [(c["a"], c["b"]) for c in desk.register.conflicts()] == [("op", "z")]
+
+    def told(name: str) -> set[tuple[str, str, str]]:
+        return {
+            (m["body"]["template"], m["body"]["params"]["operation"], m["body"]["params"]["zone"])
+            for m in hotline.inbox(desk.service, desk[name], "en")
+            if m["body"].get("template", "").startswith("conflict.")
+            and m["body"]["params"].get("zone") == "z"
+        }
+
+    # B signed the zone: bound by it. C did not: the zone is declared, not recognised, by C.
+    assert told("B") == {("conflict.zone", "op-B", "z"), ("conflict.declared_zone", "op-C", "z")}
+    assert told("C") == {("conflict.declared_zone", "op-C", "z")}
+    kinds = {(c["kind"], c["a"], c["b"]) for c in desk.register.conflicts() if c["b"] == "z"}
+    assert kinds == {("zone", "op-B", "z"), ("declared_zone", "op-C", "z")}
 
 
 def test_expiry_at_clock_time(desk: Desk) -> None:
@@ -125,11 +133,13 @@ def test_expiry_at_clock_time(desk: Desk) -> None:
 
 def test_index_follows_entries_appended_by_another_process(desk: Desk, clock) -> None:
     from truceline.io.geojson import read_zones
+    from truceline.service.importing import import_features
     from truceline.service.register import open_register
+    from truceline.service.service import Service
 
     # e.g. `truceline import` on the same database while the server runs
-    other = open_register(str(desk.register.engine.url), clock)
-    other.import_features(read_zones(zone("imported", "A", square(36, 35, 36.5, 35.5)), source="x"), [])
+    other = Service(open_register(str(desk.register.engine.url), clock))
+    import_features(other, read_zones(zone("imported", "A", square(36, 35, 36.5, 35.5)), source="x"), [])
     result = filing.file_operation(
         desk.service, desk["C"], operation("op", "C", square(36.1, 35.1, 36.2, 35.2))
     )
@@ -193,3 +203,17 @@ def test_withdrawal_and_expiry_are_told_without_deadline_or_escalation(desk: Des
             broadcasts.add(told["id"])
     result = escalation.tick(desk.service, desk.clock.now + timedelta(days=1))
     assert broadcasts.isdisjoint(m for m, _ in [*result.escalated, *result.unacknowledged])
+
+
+@pytest.mark.parametrize("role", ["observer", "auditor", "admin"])
+def test_signatories_must_hold_a_role_that_signs(desk: Desk, role: str) -> None:
+    desk.add("X", role)
+    with pytest.raises(ValidationError) as refused:
+        negotiation.propose(desk.service, desk["A"], zone("z", "A", square(36, 35, 36.5, 35.5)), ["B", "X"])
+    assert refused.value.field == "signatories[1]" and role in str(refused.value)
+    assert "zone.proposed" not in desk.entry_types()
+    # A guarantor (or a humanitarian organisation) signs.
+    desk.add("H", "humanitarian")
+    assert negotiation.propose(
+        desk.service, desk["A"], zone("z", "A", square(36, 35, 36.5, 35.5)), ["G", "H"]
+    )["required"] == ["A", "G", "H"]

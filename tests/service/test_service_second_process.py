@@ -25,6 +25,7 @@ from truceline.geo.timewindow import TimeWindow
 from truceline.geo.volume import Volume4D
 from truceline.service import filing
 from truceline.service.auth import Principal, principal_for_token
+from truceline.service.importing import import_features
 from truceline.service.parties import add_party
 from truceline.service.register import Register, open_register
 from truceline.service.service import Service
@@ -65,13 +66,13 @@ def commit_once_before(register: Register, marker: str, action: Callable[[], Any
 def test_a_server_starting_beside_a_writer_loads_one_snapshot(url: str, clock: Any) -> None:
     """Operations are read after their volumes: an operation committed in between used to
     come without volumes, and the index refused it (the second ``serve`` exited)."""
-    writer = open_register(url, clock)
-    writer.import_features([], [operation("op-before", "A", 36.0)])
+    writer = Service(open_register(url, clock))
+    import_features(writer, [], [operation("op-before", "A", 36.0)])
     starting = open_register(url, clock)
     fired = commit_once_before(
         starting,
         "FROM operations",
-        lambda: writer.import_features([], [operation("op-between", "B", 37.0)]),
+        lambda: import_features(writer, [], [operation("op-between", "B", 37.0)]),
     )
     service = Service(starting)
     assert fired == [True]
@@ -85,8 +86,8 @@ def test_a_server_starting_beside_a_writer_loads_one_snapshot(url: str, clock: A
 def test_party_add_beside_a_writer_reads_no_operation(url: str, clock: Any) -> None:
     """``truceline party add`` registers through the register alone: no strategic index,
     so an operation being committed meanwhile cannot break it."""
-    writer = open_register(url, clock)
-    writer.import_features([], [operation("op-1", "A", 36.0)])
+    writer = Service(open_register(url, clock))
+    import_features(writer, [], [operation("op-1", "A", 36.0)])
     cli = open_register(url, clock)
     read_operations: list[str] = []
     event.listen(

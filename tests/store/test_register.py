@@ -21,7 +21,9 @@ from truceline.geo.altitude import AltitudeBand
 from truceline.geo.shapes import Circle, Polygon
 from truceline.geo.timewindow import TimeWindow
 from truceline.geo.volume import Volume4D
+from truceline.service.importing import import_features, refusals
 from truceline.service.register import Register, open_register
+from truceline.service.service import Service
 from truceline.store import projections
 
 T0 = datetime(2017, 7, 10, tzinfo=UTC)
@@ -99,15 +101,24 @@ def exercise(register: Register) -> None:
     rebuild from the log reproduces the projections exactly."""
     zones, operations = read_scenario()
     register.register_party("Russian Federation", "party", "ru")
-    result = register.import_features(zones, operations)
-    assert result.zones == len(zones) and result.operations == len(operations)
+    service = Service(register)
+    result = import_features(service, zones, operations)
+    # As on a server: the operations inside a forbidden zone that binds them are refused.
+    refused = {r.operation.id for r in result.refused}
+    assert refused == {"op-ru-patrol-idlib", "op-sy-move-ghouta", "op-tr-drone-latakia"}
+    assert result.zones == len(zones) and result.operations == len(operations) - len(refused)
     assert len(result.conflicts) == len(register.conflicts()) > 0
     assert register.zones() == sorted(zones, key=lambda z: z.id)
+    assert {o.id for o in register.operations()} == {o.id for o in operations} - refused
+    assert {r.operation.id for r in refusals(service)} == refused
     before = state(register)
 
-    # A duplicate id, then an incomparable altitude reference: refused, nothing written.
+    # A duplicate id (a refused operation's too), then an incomparable altitude reference:
+    # refused, nothing written.
     with pytest.raises(ValidationError, match="already stored"):
-        register.import_features([zones[0]], [])
+        import_features(service, [zones[0]], [])
+    with pytest.raises(ValidationError, match="already stored"):
+        import_features(service, [], [next(o for o in operations if o.id == "op-ru-patrol-idlib")])
     agl = Operation(
         "op-agl",
         "Turkey",
@@ -115,7 +126,7 @@ def exercise(register: Register) -> None:
         (Volume4D(zones[0].volumes[0].shape, AltitudeBand(0, 100, "AGL"), zones[0].volumes[0].time),),
     )
     with pytest.raises(AltitudeReferenceError):
-        register.import_features([], [agl])
+        import_features(service, [], [agl])
     with pytest.raises(ValidationError, match="already registered"):
         register.register_party("Russian Federation")
     assert state(register) == before
@@ -143,14 +154,17 @@ def test_demo_runs_twice_and_writes_its_report(tmp_path: Path, monkeypatch) -> N
     first = runner.invoke(app, ["demo"])
     assert first.exit_code == 0, first.output
     assert "forbidden" in first.stdout and "op-ru-patrol-idlib" in first.stdout
+    # Its zones are imported, binding every party they restrict: three operations refused.
+    assert "3 operations refused" in first.stdout
     report = json.loads((tmp_path / "demo-report.geojson").read_text())
-    pairs = {(f["properties"]["a"], f["properties"]["b"]) for f in report["features"]}
-    assert ("op-ru-patrol-idlib", "dez-1-idlib") in pairs
+    pairs = {(f["properties"]["a"], f["properties"]["b"]): f["properties"] for f in report["features"]}
+    assert pairs[("op-ru-patrol-idlib", "dez-1-idlib")]["refused"] is True
+    assert pairs[("op-ru-convoy-tanf", "dcz-al-tanf")]["refused"] is False
     assert ("op-us-isr-east", "op-ru-isr-west") not in pairs  # they only touch along the river
     assert all(f["geometry"]["type"] in ("Polygon", "MultiPolygon") for f in report["features"])
     second = runner.invoke(app, ["demo"])
     assert second.exit_code == 0
-    assert "already in this database" in second.stdout
+    assert "already in this database" in second.stdout and "3 operations refused" in second.stdout
     assert (tmp_path / "truceline-data" / "truceline.db").exists()
 
 
@@ -223,3 +237,116 @@ def test_real_ed269_sample_imports_with_its_unlimited_upper_limit(tmp_path: Path
     [conflict] = answer["conflicts"]
     assert answer["warnings"] == []  # the real sample's daily periods are empty: nothing to say
     assert conflict["b"] == "LSXX" and conflict["altitude_upper_m"] == 100 and conflict["entry"] == "notice"
+
+
+def _features_file(path: Path, features: list[dict]) -> Path:
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    return path
+
+
+def _op_feature(op_id: str, party: str, west: float, south: float) -> dict:
+    ring = [[west, south], [west + 0.1, south], [west + 0.1, south + 0.1], [west, south + 0.1], [west, south]]
+    return {
+        "type": "Feature",
+        "id": op_id,
+        "geometry": {"type": "Polygon", "coordinates": [ring]},
+        "properties": {
+            "party": party,
+            "activity": "air",
+            "altitude_lower_m": 1000,
+            "altitude_upper_m": 3000,
+            "altitude_reference": "AMSL",
+            "time_start": "2017-07-10T08:00:00Z",
+            "time_end": "2017-07-10T09:00:00Z",
+        },
+    }
+
+
+def test_import_refuses_what_the_server_would_refuse(tmp_path: Path) -> None:
+    """An operation inside an imported forbidden zone that restricts its party is refused,
+    as a filing would be: recorded as refused, not stored; exit 1."""
+    db = str(tmp_path / "refuse.db")
+    zones_file = SCENARIOS / "syria-2017-zones.geojson"
+    assert runner.invoke(app, ["import", str(zones_file), "--db", db]).exit_code == 0
+    # Inside Hmeimim's no-fly zone (restricts every party but Russia's) and outside it.
+    plans = _features_file(
+        tmp_path / "plans.geojson",
+        [_op_feature("op-tr-in", "Turkey", 35.9, 35.35), _op_feature("op-tr-out", "Turkey", 39.0, 36.5)],
+    )
+    result = runner.invoke(app, ["import", str(plans), "--db", db])
+    assert result.exit_code == 1, result.output
+    assert "1 operations refused" in result.stdout and "nfz-hmeimim" in result.stdout
+    register = open_register(f"sqlite:///{db}", lambda: T0)
+    assert [o.id for o in register.operations()] == ["op-tr-out"]
+    with register.engine.connect() as conn:
+        types = [e.type for e in register.ledger.entries(conn)]
+    assert types.count("operation.refused") == 1 and types.count("operation.filed") == 1
+    # The refused id stays taken, as on a server.
+    again = runner.invoke(app, ["import", str(plans), "--db", db])
+    assert again.exit_code == 2 and "already stored" in again.stderr
+
+
+def test_import_meets_a_negotiated_zone_as_a_filing_does(tmp_path: Path, clock) -> None:
+    """A negotiated zone binds its signatories only, for an imported operation too."""
+    from truceline.service import negotiation
+    from truceline.service.auth import principal_for_token
+    from truceline.service.parties import add_party
+
+    db = tmp_path / "negotiated.db"
+    service = Service(open_register(f"sqlite:///{db}", clock))
+    people = {}
+    for name in ("A", "B", "C"):
+        _party, token = add_party(service, name, "party", "en")
+        with service.read() as conn:
+            people[name] = principal_for_token(conn, token)
+    # A's zone restricts every other party; A and B sign it, C does not.
+    document = {"type": "FeatureCollection", "features": [_op_feature("z", "A", 36.0, 35.0)]}
+    document["features"][0]["properties"] = {
+        "kind": "deconfliction", "party": "A", "restricts": "others", "activity": "any",
+        "entry": "forbidden", "altitude_lower_m": 0, "altitude_upper_m": 10000,
+        "altitude_reference": "AMSL", "time_start": "2017-07-10T00:00:00Z", "time_end": None,
+    }  # fmt: skip
+    document["features"][0]["geometry"]["coordinates"] = [
+        [[36.0, 35.0], [36.5, 35.0], [36.5, 35.5], [36.0, 35.5], [36.0, 35.0]]
+    ]
+    proposal = negotiation.propose(service, people["A"], document, ["B"])
+    for name in ("A", "B"):
+        negotiation.sign(service, people[name], "z", 1, proposal["hash"])
+    service.engine.dispose()
+
+    inside = [_op_feature("op-b", "B", 36.1, 35.1), _op_feature("op-c", "C", 36.2, 35.2)]
+    plans = _features_file(tmp_path / "plans.geojson", inside)
+    result = runner.invoke(app, ["import", str(plans), "--db", str(db)])
+    assert result.exit_code == 1, result.output  # op-b: B signed z, so z binds it
+    register = open_register(f"sqlite:///{db}", clock)
+    assert [o.id for o in register.operations()] == ["op-c"]
+    kinds = {(c["kind"], c["a"], c["b"]) for c in register.conflicts()}
+    assert ("declared_zone", "op-c", "z") in kinds
+
+
+def test_zones_imported_after_operations_record_their_conflicts(tmp_path: Path, clock) -> None:
+    """A zone imported over live operations does not refuse them after the fact: its
+    conflicts with them are recorded (and told), as when a negotiated zone comes into force."""
+    zones, operations = read_scenario()
+    service = Service(open_register(f"sqlite:///{tmp_path}/later.db", clock))
+    drone = next(o for o in operations if o.id == "op-tr-drone-latakia")
+    assert import_features(service, [], [drone]).conflicts == []
+    result = import_features(service, zones, [])
+    assert [(c["kind"], c["a"], c["b"], c["entry"]) for c in result.conflicts] == [
+        ("zone", "op-tr-drone-latakia", "nfz-hmeimim", "forbidden")
+    ]
+    recorded = [(c["a"], c["b"]) for c in service.register.conflicts()]
+    assert recorded == [("op-tr-drone-latakia", "nfz-hmeimim")]
+    assert [o.id for o in service.register.operations()] == ["op-tr-drone-latakia"]
+    service.engine.dispose()
+
+
+def test_an_import_naming_an_id_twice_writes_nothing(tmp_path: Path, clock) -> None:
+    zones, operations = read_scenario()
+    service = Service(open_register(f"sqlite:///{tmp_path}/twice.db", clock))
+    with pytest.raises(ValidationError, match="appears twice"):
+        import_features(service, [], [operations[0], operations[0]])
+    with pytest.raises(ValidationError, match="appears twice"):
+        import_features(service, [zones[0], zones[0]], [])
+    assert state(service.register)[1] == 0
+    service.engine.dispose()

@@ -16,13 +16,13 @@ from truceline.api.edge import check_request_texts
 from truceline.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA
 from truceline.errors import AuthError
 from truceline.i18n import negotiate
-from truceline.service.auth import ALL_ROLES, Principal, require_role
+from truceline.service.auth import ALL_ROLES, SIGNING_ROLES, Principal, require_role
 from truceline.service.request_signatures import HttpRequest, check_signed_request
 from truceline.service.service import Service
 
 # Role groups (docs/api.md has the table).
 FILERS = ("party", "humanitarian")
-NEGOTIATORS = ("party", "guarantor", "humanitarian")
+NEGOTIATORS = SIGNING_ROLES
 PARTICIPANTS = ("admin", "party", "guarantor", "observer", "humanitarian")
 LOG_READERS = ("admin", "auditor", "guarantor")
 ADMINS = ("admin",)

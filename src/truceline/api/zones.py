@@ -1,4 +1,5 @@
-"""Negotiated zones: propose, counter-propose, sign, reject, withdraw; versions and diffs."""
+"""Zones: propose, counter-propose, sign, reject, withdraw; versions and diffs; the list of
+negotiated and imported zones."""
 
 from __future__ import annotations
 
@@ -96,7 +97,9 @@ async def list_zones(
     request: Request,
     state: Literal["proposed", "active", "rejected", "withdrawn", "expired"] | None = Query(None),
 ) -> list[dict[str, Any]]:
-    """Every negotiated zone with its state, versions in play and signatures."""
+    """Every zone, negotiated or imported by the operator, with its state, versions in play,
+    signatures, `origin` (negotiated | imported) and `binds`: the parties that signed the
+    version in force, or "all" (an imported zone binds every party it restricts)."""
     return await run_in_threadpool(negotiation.list_zones, service_of(request), state)
 
 

@@ -3,12 +3,18 @@
 Pure computation: zones and operations in, conflicts out. A cell index proposes candidate
 pairs and the exact 4D test (``truceline.geo.volume.overlap``) decides, so the result is
 the same as a brute-force scan of every pair (the tests hold it to that).
+
+Who a zone binds is data the caller passes (``add_zone(zone, bound)``): a zone binds every
+party it restricts (``bound=None``, an operator's import) or only the named parties (the
+signatories of a negotiated version in force). A restricted party the zone does not bind
+gets a ``declared_zone`` conflict instead of a ``zone`` one: the zone is declared, not
+recognised by it (docs/zones.md).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -28,15 +34,21 @@ from truceline.geo.volume import Overlap, Volume4D, overlap
 
 
 class ConflictKind(StrEnum):
-    ZONE = "zone"  # an operation inside a zone whose rule applies to it
+    ZONE = "zone"  # an operation inside a zone whose rule applies to it and that binds its party
+    DECLARED_ZONE = "declared_zone"  # the same, in a zone its party has not signed: not binding
     OPERATION = "operation"  # operations of different parties that intersect
+
+    @property
+    def of_zone(self) -> bool:
+        """Whether ``b`` of such a conflict is a zone (binding or declared)."""
+        return self is not ConflictKind.OPERATION
 
 
 @dataclass(frozen=True, slots=True)
 class Conflict:
-    """One conflict per pair. For ``zone``: ``a`` is the operation id and ``b`` the zone id;
-    for ``operation``: the two operation ids, ``a < b``. ``overlap`` is the largest overlap
-    (by horizontal area) among the pair's volumes."""
+    """One conflict per pair. For ``zone`` and ``declared_zone``: ``a`` is the operation id
+    and ``b`` the zone id; for ``operation``: the two operation ids, ``a < b``. ``overlap``
+    is the largest overlap (by horizontal area) among the pair's volumes."""
 
     kind: ConflictKind
     a: str
@@ -155,19 +167,31 @@ class StrategicIndex:
     def __init__(self, conversions: ReferenceConversions | None = None) -> None:
         self.conversions = conversions
         self._zones: dict[str, Zone] = {}
+        # zone id -> the parties it binds; a zone absent here binds every party it restricts
+        self._bound: dict[str, frozenset[str]] = {}
         self._operations: dict[str, Operation] = {}
         self._cells = CellIndex()
         self._columns = _Columns()
         self._slots: dict[tuple[str, str], list[int]] = {}  # (kind, owner id) -> one slot per volume
 
-    def add_zone(self, zone: Zone) -> None:
+    def add_zone(self, zone: Zone, bound: Iterable[str] | None = None) -> None:
+        """Index ``zone``. ``bound``: the names of the parties it binds (the signatories of
+        the version in force); None: it binds every party it restricts."""
         self.remove_zone(zone.id)
         self._zones[zone.id] = zone
+        if bound is not None:
+            self._bound[zone.id] = frozenset(bound)
         self._add(_ZONE, zone.id, zone.volumes)
 
     def remove_zone(self, zone_id: str) -> None:
         if self._zones.pop(zone_id, None) is not None:
+            self._bound.pop(zone_id, None)
             self._remove(_ZONE, zone_id)
+
+    def binds(self, zone_id: str, party: str) -> bool:
+        """Whether the indexed zone ``zone_id`` binds ``party`` (were it restricted)."""
+        bound = self._bound.get(zone_id)
+        return bound is None or party in bound
 
     def add_operation(self, operation: Operation) -> None:
         self.remove_operation(operation.id)
@@ -215,9 +239,10 @@ class StrategicIndex:
                     found = self._overlap(volume, zone.volumes[j])
                     if found is None:
                         continue
+                    binding = self.binds(owner_id, plan.party)
+                    kind = ConflictKind.ZONE if binding else ConflictKind.DECLARED_ZONE
                     conflict = Conflict(
-                        ConflictKind.ZONE, plan.id, owner_id, plan.party, zone.party, found,
-                        zone.rule.entry, i, j,
+                        kind, plan.id, owner_id, plan.party, zone.party, found, zone.rule.entry, i, j,
                     )  # fmt: skip
                 else:
                     other = self._operations[owner_id]
@@ -243,18 +268,22 @@ def _operation_conflict(x: Operation, xi: int, y: Operation, yi: int, found: Ove
 
 
 def sort_conflicts(conflicts: Iterable[Conflict]) -> list[Conflict]:
-    return sorted(conflicts, key=lambda c: (c.kind != ConflictKind.ZONE, c.a, c.b))
+    """Zone conflicts (binding or declared) first, then by ids."""
+    return sorted(conflicts, key=lambda c: (not c.kind.of_zone, c.a, c.b))
 
 
 def find_conflicts(
     zones: Sequence[Zone],
     operations: Sequence[Operation],
     conversions: ReferenceConversions | None = None,
+    bound: Mapping[str, Iterable[str]] | None = None,
 ) -> list[Conflict]:
-    """Every conflict among ``operations`` and between them and ``zones``, each pair once."""
+    """Every conflict among ``operations`` and between them and ``zones``, each pair once.
+    ``bound``: zone id -> the parties it binds; a zone not named there binds every party it
+    restricts."""
     index = StrategicIndex(conversions)
     for zone in zones:
-        index.add_zone(zone)
+        index.add_zone(zone, None if bound is None else bound.get(zone.id))
     for operation in operations:
         index.add_operation(operation)
     found: dict[tuple[ConflictKind, str, str], Conflict] = {}
@@ -267,7 +296,8 @@ def find_conflicts(
 def conflict_record(conflict: Conflict) -> dict[str, Any]:
     """The JSON record of a conflict; a contract (docs/formats.md): ``kind``, ``a``, ``b``,
     ``time_start``, ``time_end`` (RFC 3339), ``altitude_lower_m``, ``altitude_upper_m``,
-    ``area_m2``, plus ``entry`` for zone conflicts and the parties for context."""
+    ``area_m2``, plus ``entry`` for zone conflicts (``zone`` and ``declared_zone``) and the
+    parties for context."""
     o = conflict.overlap
     record: dict[str, Any] = {
         "kind": str(conflict.kind),
@@ -283,7 +313,7 @@ def conflict_record(conflict: Conflict) -> dict[str, Any]:
         "altitude_reference": str(o.altitude.reference),
         "area_m2": round(o.area_m2, 3),
     }
-    if conflict.kind is ConflictKind.ZONE:
+    if conflict.kind.of_zone:
         record["entry"] = str(conflict.entry)
     return record
 

@@ -28,11 +28,13 @@ LABELS: dict[str, str] = {
     "no": "no",
     # the zones
     "kind": "kind",
+    "origin": "origin",
     "state": "state",
     "version": "version",
     "in_force": "in force",
     "proposer": "proposer",
     "signed_required": "signed / required",
+    "binds": "binds",
     "ends": "ends (UTC)",
     "open": "open",
     # conflicts

@@ -201,6 +201,19 @@ TEMPLATES: dict[str, Template] = {
             comment="A planned or live operation enters a zone that restricts it.",
         ),
         Template(
+            "conflict.declared_zone",
+            (
+                _text("operation", "operation id"),
+                _PARTY,
+                *_ZONE,
+                _text("declared_by", "name of the party that proposed (declared) the zone"),
+            ),
+            "Operation {operation} ({party}) enters zone {zone_name} ({zone}), declared by "
+            "{declared_by}. The operation's party has not signed this zone, which therefore does "
+            "not bind it: the operation is accepted and both sides are informed.",
+            comment="An operation enters a zone its party has not signed: declared, not recognised.",
+        ),
+        Template(
             "operation.refused",
             (_text("operation", "operation id"), _PARTY, _int("conflicts", "number of conflicts")),
             "Operation {operation} ({party}) has been refused: {conflicts} conflict must be "

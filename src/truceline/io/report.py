@@ -8,7 +8,7 @@ from typing import Any
 
 from truceline.domain.operation import Operation
 from truceline.domain.zone import Zone
-from truceline.engines.strategic import Conflict, ConflictKind, conflict_record
+from truceline.engines.strategic import Conflict, conflict_record
 from truceline.geo.volume import overlap_geometry
 
 
@@ -22,7 +22,7 @@ def conflict_report_geojson(
     features = []
     for conflict in conflicts:
         a_shape = operations[conflict.a].volumes[conflict.a_volume].shape
-        other = zones[conflict.b] if conflict.kind is ConflictKind.ZONE else operations[conflict.b]
+        other = zones[conflict.b] if conflict.kind.of_zone else operations[conflict.b]
         b_shape = other.volumes[conflict.b_volume].shape
         features.append(
             {

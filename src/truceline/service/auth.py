@@ -36,6 +36,9 @@ from truceline.store.service_tables import party_request_keys, party_revocations
 
 OPERATOR = "operator"  # author of entries the register makes on its own (as register.OPERATOR)
 ALL_ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+# Roles that negotiate zones: propose, counter-propose, sign, reject. A zone's signatories
+# must hold one (an observer, auditor or admin could never sign, so the zone never activate).
+SIGNING_ROLES: tuple[str, ...] = ("party", "guarantor", "humanitarian")
 
 
 def token_hash(token: str) -> str:

@@ -1,11 +1,13 @@
 """Filing operations: check a party's plan against the zones in force and the other parties'
 operations, then accept it (telling every party concerned of each conflict) or refuse it.
 
-A conflict with an active zone whose entry is ``forbidden`` refuses the filing; the refusal
-is still written to the ledger (the party was told in the answer, and can prove it was).
-Any other conflict is accepted and becomes a hotline message from the register to the
-parties concerned. Updates are new versions checked the same way; cancellation keeps the
-history.
+A conflict with an active zone whose entry is ``forbidden`` refuses the filing when the
+zone binds the filing party (it signed the version in force, or the operator imported the
+zone); the refusal is still written to the ledger (the party was told in the answer, and
+can prove it was). In a zone the party has not signed the conflict is ``declared_zone``:
+accepted, and told to both sides (docs/zones.md). Any other conflict is accepted and
+becomes a hotline message from the register to the parties concerned. Updates are new
+versions checked the same way; cancellation keeps the history.
 """
 
 from __future__ import annotations
@@ -149,6 +151,16 @@ def _conflict_message(
             zone_name=zone_name,
             entry=str(conflict.entry),
         )
+        if conflict.kind is ConflictKind.DECLARED_ZONE:
+            # A zone the filing party has not signed: declared by its proposer, not recognised.
+            body = template_body(
+                "conflict.declared_zone",
+                operation=plan.id,
+                party=plan.party,
+                zone=conflict.b,
+                zone_name=zone_name,
+                declared_by=conflict.b_party or "?",
+            )
         names = {plan.party, conflict.b_party}
         row = conn.execute(
             select(zone_negotiations.c.required).where(zone_negotiations.c.zone_id == conflict.b)
@@ -372,13 +384,19 @@ def get_operation(service: Service, principal: Principal, operation_id: str) -> 
 
 
 def activation_drafts(
-    conn: Connection, service: Service, zone: Zone, principal: Principal, now: datetime
+    conn: Connection,
+    service: Service,
+    zone: Zone,
+    principal: Principal,
+    now: datetime,
+    bound: list[str] | None = None,
 ) -> list[EntryDraft]:
     """When ``zone`` comes into force: its conflicts with the live operations already filed
     (recorded, and told to the operations' parties and the zone's members). Those
-    operations stay accepted; the parties concerned now know. O(live operations)."""
+    operations stay accepted; the parties concerned now know. O(live operations).
+    ``bound``: the parties the zone binds (its signatories); None: every party it restricts."""
     alone = StrategicIndex()
-    alone.add_zone(zone)
+    alone.add_zone(zone, bound)
     operations, _zones = service.indexed()
     drafts: list[EntryDraft] = []
     for operation in operations:

@@ -5,6 +5,9 @@ A version is identified by the SHA-256 of the RFC 8785 bytes of its zone record
 required signatory (the proposer and the parties it named) has signed the same version;
 a signature on an older version does not count for a newer one. While a version is in
 force, a counter-proposal leaves it in force until the new version is signed by all.
+
+A version in force binds only its signatories: a restricted party that did not sign it
+meets a ``declared_zone`` conflict, never a refusal (docs/zones.md).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from truceline.io.features import ReadWarning
 from truceline.io.geojson import read_zones
 from truceline.ledger.canonical import canonical_json
 from truceline.ledger.entries import EntryDraft
-from truceline.service.auth import OPERATOR, Principal
+from truceline.service.auth import OPERATOR, SIGNING_ROLES, Principal
 from truceline.service.filing import activation_drafts
 from truceline.service.hotline import message_draft
 from truceline.service.projection import (
@@ -37,9 +40,11 @@ from truceline.service.projection import (
     ZONE_REJECTED,
     ZONE_SIGNED,
     ZONE_WITHDRAWN,
+    ends_ms,
 )
 from truceline.service.service import PartyRow, Service
 from truceline.service.texts import template_body
+from truceline.store import database, projections
 from truceline.store.projection_tables import zones as zones_table
 from truceline.store.service_tables import zone_negotiations, zone_signatures, zone_steps, zone_versions
 
@@ -93,8 +98,25 @@ def read_zone(document: object, proposer: str) -> ZoneRead:
 def _negotiation(conn: Connection, zone_id: str) -> Any:
     row = conn.execute(select(zone_negotiations).where(zone_negotiations.c.zone_id == zone_id)).first()
     if row is None:
-        raise NotFoundError(f"no negotiated zone {zone_id!r}", field="zone_id")
+        if conn.execute(select(zones_table.c.id).where(zones_table.c.id == zone_id)).first() is not None:
+            raise ConflictError(
+                f"zone {zone_id!r} was imported by the operator: it is not negotiated", field="zone_id"
+            )
+        raise NotFoundError(f"no zone {zone_id!r}", field="zone_id")
     return row
+
+
+def _imported(conn: Connection, zone_id: str | None = None) -> list[Zone]:
+    """The zones the operator imported (stored, and never negotiated), by id; ``zone_id``:
+    that one only (none when it is negotiated or unknown)."""
+    negotiated = select(zone_negotiations.c.zone_id)
+    if zone_id is not None:
+        negotiated = negotiated.where(zone_negotiations.c.zone_id == zone_id)
+        if conn.execute(negotiated).first() is not None:
+            return []
+        return [z for z in projections.load_zones(conn) if z.id == zone_id]
+    ids = {r.zone_id for r in conn.execute(negotiated)}
+    return [z for z in projections.load_zones(conn) if z.id not in ids]
 
 
 def _version_row(conn: Connection, zone_id: str, version: int) -> Any:
@@ -163,6 +185,12 @@ def propose(
                 raise ValidationError(f"no party named {name!r}", field=f"signatories[{i}]")
             if signatories.index(name) != i:
                 raise ValidationError(f"{name!r} is named twice", field=f"signatories[{i}]")
+            if by_name[name].role.value not in SIGNING_ROLES:
+                raise ValidationError(
+                    f"{name!r} is {by_name[name].role.value!r}, a role that cannot sign; signatories "
+                    f"are {', '.join(SIGNING_ROLES)}",
+                    field=f"signatories[{i}]",
+                )
         exists = conn.execute(
             select(zone_negotiations.c.zone_id).where(zone_negotiations.c.zone_id == zone.id)
         ).first()
@@ -351,11 +379,19 @@ def sign(
             )
         activated = required_ids <= signed
         if activated:
+            # Who the version binds, in the entry itself: its signatories (docs/zones.md).
+            signatories = sorted(row.required)
             drafts.append(
                 EntryDraft(
                     ZONE_ACTIVATED,
                     OPERATOR,
-                    {"zone_id": zone_id, "version": version, "hash": digest, "zone": current.record},
+                    {
+                        "zone_id": zone_id,
+                        "version": version,
+                        "hash": digest,
+                        "zone": current.record,
+                        "signatories": signatories,
+                    },
                 )
             )
             start = min(v.time.start for v in zone.volumes)
@@ -377,7 +413,7 @@ def sign(
                         escalate=False,
                     )
                 )
-            drafts += activation_drafts(conn, service, zone, principal, now)
+            drafts += activation_drafts(conn, service, zone, principal, now, signatories)
         return drafts, {
             "zone_id": zone_id,
             "version": version,
@@ -484,6 +520,10 @@ def withdraw(
 
 
 # --- queries ------------------------------------------------------------------------------------
+#
+# Imported zones are listed beside negotiated ones, as one version the operator brought in
+# (``origin``: imported), binding every party they restrict (``binds``: "all"); a negotiated
+# zone binds the parties that signed its version in force (``binds``: their names).
 
 
 def _ms_text(ms: int) -> str:
@@ -510,19 +550,55 @@ def _zone_json(conn: Connection, row: Any) -> dict[str, Any]:
         "active_version": row.active_version,
         "signed_current": sorted(names[s.party_id].name for s in signatures if s.party_id in names),
         "ends_at": None if row.ends_ms is None else _ms_text(row.ends_ms),
+        "origin": "negotiated",
+        # A withdrawn or expired zone keeps its last active_version, but binds nobody.
+        "binds": Service.signatories_in_force(conn, row.zone_id).get(row.zone_id, [])
+        if row.state == "active"
+        else [],
     }
 
 
+def _imported_json(zone: Zone, state: str) -> dict[str, Any]:
+    ends = ends_ms(zone_to_record(zone))
+    return {
+        "id": zone.id,
+        "kind": str(zone.kind),
+        "name": zone.name,
+        "proposer": zone.party,
+        "required": [],
+        "state": state,
+        "current_version": 1,
+        "current_hash": version_hash(zone),
+        "active_version": 1 if state == "active" else None,
+        "signed_current": [],
+        "ends_at": None if ends is None else _ms_text(ends),
+        "origin": "imported",
+        "binds": "all",
+    }
+
+
+def _imported_state(conn: Connection, zone_id: str) -> str:
+    return str(conn.execute(select(zones_table.c.state).where(zones_table.c.id == zone_id)).scalar_one())
+
+
 def list_zones(service: Service, state: str | None = None) -> list[dict[str, Any]]:
-    with service.read() as conn:
+    """Every zone, negotiated or imported, by id (``state``: those in that state only)."""
+    with database.snapshot(service.engine) as conn:  # the zones and their volumes, as one
         query = select(zone_negotiations).order_by(zone_negotiations.c.zone_id)
         if state is not None:
             query = query.where(zone_negotiations.c.state == state)
-        return [_zone_json(conn, r) for r in conn.execute(query).all()]
+        found = [_zone_json(conn, r) for r in conn.execute(query).all()]
+        for zone in _imported(conn):
+            imported = _imported_json(zone, _imported_state(conn, zone.id))
+            if state is None or imported["state"] == state:
+                found.append(imported)
+    return sorted(found, key=lambda z: z["id"])
 
 
 def get_zone(service: Service, zone_id: str) -> dict[str, Any]:
-    with service.read() as conn:
+    with database.snapshot(service.engine) as conn:
+        for zone in _imported(conn, zone_id):
+            return {**_imported_json(zone, _imported_state(conn, zone_id)), "steps": []}
         out = _zone_json(conn, _negotiation(conn, zone_id))
         steps = conn.execute(
             select(zone_steps).where(zone_steps.c.zone_id == zone_id).order_by(zone_steps.c.seq)
@@ -543,7 +619,13 @@ def get_zone(service: Service, zone_id: str) -> dict[str, Any]:
 
 
 def versions(service: Service, zone_id: str) -> list[dict[str, Any]]:
-    with service.read() as conn:
+    with database.snapshot(service.engine) as conn:
+        for zone in _imported(conn, zone_id):
+            # One version, brought in by the operator (when: the log's zone.imported entry).
+            record = zone_to_record(zone)
+            digest = version_hash(zone)
+            return [{"version": 1, "hash": digest, "author": OPERATOR, "proposed_at": None, "seq": None,
+                     "signed_by": [], "zone": record}]  # fmt: skip
         _negotiation(conn, zone_id)
         names = Service.parties_by_id(conn)
         rows = conn.execute(
@@ -572,10 +654,17 @@ def versions(service: Service, zone_id: str) -> list[dict[str, Any]]:
 
 def diff(service: Service, zone_id: str, from_version: int, to_version: int) -> dict[str, Any]:
     """The area added and removed between two versions, as a GeoJSON FeatureCollection."""
-    with service.read() as conn:
-        _negotiation(conn, zone_id)
-        a = zone_from_record(_version_row(conn, zone_id, from_version).record)
-        b = zone_from_record(_version_row(conn, zone_id, to_version).record)
+    with database.snapshot(service.engine) as conn:
+        imported = _imported(conn, zone_id)
+        if imported:
+            for version in (from_version, to_version):
+                if version != 1:
+                    raise NotFoundError(f"zone {zone_id!r} has no version {version}", field="version")
+            a = b = imported[0]
+        else:
+            _negotiation(conn, zone_id)
+            a = zone_from_record(_version_row(conn, zone_id, from_version).record)
+            b = zone_from_record(_version_row(conn, zone_id, to_version).record)
     change = area_change([v.shape for v in a.volumes], [v.shape for v in b.volumes])
     features = []
     for what, geometry, area in (

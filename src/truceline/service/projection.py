@@ -15,10 +15,13 @@ Payloads (the contract of the log; docs/api.md lists them):
   ``zone`` (the zone record), ``party_id``; proposals add ``required`` (party names).
 - ``zone.signed``: ``zone_id``, ``version``, ``hash``, ``party_id``.
 - ``zone.rejected``: the same and ``reason``.
-- ``zone.activated``: ``zone_id``, ``version``, ``hash``, ``zone``.
+- ``zone.activated``: ``zone_id``, ``version``, ``hash``, ``zone``, ``signatories`` (the
+  names that signed the version: whom it binds; docs/zones.md).
 - ``zone.withdrawn`` (``party_id``) / ``zone.expired``: ``zone_id``.
 - ``operation.filed`` / ``operation.updated``: ``operation`` (record), ``version``,
-  ``conflicts``; ``operation.refused``: the same and ``update`` (bool);
+  ``conflicts``; ``operation.refused``: the same and ``update`` (bool). An operator's
+  import writes them with author ``operator`` (``operation.filed`` of an import logged
+  before imports were checked carries ``operation`` only);
   ``operation.cancelled``: ``operation_id``, ``party``, ``version``.
 - ``message.sent``: ``message_id``, ``thread_id``, ``in_reply_to``, ``sender`` (party id or
   null), ``recipients`` (party ids), ``priority``, ``ack_within_s``, ``body``, ``about``,

@@ -8,23 +8,16 @@ pure function of the entries (``project``), which is what ``rebuild`` relies on.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from truceline.domain.codec import (
-    operation_from_record,
-    operation_to_record,
-    zone_from_record,
-    zone_to_record,
-)
+from truceline.domain.codec import operation_from_record, zone_from_record
 from truceline.domain.ids import uuid7
 from truceline.domain.operation import Operation
 from truceline.domain.party import Party
 from truceline.domain.zone import Zone
-from truceline.engines.strategic import Conflict, conflict_record, find_conflicts
 from truceline.errors import ValidationError
 from truceline.ledger.entries import Entry, EntryDraft
 from truceline.ledger.log import Appender, Ledger
@@ -90,14 +83,6 @@ class Committer(Protocol):
     def commit(self, build: Build[T]) -> tuple[list[Entry], T]: ...
 
 
-@dataclass(frozen=True, slots=True)
-class ImportResult:
-    zones: int
-    operations: int
-    conflicts: list[Conflict]
-    entries: int
-
-
 class Register:
     def __init__(self, engine: Engine, ledger: Ledger, clock: Clock) -> None:
         self.engine = engine
@@ -159,40 +144,6 @@ class Register:
     def conflicts(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
             return projections.load_conflicts(conn)
-
-    def import_features(self, zones: Sequence[Zone], operations: Sequence[Operation]) -> ImportResult:
-        """Store zones (active) and operations, then record every new conflict among all
-        stored ones, in one transaction: either all of it is in the ledger, or none."""
-        with self.engine.begin() as conn:
-            stored_zones = {z.id: z for z in projections.load_zones(conn)}
-            stored_operations = {o.id: o for o in projections.load_operations(conn)}
-            for zone in zones:
-                if zone.id in stored_zones:
-                    raise ValidationError(f"zone {zone.id!r} is already stored", field="id")
-            for operation in operations:
-                if operation.id in stored_operations:
-                    raise ValidationError(f"operation {operation.id!r} is already stored", field="id")
-            all_zones = [*stored_zones.values(), *zones]
-            all_operations = [*stored_operations.values(), *operations]
-            # Check before writing anything: a bad comparison (e.g. mixed altitude
-            # references) refuses the whole import and leaves the store as it was.
-            conflicts = find_conflicts(all_zones, all_operations)
-            known = {(c["kind"], c["a"], c["b"]) for c in projections.load_conflicts(conn)}
-            new_conflicts = [c for c in conflicts if (str(c.kind), c.a, c.b) not in known]
-            drafts = [
-                EntryDraft(ZONE_IMPORTED, OPERATOR, {"zone": zone_to_record(z), "state": "active"})
-                for z in zones
-            ]
-            drafts += [
-                EntryDraft(OPERATION_FILED, OPERATOR, {"operation": operation_to_record(o)})
-                for o in operations
-            ]
-            drafts += [
-                EntryDraft(CONFLICT_DETECTED, OPERATOR, {"conflict": conflict_record(c)})
-                for c in new_conflicts
-            ]
-            entries = self._append(conn, drafts)
-        return ImportResult(len(zones), len(operations), new_conflicts, len(entries))
 
     def tree_head(self) -> SignedTreeHead:
         """A signed tree head for the whole log, now."""

@@ -31,6 +31,7 @@ from truceline.service.principals import PrincipalCache
 from truceline.service.register import OPERATION_FILED, ZONE_IMPORTED, Build, Register, lock_log, project
 from truceline.store import database, projections
 from truceline.store.projection_tables import parties
+from truceline.store.service_tables import zone_negotiations, zone_signatures
 
 T = TypeVar("T")
 
@@ -45,7 +46,7 @@ class _Job(Generic[T]):
     """One command waiting for (or written by) a group commit."""
 
     build: Build[T]
-    decoded: tuple[Operation, ...]
+    decoded: dict[str, Operation]  # by id: an import brings thousands
     done: bool = False
     entries: list[Entry] = field(default_factory=list)
     result: Any = None
@@ -74,16 +75,16 @@ def _same(a: object, b: object) -> bool:
     return type(a) is type(b) and a == b
 
 
-def _known(entry: Entry, decoded: Sequence[Operation]) -> Operation | None:
-    """The operation of ``decoded`` that an ``operation.filed``/``updated`` entry carries:
-    the one whose encoding is the entry's record exactly, so that decoding the record would
-    give it (found once per entry: the projection and the index both use it)."""
+def _known(entry: Entry, decoded: dict[str, Operation]) -> Operation | None:
+    """The operation of ``decoded`` (by id) that an ``operation.filed``/``updated`` entry
+    carries: the one whose encoding is the entry's record exactly, so that decoding the
+    record would give it (found once per entry: the projection and the index both use it)."""
     if not decoded or entry.type not in (OPERATION_FILED, p.OPERATION_UPDATED):
         return None
     record = entry.payload["operation"]
-    for operation in decoded:
-        if operation.id == record.get("id") and _same(operation_to_record(operation), record):
-            return operation
+    operation = decoded.get(record.get("id"))  # type: ignore[arg-type]
+    if operation is not None and _same(operation_to_record(operation), record):
+        return operation
     return None
 
 
@@ -125,8 +126,9 @@ class Service:
         # operation without its volumes, or entries the index holds but ``_seen`` skips.
         with self._lock, database.snapshot(self.engine) as conn:
             index = StrategicIndex()
+            bound = self.signatories_in_force(conn)
             for zone in projections.load_zones(conn, state="active"):
-                index.add_zone(zone)
+                index.add_zone(zone, bound.get(zone.id))
             for operation in projections.load_operations(conn):
                 if str(operation.state) not in _INACTIVE_OPERATION_STATES:
                     index.add_operation(operation)
@@ -137,8 +139,13 @@ class Service:
     def _index_apply(self, entry: Entry, known: Operation | None = None) -> None:
         payload = entry.payload
         imported = entry.type == ZONE_IMPORTED and payload.get("state", "active") == "active"
-        if imported or entry.type == p.ZONE_ACTIVATED:
-            self.index.add_zone(zone_from_record(payload["zone"]))
+        if imported:
+            self.index.add_zone(zone_from_record(payload["zone"]))  # binds all it restricts
+        elif entry.type == p.ZONE_ACTIVATED:
+            # A negotiated version binds its signatories only. (An activation logged before
+            # entries named them has none here; ``reload_index`` reads them from the tables.)
+            signatories = payload.get("signatories")
+            self.index.add_zone(zone_from_record(payload["zone"]), signatories)
         elif entry.type in (p.ZONE_WITHDRAWN, p.ZONE_EXPIRED):
             self.index.remove_zone(payload["zone_id"])
         elif entry.type in (p.OPERATION_FILED, p.OPERATION_UPDATED):
@@ -185,7 +192,7 @@ class Service:
         rows and the index), then ONE commit (one fsync). A command's result is returned
         only once its transaction is durable.
         """
-        job = _Job(build, tuple(decoded))
+        job = _Job(build, {operation.id: operation for operation in decoded})
         with self._queue_lock:
             self._queue.append(job)
         with self._lock:
@@ -300,6 +307,30 @@ class Service:
     def read(self) -> Any:
         """A connection for queries (use as a context manager)."""
         return self.engine.connect()
+
+    @staticmethod
+    def signatories_in_force(conn: Connection, zone_id: str | None = None) -> dict[str, list[str]]:
+        """Negotiated zone id -> names of the parties that signed its version in force (the
+        parties it binds); zones without one in force, and imported zones, are absent.
+        ``zone_id``: that zone only."""
+        names = {r.id: r.name for r in conn.execute(select(parties.c.id, parties.c.name))}
+        found: dict[str, list[str]] = {}
+        query = (
+            select(zone_signatures.c.zone_id, zone_signatures.c.party_id)
+            .select_from(
+                zone_signatures.join(
+                    zone_negotiations,
+                    (zone_negotiations.c.zone_id == zone_signatures.c.zone_id)
+                    & (zone_negotiations.c.active_version == zone_signatures.c.version),
+                )
+            )
+            .order_by(zone_signatures.c.zone_id)
+        )
+        if zone_id is not None:
+            query = query.where(zone_signatures.c.zone_id == zone_id)
+        for row in conn.execute(query):
+            found.setdefault(row.zone_id, []).append(names.get(row.party_id, row.party_id))
+        return {zone: sorted(signers) for zone, signers in found.items()}
 
     @staticmethod
     def party_rows(conn: Connection) -> list[PartyRow]:

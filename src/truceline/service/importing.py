@@ -1,0 +1,146 @@
+"""The operator's import (``truceline import``, the demo): zones and operations from files,
+through the same command path as the API.
+
+An imported zone is what the parties agreed, brought in by the operator: it binds every
+party it restricts (no signatures; docs/zones.md). Its conflicts with the live operations
+already filed are recorded and told, as when a negotiated zone comes into force. Each
+imported operation is checked as a filing is (``filing``): against the zones in force, the
+live operations and what this import brought before it, and a forbidden zone that binds
+its party refuses it; the refusal is written to the ledger (``operation.refused``) and the
+operation is not stored. The whole import is one command: one transaction, through
+``Service.commit``, so it reads under the log's write lock and is all written or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from truceline.domain.codec import operation_from_record, operation_to_record, zone_to_record
+from truceline.domain.operation import Operation
+from truceline.domain.party import Role
+from truceline.domain.zone import Zone
+from truceline.engines.strategic import StrategicIndex, conflict_record, sort_conflicts
+from truceline.errors import ValidationError
+from truceline.ledger.entries import EntryDraft
+from truceline.service.auth import OPERATOR, Principal
+from truceline.service.filing import _ID_TAKEN, _conflict_message, _forbidding
+from truceline.service.projection import OPERATION_FILED, OPERATION_REFUSED
+from truceline.service.register import CONFLICT_DETECTED, ZONE_IMPORTED
+from truceline.service.service import Service
+from truceline.store import projections
+from truceline.store.projection_tables import operations as operations_table
+from truceline.store.projection_tables import zones as zones_table
+from truceline.store.service_tables import operation_history, zone_negotiations
+
+# The operator, as the author and sender of what an import causes.
+OPERATOR_PRINCIPAL = Principal(OPERATOR, OPERATOR, Role.ADMIN, "en")
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """An operation a zone that binds its party forbids: recorded as refused, not stored."""
+
+    operation: Operation
+    conflicts: list[dict[str, Any]]  # conflict records, the forbidding ones among them
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    zones: int
+    operations: int  # accepted and stored
+    conflicts: list[dict[str, Any]]  # the conflict records written (``conflict.detected``)
+    entries: int
+    refused: list[Refusal] = field(default_factory=list)
+
+
+def _check_ids(conn: Connection, zones: Sequence[Zone], operations: Sequence[Operation]) -> None:
+    for what, ids in (("zone", [z.id for z in zones]), ("operation", [o.id for o in operations])):
+        twice = sorted(i for i, n in Counter(ids).items() if n > 1)
+        if twice:
+            raise ValidationError(f"{what} id {twice[0]!r} appears twice", field="id")
+    for zone in zones:
+        stored = conn.execute(select(zones_table.c.id).where(zones_table.c.id == zone.id)).first()
+        negotiated = conn.execute(
+            select(zone_negotiations.c.zone_id).where(zone_negotiations.c.zone_id == zone.id)
+        ).first()
+        if stored or negotiated:
+            raise ValidationError(f"zone {zone.id!r} is already stored", field="id")
+    for operation in operations:
+        # A refused or cancelled operation keeps its id, as for a filing.
+        if conn.execute(_ID_TAKEN, {"operation_id": operation.id}).scalar():
+            raise ValidationError(f"operation {operation.id!r} is already stored", field="id")
+
+
+def import_features(service: Service, zones: Sequence[Zone], operations: Sequence[Operation]) -> ImportResult:
+    """Import ``zones`` (active, binding every party they restrict) and ``operations``
+    (each checked as a filing is), in one command. Raises (nothing written) on a taken id
+    or a comparison that cannot be made (e.g. altitudes in references with no conversion)."""
+    for operation in operations:
+        projections.prepare_operation(operation)  # here, not in the writer's queue
+
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], ImportResult]:
+        _check_ids(conn, zones, operations)
+        drafts = [
+            EntryDraft(ZONE_IMPORTED, OPERATOR, {"zone": zone_to_record(z), "state": "active"}) for z in zones
+        ]
+        # What this import brought so far: the service's index holds only what is committed.
+        brought = StrategicIndex()
+        for zone in zones:
+            brought.add_zone(zone)  # binding every party it restricts
+        brought.build_query_arrays()
+        # The new zones against the live operations already filed, as when a zone comes into
+        # force (filing.activation_drafts), in one pass over them for all the zones.
+        for operation in service.indexed()[0] if zones else ():
+            for conflict in brought.check(operation):
+                record = conflict_record(conflict)
+                drafts.append(EntryDraft(CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
+                zone = brought._zones[conflict.b]
+                told = _conflict_message(conn, service, conflict, operation, OPERATOR_PRINCIPAL, now, zone)
+                if told is not None:
+                    drafts.append(told[1])
+        refused: list[Refusal] = []
+        accepted = 0
+        for operation in operations:
+            conflicts = sort_conflicts([*service.index.check(operation), *brought.check(operation)])
+            records = [conflict_record(c) for c in conflicts]
+            base = {"operation": operation_to_record(operation), "version": 1, "conflicts": records}
+            if any(_forbidding(c) for c in conflicts):
+                drafts.append(EntryDraft(OPERATION_REFUSED, OPERATOR, {**base, "update": False}))
+                refused.append(Refusal(operation, records))
+                continue
+            drafts.append(EntryDraft(OPERATION_FILED, OPERATOR, base))
+            brought.add_operation(operation)
+            accepted += 1
+            for conflict, record in zip(conflicts, records, strict=True):
+                drafts.append(EntryDraft(CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
+                zone = brought._zones.get(conflict.b)
+                told = _conflict_message(conn, service, conflict, operation, OPERATOR_PRINCIPAL, now, zone)
+                if told is not None:
+                    drafts.append(told[1])
+        recorded = [d.payload["conflict"] for d in drafts if d.type == CONFLICT_DETECTED]
+        return drafts, ImportResult(len(zones), accepted, recorded, 0, refused)
+
+    entries, result = service.commit(build, decoded=tuple(operations))
+    return ImportResult(result.zones, result.operations, result.conflicts, len(entries), result.refused)
+
+
+def refusals(service: Service) -> list[Refusal]:
+    """The operations whose last step is a refusal and that were never stored (a refused
+    update leaves its previous version stored, so it is not here), with the conflicts that
+    refused them: what an import or a filing was refused."""
+    with service.read() as conn:
+        rows = conn.execute(
+            select(operation_history.c.operation_id, operation_history.c.step, operation_history.c.record,
+                   operation_history.c.conflicts)
+            .where(~operation_history.c.operation_id.in_(select(operations_table.c.id)))
+            .order_by(operation_history.c.seq)
+        ).all()  # fmt: skip
+    last = {r.operation_id: r for r in rows}
+    refused = [r for r in last.values() if r.step == "refused"]
+    return [Refusal(operation_from_record(r.record), list(r.conflicts)) for r in refused]
