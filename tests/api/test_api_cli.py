@@ -241,10 +241,15 @@ def test_tables_follow_the_reader_language(server: tuple[str, str], tmp_path: Pa
     auth = {"Authorization": f"Bearer {nord}"}
     r = httpx.post(
         url + "/zones",
-        json={"document": zone_doc("z-fr", square(50.0, 30.0, 50.5, 30.5), party="Nord"), "signatories": []},
+        json={
+            "document": zone_doc("z-fr", square(50.0, 30.0, 50.5, 30.5), party="Nord"),
+            "signatories": ["Sud"],
+        },
         headers=auth,
     )
-    httpx.post(url + "/zones/z-fr/sign", json={"version": 1, "hash": r.json()["hash"]}, headers=auth)
+    for token in (nord, sud):  # Sud signs, so the zone binds Sud (docs/zones.md)
+        signature = {"version": 1, "hash": r.json()["hash"]}
+        httpx.post(url + "/zones/z-fr/sign", json=signature, headers={"Authorization": f"Bearer {token}"})
     mine = tmp_path / "nord.geojson"
     mine.write_text(json.dumps(op_doc("op-nord", "Nord", square(51.0, 30.0, 51.2, 30.2))))
     assert _run(url, nord, "ops", "file", str(mine)).exit_code == 0
