@@ -1,0 +1,73 @@
+"""What several command groups share: the --db option and opening the register, reading
+zone and operation files, checking --language."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from truceline.cli.rendering import (
+    guarded,
+)
+from truceline.domain.operation import Operation
+from truceline.domain.zone import Zone
+from truceline.errors import ValidationError
+from truceline.io.features import Features, ReadWarning
+from truceline.service.register import Register, open_register
+
+
+def read_files(paths: Sequence[Path]) -> Features:
+    """Zones, operations and reader warnings from GeoJSON, ED-269 or F3548 files; ids must
+    be unique."""
+    from truceline.io.detect import read_zones_and_operations
+
+    zones: dict[str, Zone] = {}
+    operations: dict[str, Operation] = {}
+    warnings: list[ReadWarning] = []
+    for path in paths:
+        found = read_zones_and_operations(path)
+        for zone in found.zones:
+            if zone.id in zones:
+                raise ValidationError(f"zone id {zone.id!r} appears twice", field="id", where=str(path))
+            zones[zone.id] = zone
+        for operation in found.operations:
+            if operation.id in operations:
+                raise ValidationError(
+                    f"operation id {operation.id!r} appears twice", field="id", where=str(path)
+                )
+            operations[operation.id] = operation
+        warnings += found.warnings
+    return Features(tuple(zones.values()), tuple(operations.values()), tuple(warnings))
+
+
+
+DbOption = Annotated[
+    str | None,
+    typer.Option(
+        "--db", help="Database URL or SQLite file [default: $TRUCELINE_DB or truceline-data/truceline.db]."
+    ),
+]
+
+
+def open_register_or_fail(db: str | None) -> Register:
+    from truceline.store.database import database_url, default_url
+
+    url = database_url(db) if db else default_url()
+    return guarded(lambda: open_register(url, lambda: datetime.now(UTC)))
+
+
+
+def checked_language(language: str | None) -> str | None:
+    """``--language`` if it is one of the ten; otherwise one line and exit 2, before any
+    request is made."""
+    from truceline.i18n.languages import check_language
+
+    if language is None:
+        return None
+    return guarded(lambda: check_language(language, field="--language"))
+
+

@@ -1,0 +1,194 @@
+"""Commands on files and the local database: check, import, demo."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from truceline.cli.common import DbOption, open_register_or_fail, read_files
+from truceline.cli.rendering import (
+    EXIT_CONFLICTS,
+    conflict_table,
+    console,
+    fail,
+    guarded,
+    refusal_table,
+    warn,
+)
+from truceline.domain.operation import Operation
+from truceline.domain.zone import Zone
+from truceline.engines.strategic import conflict_record, find_conflicts
+
+
+class CheckFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    GEOJSON = "geojson"
+
+
+
+def check(
+    zones: Annotated[list[Path], typer.Option("--zones", help="Zone files (GeoJSON, ED-269).")] = [],  # noqa: B006
+    plans: Annotated[
+        list[Path], typer.Option("--plans", help="Operation files (GeoJSON, ASTM F3548 JSON).")
+    ] = [],  # noqa: B006
+    output: Annotated[CheckFormat, typer.Option("--format", help="Output format.")] = CheckFormat.TABLE,
+) -> None:
+    """Check planned operations against zones and each other.
+
+    Exit code 0: no conflict; 1: conflicts found; 2: bad input.
+    """
+    from truceline.io.report import conflict_report_geojson
+
+    if not plans:
+        fail("--plans: give at least one file of planned operations")
+    zone_read = guarded(lambda: read_files(zones))
+    plan_read = guarded(lambda: read_files(plans))
+    if zone_read.operations or plan_read.zones:
+        fail("--zones files must hold only zones and --plans files only operations")
+    zone_list, operations = list(zone_read.zones), list(plan_read.operations)
+    warnings = [*zone_read.warnings, *plan_read.warnings]
+    warn(warnings)
+    conflicts = guarded(lambda: find_conflicts(zone_list, operations))
+    if output is CheckFormat.JSON:
+        records = [conflict_record(c) for c in conflicts]
+        json.dump({"conflicts": records, "warnings": [w.to_json() for w in warnings]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif output is CheckFormat.GEOJSON:
+        report = conflict_report_geojson(
+            conflicts, {z.id: z for z in zone_list}, {o.id: o for o in operations}
+        )
+        # A foreign member of the FeatureCollection (RFC 7946 section 6.1).
+        report["warnings"] = [w.to_json() for w in warnings]
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif conflicts:
+        console.print(conflict_table([conflict_record(c) for c in conflicts], f"{len(conflicts)} conflicts"))
+    else:
+        console.print("No conflict.")
+    raise typer.Exit(EXIT_CONFLICTS if conflicts else 0)
+
+
+def import_(
+    files: Annotated[list[Path], typer.Argument(help="Zone or operation files (GeoJSON, ED-269, F3548).")],
+    db: DbOption = None,
+) -> None:
+    """Import zones and operations into the store, through the ledger.
+
+    Imported zones bind every party they restrict. Each operation is checked as a filing on
+    the server is: one inside a forbidden zone that binds its party is refused (recorded as
+    refused, not stored). All files are read and checked first; on any error nothing is
+    stored (exit 2). Exit 1 when an operation was refused.
+    """
+    read = guarded(lambda: read_files(files))
+    warn(read.warnings)
+    service = open_service_or_fail(db)
+    result = guarded(lambda: import_features(service, read.zones, read.operations))
+    console.print(
+        f"Imported {result.zones} zones and {result.operations} operations "
+        f"({result.entries} ledger entries); {len(result.conflicts)} new conflicts"
+        + (f"; {len(result.refused)} operations refused." if result.refused else ".")
+    )
+    if result.conflicts:
+        console.print(conflict_table(result.conflicts, "New conflicts"))
+    if result.refused:
+        console.print(refusal_table(result.refused))
+        raise typer.Exit(EXIT_CONFLICTS)
+
+
+def open_service_or_fail(db: str | None) -> Any:
+    """A ``Service`` (the server's command path, its strategic index loaded) on ``--db``."""
+    from truceline.service.service import Service
+
+    register = open_register_or_fail(db)
+    return guarded(lambda: Service(register))
+
+
+def import_features(service: Any, zones: Sequence[Zone], operations: Sequence[Operation]) -> Any:
+    from truceline.service.importing import import_features as run
+
+    return run(service, zones, operations)
+
+
+DEMO_PARTIES = (
+    ("Russian Federation", "party", "ru"),
+    ("US-led Coalition", "party", "en"),
+    ("Syrian Arab Army", "party", "ar"),
+    ("Turkey", "party", "en"),
+    ("UN OCHA", "humanitarian", "en"),
+    ("UN ceasefire observers", "observer", "fr"),
+)
+
+
+def demo(
+    db: DbOption = None,
+    report: Annotated[Path, typer.Option("--report", help="Where to write the GeoJSON report.")] = Path(
+        "demo-report.geojson"
+    ),
+) -> None:
+    """Run the bundled Syria scenario: load it through the ledger, check it, report.
+
+    Zone borders are approximate and labelled so. The zones bind every party they restrict
+    (imported by the operator). Prints the conflicts and the operations the zones refuse, and
+    writes a GeoJSON report; a second run shows what the database already holds.
+    """
+    from importlib import resources
+
+    from truceline.io.report import conflict_report_geojson
+    from truceline.ledger import fingerprint
+
+    scenarios = resources.files("truceline") / "scenarios"
+    with resources.as_file(scenarios) as folder:
+        files = [folder / "syria-2017-zones.geojson", folder / "syria-2017-operations.geojson"]
+        read = guarded(lambda: read_files(files))
+    warn(read.warnings)
+    zones, operations = list(read.zones), list(read.operations)
+    service = open_service_or_fail(db)
+    register = service.register
+    stored = {z.id for z in register.zones()}
+    if stored & {z.id for z in zones}:
+        console.print("The demo scenario is already in this database; showing what it holds.")
+    else:
+        known = {p.name for p in register.parties()}
+        for name, role, language in DEMO_PARTIES:
+            if name not in known:
+                guarded(lambda n=name, r=role, lang=language: register.register_party(n, r, lang))
+        guarded(lambda: import_features(service, zones, operations))
+    console.print(
+        "[bold]Truceline demo[/bold]: Syria, 10 July 2017. Zone borders are drawn approximately "
+        "and labelled as such; operations are invented."
+    )
+    console.print(f"{len(zones)} zones, {len(operations)} planned operations of {len(DEMO_PARTIES)} parties.")
+    records = register.conflicts()
+    console.print(conflict_table(records, f"{len(records)} conflicts"))
+    # As on a server: an operation inside a forbidden zone that binds its party is refused.
+    from truceline.service.importing import refusals
+
+    refused = refusals(service)
+    if refused:
+        console.print(refusal_table(refused))
+    # The report shows the refused operations' conflicts too, marked ``refused``.
+    refused_ops = [r.operation for r in refused]
+    all_ops = [*register.operations(), *refused_ops]
+    conflicts = find_conflicts(register.zones(), all_ops)
+    zones_by_id = {z.id: z for z in register.zones()}
+    geojson = conflict_report_geojson(conflicts, zones_by_id, {o.id: o for o in all_ops})
+    refused_ids = {o.id for o in refused_ops}
+    for feature in geojson["features"]:
+        properties = feature["properties"]
+        properties["refused"] = bool({properties["a"], properties["b"]} & refused_ids)
+    report.write_text(json.dumps(geojson, indent=1) + "\n", encoding="utf-8")
+    head = register.tree_head()
+    console.print(f"GeoJSON report: {report}")
+    console.print(
+        f"Ledger: {head.tree_size} entries, root {head.root_hash.hex()[:16]}…, signed tree head "
+        f"by key {fingerprint(head.public_key)}; verify it with `truceline log export DIR` "
+        "and `truceline log verify DIR --key KEY` (KEY: `truceline log public-key`)."
+    )
+
