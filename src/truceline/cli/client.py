@@ -165,17 +165,13 @@ def ops_file(
 
 
 def _operation_id(document: Any, path: Path) -> str:
-    from truceline.io.detect import detect_format
+    from truceline.io.documents import DocumentFormat, document_format, exactly_one
     from truceline.io.f3548 import read_f3548_document
     from truceline.io.geojson import read_geojson
 
-    if detect_format(document) == "geojson":
+    if document_format(document) is DocumentFormat.GEOJSON:
         found = read_geojson(document, source=str(path)).operations
-        if len(found) != 1:
-            raise ValidationError(
-                f"must hold exactly one operation, found {len(found)}", field="document", where=str(path)
-            )
-        return found[0].id
+        return exactly_one(found, "operation", where=str(path)).id
     ident = read_f3548_document(document, source=str(path)).operation_id
     if not ident:
         raise ValidationError("names no operation id (reference.id)", field="id", where=str(path))

@@ -5,25 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from truceline.io.documents import DocumentFormat, document_format
 from truceline.io.ed269 import read_ed269
 from truceline.io.f3548 import read_f3548_document, read_f3548_operation
 from truceline.io.features import Features
 from truceline.io.fields import load_json
 from truceline.io.geojson import read_geojson
 
-
-def detect_format(document: object) -> str:
-    """``geojson``, ``ed269`` or ``f3548`` for a parsed JSON document."""
-    if isinstance(document, dict):
-        if document.get("type") in ("FeatureCollection", "Feature"):
-            return "geojson"
-        if "UASZoneList" in document:
-            return "ed269"
-    items = document.get("features") if isinstance(document, dict) else document
-    first = items[0] if isinstance(items, list) and items else None
-    if isinstance(first, dict) and "identifier" in first and "restriction" in first:
-        return "ed269"  # UASZoneVersion items, as a bare list or under "features"
-    return "f3548"
+# The one detector lives in io.documents; this name stays for callers that import it from here.
+detect_format = document_format
 
 
 def read_zones_and_operations(path: Path) -> Features:
@@ -32,10 +22,10 @@ def read_zones_and_operations(path: Path) -> Features:
     ``reference.manager``) or, when it has none, the id is the file's stem and the party
     must be given in the document."""
     document, label = load_json(path)
-    kind = detect_format(document)
-    if kind == "geojson":
+    kind = document_format(document)
+    if kind is DocumentFormat.GEOJSON:
         return read_geojson(document, source=label)
-    if kind == "ed269":
+    if kind is DocumentFormat.ED269:
         return read_ed269(document, source=label)
     document_id = read_f3548_document(document, source=label).operation_id
     operation = read_f3548_operation(document, source=label, operation_id=document_id or path.stem)

@@ -27,7 +27,7 @@ from truceline.domain.zone import Zone
 from truceline.engines.strategic import Conflict, ConflictKind, StrategicIndex, conflict_record
 from truceline.errors import ConflictError, ForbiddenError, FormatError, NotFoundError, ValidationError
 from truceline.i18n import Measure
-from truceline.io.detect import detect_format
+from truceline.io.documents import document_format, exactly_one
 from truceline.io.f3548 import read_f3548_document, read_f3548_operation
 from truceline.io.geojson import read_operations
 from truceline.ledger.entries import EntryDraft
@@ -52,12 +52,9 @@ _LIVE = ("planned", "accepted", "active")
 
 def read_operation_document(document: object, party: str) -> Operation:
     """The one operation of a GeoJSON profile or F3548 document, filed by ``party``."""
-    kind = detect_format(document)
+    kind = document_format(document)
     if kind == "geojson":
-        found = read_operations(document, source="body")  # type: ignore[arg-type]
-        if len(found) != 1:
-            raise ValidationError(f"must hold exactly one operation, found {len(found)}", field="document")
-        operation = found[0]
+        operation = exactly_one(read_operations(document, source="body"), "operation")  # type: ignore[arg-type]
         if operation.party != party:
             raise ValidationError(
                 f"names party {operation.party!r}, but the operation is filed by {party!r}",

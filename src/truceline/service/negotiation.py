@@ -24,7 +24,7 @@ from truceline.domain.codec import zone_from_record, zone_to_record
 from truceline.domain.zone import Zone
 from truceline.errors import ConflictError, ForbiddenError, FormatError, NotFoundError, ValidationError
 from truceline.geo.difference import area_change
-from truceline.io.detect import detect_format
+from truceline.io.documents import document_format, exactly_one
 from truceline.io.ed269 import read_ed269
 from truceline.io.features import ReadWarning
 from truceline.io.geojson import read_zones
@@ -70,7 +70,7 @@ def read_zone(document: object, proposer: str) -> ZoneRead:
     """The one zone of a GeoJSON profile or ED-269 document, owned by ``proposer`` (a zone
     naming another party is refused: a party proposes its own zones), with the reader's
     warnings (an ED-269 daily period read as all day, a NO_RESTRICTION zone skipped)."""
-    kind = detect_format(document)
+    kind = document_format(document)
     warnings: tuple[ReadWarning, ...] = ()
     if kind == "geojson":
         found = read_zones(document, source="body")  # type: ignore[arg-type]
@@ -81,11 +81,8 @@ def read_zone(document: object, proposer: str) -> ZoneRead:
         raise FormatError(
             "is neither a GeoJSON FeatureCollection nor an ED-269 document", field="document", where="body"
         )
-    if len(found) != 1:
-        # A skipped zone is why there may be none: say so in the same line.
-        why = "".join(f"; {w}" for w in warnings)
-        raise ValidationError(f"must hold exactly one zone, found {len(found)}{why}", field="document")
-    zone = found[0]
+    # A skipped zone is why there may be none: say so in the same line.
+    zone = exactly_one(found, "zone", why="".join(f"; {w}" for w in warnings))
     if zone.party is None:
         zone = replace(zone, party=proposer)
     elif zone.party != proposer:
