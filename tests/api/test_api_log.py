@@ -37,12 +37,14 @@ def test_log_endpoints_verify(world: World) -> None:
     for index in range(5):
         proof = world.client.get(f"/log/proof/inclusion?index={index}&size=5", headers=auth).json()
         assert b64decode(proof["leaf_hash"], field="leaf_hash") == leaves[index]
-        verify_inclusion(
-            leaves[index], index, 5, [b64decode(h, field="p") for h in proof["proof"]], head.root_hash
-        )
+        path = [b64decode(h, field="p") for h in proof["inclusion_path"]]
+        verify_inclusion(leaves[index], index, 5, path, head.root_hash)
+        assert (proof["leaf_index"], proof["tree_size"]) == (index, 5)
     older = root_from_leaves(leaves[:2])
     proof = world.client.get("/log/proof/consistency?first=2&second=5", headers=auth).json()
-    verify_consistency(2, 5, [b64decode(h, field="p") for h in proof["proof"]], older, head.root_hash)
+    assert (proof["tree_size_1"], proof["tree_size_2"]) == (2, 5)
+    path = [b64decode(h, field="p") for h in proof["consistency_path"]]
+    verify_consistency(2, 5, path, older, head.root_hash)
     assert (
         world.client.get("/log/entries?start=3&stop=4", headers=auth).json()["entries"]
         == listed["entries"][3:4]

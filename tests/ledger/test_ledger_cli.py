@@ -48,11 +48,13 @@ def test_log_commands(tmp_path, monkeypatch):
     sth.verify()
     b = base64.b64decode
     assert (p["leaf_index"], p["tree_size"], sth.tree_size) == (7, 9, 9)
-    verify_inclusion(b(p["leaf_hash"]), 7, 9, [b(x) for x in p["audit_path"]], sth.root_hash)
+    verify_inclusion(b(p["leaf_hash"]), 7, 9, [b(x) for x in p["inclusion_path"]], sth.root_hash)
 
     cons = json.loads(runner.invoke(app, ["log", "consistency", "3", "11", "--db", str(db)]).stdout)
-    verify_consistency(3, 11, [b(x) for x in cons["proof"]], b(cons["root1"]), b(cons["root2"]))
-    assert SignedTreeHead.from_json(cons["sth"]).root_hash == b(cons["root2"])
+    assert (cons["tree_size_1"], cons["tree_size_2"]) == (3, 11)
+    roots = b(cons["root_hash_1"]), b(cons["root_hash_2"])
+    verify_consistency(3, 11, [b(x) for x in cons["consistency_path"]], *roots)
+    assert SignedTreeHead.from_json(cons["sth"]).root_hash == b(cons["root_hash_2"])
 
     assert runner.invoke(app, ["log", "prove", "11", "--db", str(db)]).exit_code == 2
     lines = (out / "entries.jsonl").read_bytes().split(b"\n")

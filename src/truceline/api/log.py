@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from truceline.api.security import LOG_READERS, endpoint, service_of
 from truceline.errors import ValidationError
-from truceline.ledger.canonical import b64encode
+from truceline.ledger.proofs import ConsistencyProof, InclusionProof
 
 router = APIRouter(tags=["log"])
 MAX_ENTRIES = 1000
@@ -60,12 +60,8 @@ async def inclusion(
         with service.read() as conn:
             proof = service.ledger.inclusion_proof(conn, index, size)
             leaf = service.ledger.entry(conn, index).leaf_hash
-        return {
-            "index": index,
-            "tree_size": size,
-            "leaf_hash": b64encode(leaf),
-            "proof": [b64encode(h) for h in proof],
-        }
+        bundle = InclusionProof(leaf_index=index, tree_size=size, leaf_hash=leaf, inclusion_path=tuple(proof))
+        return bundle.to_json()
 
     return await run_in_threadpool(read)
 
@@ -82,6 +78,7 @@ async def consistency(
             raise ValidationError(f"first ({first}) must not exceed second ({second})", field="first")
         with service.read() as conn:
             proof = service.ledger.consistency_proof(conn, first, second)
-        return {"first": first, "second": second, "proof": [b64encode(h) for h in proof]}
+        bundle = ConsistencyProof(tree_size_1=first, tree_size_2=second, consistency_path=tuple(proof))
+        return bundle.to_json()
 
     return await run_in_threadpool(read)

@@ -109,27 +109,27 @@ def log_prove(
     db: DbOption = None,
 ) -> None:
     """Print an inclusion proof of entry N (RFC 9162 2.1.3) as JSON, with a signed tree head."""
-    from truceline.ledger.canonical import b64encode
+    from truceline.ledger.proofs import InclusionProof
 
     engine, ledger = open_ledger_or_fail(db)
     with engine.connect() as conn:
 
-        def prove() -> dict[str, Any]:
+        def prove() -> InclusionProof:
             tree_size = ledger.size(conn) if size is None else size
             proof = ledger.inclusion_proof(conn, index, tree_size)
             entry = ledger.entry(conn, index)
             sth = ledger.signed_tree_head(conn, datetime.now(UTC), tree_size)
-            return {
-                "leaf_index": index,
-                "tree_size": tree_size,
-                "entry": entry.canonical.decode("utf-8"),
-                "leaf_hash": b64encode(entry.leaf_hash),
-                "root_hash": b64encode(sth.root_hash),
-                "audit_path": [b64encode(p) for p in proof],
-                "sth": sth.to_json(),
-            }
+            return InclusionProof(
+                leaf_index=index,
+                tree_size=tree_size,
+                leaf_hash=entry.leaf_hash,
+                inclusion_path=tuple(proof),
+                entry=entry.canonical,
+                root_hash=sth.root_hash,
+                sth=sth,
+            )
 
-        print_json(guarded(prove))
+        print_json(guarded(prove).to_json())
 
 
 @log_app.command("consistency")
@@ -139,24 +139,93 @@ def log_consistency(
     db: DbOption = None,
 ) -> None:
     """Print a consistency proof between tree sizes M and N (RFC 9162 2.1.4) as JSON."""
-    from truceline.ledger.canonical import b64encode
+    from truceline.ledger.proofs import ConsistencyProof
 
     engine, ledger = open_ledger_or_fail(db)
     with engine.connect() as conn:
 
-        def prove() -> dict[str, Any]:
+        def prove() -> ConsistencyProof:
             proof = ledger.consistency_proof(conn, size1, size2)
             sth = ledger.signed_tree_head(conn, datetime.now(UTC), size2)
-            return {
-                "size1": size1,
-                "size2": size2,
-                "root1": b64encode(ledger.root(conn, size1)),
-                "root2": b64encode(sth.root_hash),
-                "proof": [b64encode(p) for p in proof],
-                "sth": sth.to_json(),
-            }
+            return ConsistencyProof(
+                tree_size_1=size1,
+                tree_size_2=size2,
+                consistency_path=tuple(proof),
+                root_hash_1=ledger.root(conn, size1),
+                root_hash_2=sth.root_hash,
+                sth=sth,
+            )
 
-        print_json(guarded(prove))
+        print_json(guarded(prove).to_json())
+
+
+@log_app.command("verify-proof")
+def log_verify_proof(
+    file: Annotated[Path, typer.Argument(help="A proof from `truceline log prove` or `log consistency`.")],
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="The log's public key (base64, or a file holding it): the tree head "
+                     "in the proof must be signed by it."),
+    ] = None,
+    previous: Annotated[
+        Path | None,
+        typer.Option("--previous", help="An older sth.json you kept: a consistency proof must start "
+                     "from its root."),
+    ] = None,
+) -> None:
+    """Verify a saved inclusion or consistency proof from the file alone (RFC 9162 2.1.3.2,
+    2.1.4.2); proofs saved before the field names followed RFC 9162 are read too.
+
+    Exit code 0: verified; 1: verification failed (why on stderr); 2: unreadable input.
+    """
+    import json
+
+    from truceline.errors import FormatError, VerificationError
+    from truceline.ledger import SignedTreeHead
+    from truceline.ledger.keys import parse_public_key
+    from truceline.ledger.proofs import ConsistencyProof, InclusionProof
+
+    pinned = guarded(lambda: parse_public_key(read_key_argument(key), field="--key")) if key else None
+
+    def load() -> tuple[InclusionProof | ConsistencyProof, SignedTreeHead | None]:
+        try:
+            data = json.loads(file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise FormatError(f"is not JSON: {error}", where=str(file)) from None
+        older = SignedTreeHead.load(previous) if previous else None
+        # An inclusion proof names its leaf; a consistency proof names two tree sizes.
+        kind = InclusionProof if isinstance(data, dict) and "leaf_hash" in data else ConsistencyProof
+        try:
+            return kind.from_json(data), older
+        except FormatError as error:
+            raise error.located(str(file)) from None
+
+    bundle, older = guarded(load)
+    try:
+        if isinstance(bundle, InclusionProof):
+            bundle.verify(public_key=pinned)
+            said = f"entry {bundle.leaf_index} is in the tree of {bundle.tree_size} entries"
+        else:
+            root1 = None
+            if older is not None:
+                older.verify(pinned)
+                if older.tree_size != bundle.tree_size_1:
+                    raise VerificationError(
+                        f"is for {older.tree_size} entries, the proof starts from {bundle.tree_size_1}",
+                        field="--previous",
+                    )
+                root1 = older.root_hash
+            bundle.verify(root_hash_1=root1, public_key=pinned)
+            said = f"the tree of {bundle.tree_size_2} entries extends that of {bundle.tree_size_1}"
+    except VerificationError as error:
+        fail(error, EXIT_VERIFY_FAILED)
+    from truceline.ledger import fingerprint
+
+    head = bundle.sth
+    signed = "" if head is None else f"; tree head signed by {fingerprint(head.public_key)}"
+    if head is not None:
+        signed += " (the pinned key)" if pinned is not None else " (not pinned: pass --key)"
+    console.print(f"OK: {said}{signed}.", markup=False)
 
 
 @log_app.command("public-key")
