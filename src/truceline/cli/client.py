@@ -21,19 +21,20 @@ from truceline.cli.rendering import (
     print_json,
     utc_text,
 )
+from truceline.config import KEY_ENV, TOKEN_ENV, URL_ENV
 from truceline.errors import ValidationError
 
 UrlOption = Annotated[
-    str, typer.Option("--url", envvar="TRUCELINE_URL", help="The server's base URL [env TRUCELINE_URL].")
+    str, typer.Option("--url", envvar=URL_ENV, help="The server's base URL [env TRUCELINE_URL].")
 ]
 TokenOption = Annotated[
-    str | None, typer.Option("--token", envvar="TRUCELINE_TOKEN", help="Bearer token [env TRUCELINE_TOKEN].")
+    str | None, typer.Option("--token", envvar=TOKEN_ENV, help="Bearer token [env TRUCELINE_TOKEN].")
 ]
 KeyOption = Annotated[
     Path | None,
     typer.Option(
         "--key",
-        envvar="TRUCELINE_KEY",
+        envvar=KEY_ENV,
         help="PEM Ed25519 private key: sign writes, for a party holding a request key [env TRUCELINE_KEY].",
     ),
 ]

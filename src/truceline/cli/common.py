@@ -56,7 +56,7 @@ DbOption = Annotated[
 def open_register_or_fail(db: str | None) -> Register:
     from truceline.store.database import database_url, default_url
 
-    url = database_url(db) if db else default_url()
+    url = database_url(db) if db else guarded(default_url)
     return guarded(lambda: open_register(url, lambda: datetime.now(UTC)))
 
 

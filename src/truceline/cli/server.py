@@ -108,12 +108,12 @@ def serve(
 ) -> None:
     """Run the HTTP API (OpenAPI at /openapi.json) on the database of --db / TRUCELINE_DB."""
     import gc
-    import os
     import sys
 
     import uvicorn
 
     from truceline.api.app import create_app
+    from truceline.config import load_config
     from truceline.ledger import fingerprint
     from truceline.service.warmup import warm_up
 
@@ -123,7 +123,7 @@ def serve(
         f"Log key {fingerprint(ledger.public_key)} from {ledger.key_location}.", markup=False, highlight=False
     )
     # Open event streams would hold a shutdown forever: give them 5 s, then close them.
-    bus = os.environ.get("TRUCELINE_BUS") or None  # nats://host:4222 links several servers
+    bus = guarded(load_config).bus  # nats://host:4222 links several servers
     api = create_app(register, bus_url=bus)
     warm_up()  # compiled kernels load now, not behind the first requests
     # The loaded index (every zone and operation, their shapes and cells: ~250k objects at

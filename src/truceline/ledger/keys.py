@@ -15,12 +15,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from truceline.config import KEYS_DIR_ENV, load_config
 from truceline.errors import LedgerError, ValidationError
 from truceline.ledger.canonical import b64decode, b64encode
 
 LOG_KEY_FILE = "log-ed25519.pem"
 LOG_PUBLIC_KEY_FILE = "log-ed25519.pub"  # base64 of the raw 32-byte public key, one line
-KEYS_DIR_ENV = "TRUCELINE_KEYS_DIR"
 FINGERPRINT_PREFIX = "sha256:"
 
 
@@ -52,28 +52,15 @@ def keys_location(database_url: str, environ: Mapping[str, str] | None = None) -
     3. otherwise (a server database, or ``:memory:``) ``$XDG_CONFIG_HOME/truceline/keys``,
        else ``~/.config/truceline/keys``.
 
-    The only place that reads the environment for keys; ``environ`` defaults to ``os.environ``.
+    ``environ`` defaults to ``os.environ`` (read by ``truceline.config``).
     """
-    env = os.environ if environ is None else environ
-    configured = env.get(KEYS_DIR_ENV, "")
-    if configured:
-        path = Path(configured).expanduser()
-        if not path.is_absolute():
-            raise ValidationError(
-                f"must be an absolute path (a relative one depends on the working folder), "
-                f"got {configured!r}",
-                field=KEYS_DIR_ENV,
-            )
-        return KeysLocation(path, KeySource.ENVIRONMENT)
+    config = load_config(environ)
+    if config.keys_dir is not None:
+        return KeysLocation(config.keys_dir, KeySource.ENVIRONMENT)
     if database_url.startswith("sqlite:///") and database_url != "sqlite:///:memory:":
         database_file = Path(database_url.removeprefix("sqlite:///")).absolute()
         return KeysLocation(database_file.parent / "keys", KeySource.BESIDE_DATABASE)
-    # XDG Base Directory: a relative XDG_CONFIG_HOME is invalid and must be ignored.
-    config_home = Path(env.get("XDG_CONFIG_HOME", ""))
-    if not config_home.is_absolute():
-        home = env.get("HOME", "")
-        config_home = (Path(home) if home else Path.home()) / ".config"
-    return KeysLocation(config_home / "truceline" / "keys", KeySource.CONFIG_HOME)
+    return KeysLocation(config.config_home / "truceline" / "keys", KeySource.CONFIG_HOME)
 
 
 def keys_dir_for(database_url: str) -> Path:

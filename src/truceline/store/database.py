@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +10,7 @@ from pathlib import Path
 from sqlalchemy import Connection, Engine, MetaData, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
+from truceline.config import load_config
 from truceline.errors import DatabaseUnavailableError, ValidationError
 
 # Every table of every store module is declared on this one MetaData, so that
@@ -22,8 +22,7 @@ DEFAULT_DB_PATH = Path("truceline-data") / "truceline.db"
 
 def default_url() -> str:
     """``TRUCELINE_DB`` if set (a URL or a file path), else the SQLite file in ./truceline-data."""
-    value = os.environ.get("TRUCELINE_DB", "")
-    return database_url(value) if value else database_url(str(DEFAULT_DB_PATH))
+    return database_url(load_config().db or str(DEFAULT_DB_PATH))
 
 
 def database_url(value: str) -> str:

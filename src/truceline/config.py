@@ -1,0 +1,72 @@
+"""The environment Truceline is configured by, read in this one place into a typed Config.
+
+The server side (`serve`, `import`, `party ...`, `log ...`):
+
+- ``TRUCELINE_DB``: the database, a URL or a SQLite file path (default: the SQLite file
+  ``truceline-data/truceline.db``);
+- ``TRUCELINE_KEYS_DIR``: the folder of the log's key, an absolute path (default: beside
+  a SQLite file, else the user's config home: ``$XDG_CONFIG_HOME/truceline/keys``, else
+  ``~/.config/truceline/keys``);
+- ``TRUCELINE_BUS``: ``nats://host:4222`` links several servers (default: in-process).
+
+The client commands' ``TRUCELINE_URL``, ``TRUCELINE_TOKEN`` and ``TRUCELINE_KEY`` are the
+defaults of their ``--url``, ``--token`` and ``--key`` flags (Typer reads them, named here).
+
+Read when asked (``load_config()``), not at import: each command, and each test, sees the
+environment as it is then.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from truceline.errors import ValidationError
+
+DB_ENV = "TRUCELINE_DB"
+KEYS_DIR_ENV = "TRUCELINE_KEYS_DIR"
+BUS_ENV = "TRUCELINE_BUS"
+URL_ENV = "TRUCELINE_URL"
+TOKEN_ENV = "TRUCELINE_TOKEN"
+KEY_ENV = "TRUCELINE_KEY"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """What the environment configures; None where it says nothing (the default applies)."""
+
+    db: str | None = None  # a URL or a SQLite file path, as given
+    keys_dir: Path | None = None  # absolute, ``~`` expanded
+    bus: str | None = None
+    config_home: Path = field(default_factory=lambda: Path.home() / ".config")  # XDG Base Directory's
+
+
+def load_config(environ: Mapping[str, str] | None = None) -> Config:
+    """The Config of ``environ`` (default: ``os.environ``). An empty variable counts as unset.
+    Raises ValidationError naming the variable (a relative ``TRUCELINE_KEYS_DIR``: a
+    relative folder would depend on the working folder, and a ``party add`` run elsewhere
+    would make a second log key)."""
+    env = os.environ if environ is None else environ
+    keys_dir = None
+    configured = env.get(KEYS_DIR_ENV, "")
+    if configured:
+        keys_dir = Path(configured).expanduser()
+        if not keys_dir.is_absolute():
+            raise ValidationError(
+                f"must be an absolute path (a relative one depends on the working folder), "
+                f"got {configured!r}",
+                field=KEYS_DIR_ENV,
+            )
+    # XDG Base Directory: a relative XDG_CONFIG_HOME is invalid and must be ignored.
+    config_home = Path(env.get("XDG_CONFIG_HOME", ""))
+    if not config_home.is_absolute():
+        home = env.get("HOME", "")
+        config_home = (Path(home) if home else Path.home()) / ".config"
+    return Config(
+        db=env.get(DB_ENV) or None,
+        keys_dir=keys_dir,
+        bus=env.get(BUS_ENV) or None,
+        config_home=config_home,
+    )
