@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +21,7 @@ from truceline.cli.rendering import (
     utc_text,
 )
 from truceline.config import KEY_ENV, TOKEN_ENV, URL_ENV
+from truceline.domain.clock import utc_now
 from truceline.errors import ValidationError
 
 UrlOption = Annotated[
@@ -49,7 +49,7 @@ def api_client(url: str, token: str | None, key: Path | None = None) -> Any:
     signer = None
     if key is not None:
         # The CLI is where the clock is read; the signature's ``created`` comes from it.
-        signer = RequestSigner(guarded(lambda: load_request_key(key)), lambda: datetime.now(UTC))
+        signer = RequestSigner(guarded(lambda: load_request_key(key)), utc_now)
     return Client(url, token, signer=signer)
 
 

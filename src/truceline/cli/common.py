@@ -4,7 +4,6 @@ zone and operation files, checking --language."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +12,7 @@ import typer
 from truceline.cli.rendering import (
     guarded,
 )
+from truceline.domain.clock import utc_now
 from truceline.domain.operation import Operation
 from truceline.domain.zone import Zone
 from truceline.errors import ValidationError
@@ -57,7 +57,7 @@ def open_register_or_fail(db: str | None) -> Register:
     from truceline.store.database import database_url, default_url
 
     url = database_url(db) if db else guarded(default_url)
-    return guarded(lambda: open_register(url, lambda: datetime.now(UTC)))
+    return guarded(lambda: open_register(url, utc_now))
 
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from truceline.cli.rendering import (
     guarded,
     print_json,
 )
+from truceline.domain.clock import utc_now
 from truceline.errors import TrucelineError
 
 log_app = typer.Typer(
@@ -43,7 +43,7 @@ def log_export(
 
     engine, ledger = open_ledger_or_fail(db)
     with engine.connect() as conn:
-        sth = guarded(lambda: export_log(conn, ledger, directory, datetime.now(UTC)))
+        sth = guarded(lambda: export_log(conn, ledger, directory, utc_now()))
     console.print(f"Exported {sth.tree_size} entries to {directory}; root {sth.root_hash.hex()}")
 
 
@@ -118,7 +118,7 @@ def log_prove(
             tree_size = ledger.size(conn) if size is None else size
             proof = ledger.inclusion_proof(conn, index, tree_size)
             entry = ledger.entry(conn, index)
-            sth = ledger.signed_tree_head(conn, datetime.now(UTC), tree_size)
+            sth = ledger.signed_tree_head(conn, utc_now(), tree_size)
             return InclusionProof(
                 leaf_index=index,
                 tree_size=tree_size,
@@ -146,7 +146,7 @@ def log_consistency(
 
         def prove() -> ConsistencyProof:
             proof = ledger.consistency_proof(conn, size1, size2)
-            sth = ledger.signed_tree_head(conn, datetime.now(UTC), size2)
+            sth = ledger.signed_tree_head(conn, utc_now(), size2)
             return ConsistencyProof(
                 tree_size_1=size1,
                 tree_size_2=size2,

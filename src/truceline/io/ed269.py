@@ -13,9 +13,9 @@ Errors name the file, the zone (index and identifier) and the field, e.g.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
 
 from truceline.domain.activity import Activity
+from truceline.domain.clock import EPOCH
 from truceline.domain.zone import RESTRICTS_ALL, Entry, Zone, ZoneKind, ZoneRule
 from truceline.errors import TrucelineError
 from truceline.geo.altitude import AltitudeBand, AltitudeReference, to_metres
@@ -27,7 +27,7 @@ from truceline.io.fields import Node, Source, describe, fields_named, load_json
 
 # A permanent zone with no startDateTime has stood "forever": we start it at the epoch,
 # so it overlaps every operation (over-reports rather than misses).
-PERMANENT_START = datetime(1970, 1, 1, tzinfo=UTC)
+PERMANENT_START = EPOCH
 
 # restriction -> (kind, entry); None: the zone restricts nothing and is skipped with a warning.
 # ED-318 spells REQ_AUTHORIZATION with a z; both are accepted.

@@ -27,11 +27,12 @@ import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from truceline.domain.clock import from_ms, to_ms
 from truceline.errors import AuthError, FormatError, ValidationError
 from truceline.ledger.canonical import b64decode, b64encode, canonical_json, parse_canonical
 from truceline.ledger.keys import public_key_from_raw, raw_public_key, signature_ok
@@ -45,7 +46,6 @@ PUBLIC_KEY_FIELD = "public_key"
 
 _REQUIRED = ("seq", "time_ms", "author", "type", "payload", "log_signature")
 _FIELDS = frozenset((*_REQUIRED, "signature"))
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def envelope(
@@ -75,11 +75,8 @@ def envelope(
     return b"".join(parts)
 
 
-def time_ms(now: datetime) -> int:
-    """Integer milliseconds since the Unix epoch (floor). Requires a timezone-aware datetime."""
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValidationError("must be timezone-aware (UTC)", field="now")
-    return (now - _EPOCH) // timedelta(milliseconds=1)
+# Integer milliseconds since the Unix epoch (floor), the ledger's name for ``clock.to_ms``.
+time_ms = to_ms
 
 
 def check_type(entry_type: object, *, field: str = "type") -> str:
@@ -140,7 +137,7 @@ class Entry:
 
     @property
     def time(self) -> datetime:
-        return _EPOCH + timedelta(milliseconds=self.time_ms)
+        return from_ms(self.time_ms)
 
     def author_message(self) -> bytes:
         """What the author signs: the entry without ``signature`` and ``log_signature``."""

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from truceline.domain.clock import from_ms
 from truceline.domain.party import Role
 from truceline.ledger.entries import EntryDraft, time_ms
 from truceline.service.auth import OPERATOR
@@ -34,7 +35,6 @@ from truceline.service.texts import template_body
 from truceline.store.service_tables import deliveries, messages, zone_negotiations
 
 MAX_ESCALATIONS = 3
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _EXPIRING_STATES = ("proposed", "active", "rejected")
 _INFORMED_ROLES = ("party", "guarantor", "humanitarian", "observer")
 
@@ -132,7 +132,7 @@ def tick(service: Service, now: datetime) -> TickResult:
                     "message.escalated",
                     message=row.message_id,  # type: ignore[attr-defined]
                     party=late.name if late else recipient,
-                    deadline=_EPOCH + timedelta(milliseconds=first),
+                    deadline=from_ms(first),
                     overdue_min=overdue_minutes(at_ms, first),
                 )
                 drafts.append(
@@ -158,7 +158,7 @@ def tick(service: Service, now: datetime) -> TickResult:
                     "zone.expired",
                     zone=zone.zone_id,
                     zone_name=zone.name or zone.zone_id,
-                    end=_EPOCH + timedelta(milliseconds=zone.ends_ms),
+                    end=from_ms(zone.ends_ms),
                 )
                 drafts.append(
                     message_draft(
@@ -200,7 +200,7 @@ def _unacknowledged(
             "message.unacknowledged",
             message=row.message_id,
             party=late.name if late else row.recipient,
-            deadline=_EPOCH + timedelta(milliseconds=first),
+            deadline=from_ms(first),
             overdue_min=overdue_minutes(at_ms, first),
         )
         drafts.append(

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
 
+from truceline.domain.clock import ms_text
 from truceline.domain.ids import uuid7
 from truceline.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
 from truceline.ledger.entries import EntryDraft
@@ -199,10 +200,7 @@ def acknowledge(
     service.commit(build)
 
 
-def ms_to_text(ms: int | None) -> str | None:
-    if ms is None:
-        return None
-    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)).isoformat().replace("+00:00", "Z")
+ms_to_text = ms_text  # kept: callers import it from here
 
 
 def deadline_ms(delivery: Any) -> int | None:

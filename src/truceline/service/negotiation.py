@@ -15,11 +15,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from truceline.domain.clock import ms_text
 from truceline.domain.codec import zone_from_record, zone_to_record
 from truceline.domain.zone import Zone
 from truceline.errors import ConflictError, ForbiddenError, FormatError, NotFoundError, ValidationError
@@ -523,8 +524,7 @@ def withdraw(
 # zone binds the parties that signed its version in force (``binds``: their names).
 
 
-def _ms_text(ms: int) -> str:
-    return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)).isoformat().replace("+00:00", "Z")
+_ms_text = ms_text
 
 
 def _zone_json(conn: Connection, row: Any) -> dict[str, Any]:

@@ -46,6 +46,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
+from truceline.domain.clock import to_ms
 from truceline.domain.codec import operation_from_record, zone_from_record
 from truceline.ledger.entries import Entry
 from truceline.store import projections
@@ -91,7 +92,7 @@ def ends_ms(zone_record: dict[str, Any]) -> int | None:
     for volume in zone_from_record(zone_record).volumes:
         if volume.time.end is None:
             return None
-        ends.append(int(volume.time.end.timestamp() * 1000))
+        ends.append(to_ms(volume.time.end))
     return max(ends)
 
 

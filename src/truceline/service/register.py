@@ -13,6 +13,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 
+from truceline.domain.clock import to_ms
 from truceline.domain.codec import operation_from_record, zone_from_record
 from truceline.domain.ids import uuid7
 from truceline.domain.operation import Operation
@@ -114,7 +115,7 @@ class Register:
         self, name: str, role: str = "party", language: str = "en", public_key: str | None = None
     ) -> Party:
         now = self.clock()
-        party = Party(uuid7(int(now.timestamp() * 1000)), name, role, language)
+        party = Party(uuid7(to_ms(now)), name, role, language)
         payload: dict[str, Any] = {
             "party_id": party.id,
             "name": party.name,

@@ -14,18 +14,18 @@ import math
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection, select
 
+from truceline.domain.clock import to_ms
 from truceline.domain.codec import operation_from_record, operation_to_record, zone_from_record
 from truceline.domain.operation import Operation
 from truceline.domain.party import Role
 from truceline.domain.zone import Zone
 from truceline.engines.strategic import StrategicIndex
 from truceline.errors import NotFoundError
-from truceline.ledger.entries import Entry, time_ms
+from truceline.ledger.entries import Entry
 from truceline.service import projection as p
 from truceline.service.principals import PrincipalCache
 from truceline.service.register import OPERATION_FILED, ZONE_IMPORTED, Build, Register, lock_log, project
@@ -355,5 +355,4 @@ class Service:
         return found
 
 
-def now_ms(now: datetime) -> int:
-    return time_ms(now)
+now_ms = to_ms  # kept: callers import it from here
