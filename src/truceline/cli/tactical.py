@@ -19,6 +19,7 @@ from truceline.cli.rendering import (
     guarded,
     warn,
 )
+from truceline.geo.units import FOOT_M, NM_M
 
 
 class TacticalFormat(StrEnum):
@@ -117,10 +118,10 @@ def conflicts(
         for k in range(len(c)):
             table.add_row(
                 f"{c.a[k]} {labels.get(str(c.a[k]), '')}", f"{c.b[k]} {labels.get(str(c.b[k]), '')}",
-                f"{c.tlos_s[k]:.0f}", f"{c.tcpa_s[k]:.0f}", f"{c.dcpa_m[k] / 1852:.2f}",
-                "?" if c.dalt_m[k] != c.dalt_m[k] else f"{c.dalt_m[k] / 0.3048:.0f}",
-                f"{c.dist_m[k] / 1852:.2f} / "
-                + ("?" if c.dz_m[k] != c.dz_m[k] else f"{c.dz_m[k] / 0.3048:.0f}"),
+                f"{c.tlos_s[k]:.0f}", f"{c.tcpa_s[k]:.0f}", f"{c.dcpa_m[k] / NM_M:.2f}",
+                "?" if c.dalt_m[k] != c.dalt_m[k] else f"{c.dalt_m[k] / FOOT_M:.0f}",
+                f"{c.dist_m[k] / NM_M:.2f} / "
+                + ("?" if c.dz_m[k] != c.dz_m[k] else f"{c.dz_m[k] / FOOT_M:.0f}"),
                 "yes" if c.los[k] else "",
             )
         console.print(table)

@@ -44,9 +44,8 @@ import numpy.typing as npt
 from truceline.domain.track import TrackBatch
 from truceline.engines.pairgrid import swept_pairs
 from truceline.errors import ValidationError
-from truceline.geo.altitude import FOOT_M
+from truceline.geo.units import FOOT_M, NM_M
 
-NM_M = 1852.0
 WGS84_A_M = 6378137.0
 WGS84_E2 = 6.69437999014e-3
 VERTICAL_EPSILON_M = 1e-6

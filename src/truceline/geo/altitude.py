@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from truceline.errors import AltitudeReferenceError, ValidationError
-
-FOOT_M = 0.3048
+from truceline.geo.units import FOOT_M
 
 
 class AltitudeReference(StrEnum):

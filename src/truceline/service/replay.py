@@ -29,6 +29,7 @@ from truceline.engines.conformance import check_conformance
 from truceline.engines.incursion import AltitudePolicy, detect_incursions
 from truceline.engines.tactical import Conflicts, DetectionSettings, Detector, StateBasedDetector
 from truceline.errors import AltitudeReferenceError, ValidationError
+from truceline.geo.units import FOOT_M, NM_M
 from truceline.io.statevectors import StateVectors
 
 
@@ -88,13 +89,13 @@ class Alert:
 def _ft(metres: object) -> str:
     if not isinstance(metres, float | int) or math.isnan(metres):
         return "? ft"
-    return f"{metres / 0.3048:.0f} ft"
+    return f"{metres / FOOT_M:.0f} ft"
 
 
 def _nm(metres: object) -> str:
     if not isinstance(metres, float | int) or math.isnan(metres):
         return "? NM"
-    return f"{metres / 1852:.2f} NM"
+    return f"{metres / NM_M:.2f} NM"
 
 
 @dataclass(slots=True)
