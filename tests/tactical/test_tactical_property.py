@@ -90,3 +90,17 @@ def test_dense_snapshots_find_many_conflicts():
 def test_a_whole_stack_at_one_point():
     batch = random_snapshot(7, 400, 1.0, 400, 0.0, 400, 10.0, 20.0, 0.0)
     assert assert_same(batch, DetectionSettings(pairs=PairFilter.ALL), 997) > 0
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(2, 200),
+       box_m=st.sampled_from([2_000.0, 30_000.0, 150_000.0]), spread_s=st.sampled_from([0.0, 10.0]))
+def test_time_to_closest_approach_is_never_negative(seed, n, box_m, spread_s):
+    """A diverging pair (closest approach in the past) reports its closest approach as now:
+    tcpa 0 and the current distance, never a negative time."""
+    batch = random_snapshot(seed, n, box_m, 0, 0.2, 3, 48.0, 2.0, spread_s)
+    found = StateBasedDetector(DetectionSettings(pairs=PairFilter.ALL)).detect(batch)
+    assert (found.tcpa_s >= 0.0).all()
+    now = found.tcpa_s == 0.0
+    assert np.array_equal(found.dcpa_m[now], found.dist_m[now])
+    assert (found.dcpa_m <= found.dist_m + 1e-6).all()

@@ -34,6 +34,7 @@ Pure: no I/O, no clock, no logging.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -87,8 +88,8 @@ class DetectionSettings:
 @dataclass(frozen=True, slots=True)
 class Conflicts:
     """Pairs in conflict, sorted by (a, b) with a < b by track id. Indices refer to the batch
-    given to ``detect``. ``tcpa_s`` is the time of horizontal closest approach (negative when it
-    is in the past: the pair diverges); ``dcpa_m`` the horizontal distance then; ``dalt_m`` the
+    given to ``detect``. ``tcpa_s`` is the time of horizontal closest approach from now on (0
+    when the pair already diverges: never negative); ``dcpa_m`` the horizontal distance then; ``dalt_m`` the
     vertical separation then (NaN when a ground track has no altitude); ``tlos_s`` the first
     time both minima are infringed (0 when ``los``, already lost). ``dist_m`` and ``dz_m`` are
     the horizontal distance and vertical separation now."""
@@ -270,11 +271,15 @@ def closest_approach(k: Kinematics, i: Int, j: Int, settings: DetectionSettings)
         los = inside_now_h & (inside_now_v | no_vertical)
         conflict = los | ((lower < upper) & (upper > 0.0) & (lower < lookahead))
         tlos = np.where(los, 0.0, np.maximum(lower, 0.0))
+        # reported: the closest approach from now on (a diverging pair is closest now), never
+        # a time in the past; the raw tcpa above only places the conflict interval
+        past = tcpa < 0.0
+        tcpa_ahead = np.where(past, 0.0, tcpa)
         return PairGeometry(
             conflict=conflict,
-            tcpa_s=tcpa,
-            dcpa_m=np.sqrt(dcpa2),
-            dalt_m=np.abs(dz + dvs * tcpa),
+            tcpa_s=tcpa_ahead,
+            dcpa_m=np.sqrt(np.where(past, c, dcpa2)),
+            dalt_m=np.abs(dz + dvs * tcpa_ahead),
             tlos_s=tlos,
             los=los,
             dist_m=np.sqrt(c),
@@ -453,3 +458,83 @@ def _rotation_to_mean_vertical(k: Kinematics) -> Float:
     e1 /= np.linalg.norm(e1)
     e2 = np.cross(e3, e1)
     return np.stack([e1, e2, e3])
+
+
+# --- episodes: what a replay tells about an alert that lasts ---------------------------------
+
+
+class EpisodeChange(StrEnum):
+    OPENED = "opened"
+    UPDATED = "updated"
+    CLOSED = "closed"
+
+
+@dataclass(slots=True)
+class Episode:
+    """One alert (a pair in conflict, a track in a zone, ...) from the step it appeared to the
+    last step it was seen. ``first`` and ``latest`` are what the detector said then."""
+
+    key: tuple[str, ...]
+    opened_s: float
+    last_seen_s: float
+    first: object
+    latest: object
+    steps: int = 1
+    closed_s: float | None = None
+
+    @property
+    def duration_s(self) -> float:
+        return self.last_seen_s - self.opened_s
+
+
+@dataclass(frozen=True, slots=True)
+class EpisodeEvent:
+    """``change`` happened to ``episode`` at the scan of ``time_s`` (for a close: the first
+    scan after the gap that ended it, or the end of the data)."""
+
+    change: EpisodeChange
+    time_s: float
+    episode: Episode
+
+
+class EpisodeTracker:
+    """Turns the alerts of successive scans into episodes: an alert whose key was not open is
+    opened; seen again while open, it is updated (not raised again); an open key not seen for
+    more than ``clear_after_s`` is closed (a track that misses a report or two does not end
+    and restart its episode). Pure: the caller gives the scan times."""
+
+    def __init__(self, clear_after_s: float = 30.0):
+        if not (math.isfinite(clear_after_s) and clear_after_s >= 0):
+            raise ValidationError(f"{clear_after_s!r} must be a finite number >= 0", field="clear_after_s")
+        self.clear_after_s = clear_after_s
+        self.open: dict[tuple[str, ...], Episode] = {}
+
+    def step(self, at_s: float, found: Sequence[tuple[tuple[str, ...], object]]) -> list[EpisodeEvent]:
+        """Events of one scan at ``at_s`` that found ``found`` ((key, data) pairs): closes
+        first, then opens and updates in the order found."""
+        events: list[EpisodeEvent] = []
+        seen = {key for key, _ in found}
+        for key, episode in list(self.open.items()):
+            if key not in seen and at_s - episode.last_seen_s > self.clear_after_s:
+                events.append(self._close(key, at_s))
+        for key, data in found:
+            episode = self.open.get(key)
+            if episode is None:
+                episode = Episode(key, at_s, at_s, data, data)
+                self.open[key] = episode
+                events.append(EpisodeEvent(EpisodeChange.OPENED, at_s, episode))
+            elif episode.last_seen_s != at_s:
+                episode.last_seen_s = at_s
+                episode.latest = data
+                episode.steps += 1
+                events.append(EpisodeEvent(EpisodeChange.UPDATED, at_s, episode))
+        return events
+
+    def close_all(self, at_s: float) -> list[EpisodeEvent]:
+        """Close every open episode (the data ended at ``at_s``)."""
+        return [self._close(key, at_s) for key in list(self.open)]
+
+    def _close(self, key: tuple[str, ...], at_s: float) -> EpisodeEvent:
+        episode = self.open.pop(key)
+        episode.closed_s = episode.last_seen_s
+        return EpisodeEvent(EpisodeChange.CLOSED, at_s, episode)

@@ -1,0 +1,96 @@
+"""Replay episodes: one alert per pair and episode, updated while it persists, closed when it
+ends (engines.tactical.EpisodeTracker, and service.replay on files)."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from shared_data import SHARED_DATA
+from truceline.engines.tactical import EpisodeChange, EpisodeTracker
+from truceline.errors import ValidationError
+from truceline.io.statevectors import read_state_vectors
+from truceline.service.replay import ScanOptions, replay
+
+PARIS = SHARED_DATA / "adsb" / "paris_2021-10-07_1200-1500Z.csv"
+START = 1633608001.0
+
+
+def changes(events):
+    return [(e.change.value, e.episode.key) for e in events]
+
+
+def test_tracker_opens_updates_and_closes_after_the_gap():
+    tr = EpisodeTracker(clear_after_s=10.0)
+    k = ("conflict", "a", "b")
+    assert changes(tr.step(0.0, [(k, 1)])) == [("opened", k)]
+    assert changes(tr.step(5.0, [(k, 2)])) == [("updated", k)]
+    assert changes(tr.step(10.0, [])) == []  # a missed report: still open
+    assert changes(tr.step(15.0, [(k, 3)])) == [("updated", k)]  # the same episode
+    assert changes(tr.step(20.0, [])) == [] and changes(tr.step(25.0, [])) == []
+    (closed,) = tr.step(30.0, [])  # 15 s unseen > 10 s
+    assert closed.change is EpisodeChange.CLOSED and closed.time_s == 30.0
+    ep = closed.episode
+    assert (ep.opened_s, ep.closed_s, ep.duration_s, ep.steps) == (0.0, 15.0, 15.0, 3)
+    assert (ep.first, ep.latest) == (1, 3)
+    assert changes(tr.step(35.0, [(k, 4)])) == [("opened", k)]  # a new episode
+    assert changes(tr.close_all(40.0)) == [("closed", k)] and not tr.open
+
+
+def test_tracker_refuses_a_bad_gap():
+    with pytest.raises(ValidationError):
+        EpisodeTracker(clear_after_s=float("nan"))
+
+
+def head_on(tmp_path: Path) -> Path:
+    """Two aircraft of two parties, head-on at the same level 60 km apart at 200 m/s each, then
+    (after they pass) diverging: one conflict episode that ends when they are apart."""
+    header = "time,icao24,lat,lon,velocity,heading,vertrate,callsign,onground,baroaltitude,party\n"
+    rows = []
+    for t in range(0, 400, 5):
+        # closing speed 400 m/s: they meet at t = 150 s (1.5 NM lateral offset)
+        ya = -30_000.0 + 200.0 * t
+        yb = 30_000.0 - 200.0 * t
+        rows.append(f"{t},aaaaaa,{48.0 + ya / 111_200:.6f},2.0,200,0,0,A,False,6000,blue")
+        rows.append(f"{t},bbbbbb,{48.0 + yb / 111_200:.6f},2.0375,200,180,0,B,False,6000,red")
+    path = tmp_path / "head-on.csv"
+    path.write_text(header + "\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_pair_that_meets_and_parts_is_one_episode_updated_then_closed(tmp_path):
+    sv = read_state_vectors(head_on(tmp_path))
+    events = []
+    summary = replay(sv, on_event=events.append, options=ScanOptions(step_s=5.0))
+    opened = [e for e in events if e.change is EpisodeChange.OPENED]
+    closed = [e for e in events if e.change is EpisodeChange.CLOSED]
+    assert len(opened) == 1 and len(closed) == 1 and summary.counts["conflict"] == 1
+    assert summary.updates == sum(e.change is EpisodeChange.UPDATED for e in events) > 10
+    ep = closed[0].episode
+    assert ep.key == ("conflict", "aaaaaa", "bbbbbb")
+    # alerted at the start (300 s look-ahead covers the meeting at 150 s), ended after they part
+    assert ep.opened_s == 0.0 and 150.0 < ep.closed_s < 399.0 and closed[0].time_s > ep.closed_s
+    assert summary.episodes == [ep]
+    for e in events:
+        assert e.episode.latest.data["tcpa_s"] >= 0.0  # never a negative time to CPA
+    assert ep.latest.data["los"]  # they were within 1.5 NM when last seen in conflict
+
+
+def test_paris_slice_every_episode_is_closed_once(tmp_path):
+    sv = read_state_vectors(PARIS)
+    events = []
+    summary = replay(sv, start_s=START, end_s=START + 1200, on_event=events.append)
+    opened = [e.episode for e in events if e.change is EpisodeChange.OPENED]
+    closed = [e.episode for e in events if e.change is EpisodeChange.CLOSED]
+    assert opened and sorted(map(id, opened)) == sorted(map(id, closed))
+    assert len(summary.alerts) == len(opened) == len(summary.episodes)
+    by_key: dict[tuple[str, ...], list] = {}
+    for ep in closed:
+        by_key.setdefault(ep.key, []).append(ep)
+    for eps in by_key.values():  # episodes of one key never overlap and are apart by the gap
+        eps.sort(key=lambda e: e.opened_s)
+        for a, b in itertools.pairwise(eps):
+            assert b.opened_s - a.closed_s > 30.0
+    assert all(e.episode.latest.data.get("tcpa_s", 0.0) >= 0.0 for e in events)
