@@ -260,7 +260,7 @@ def run_replay(states: Path, zones: Sequence[Path], args: TacticalArgs, speed: f
         f"Replayed {summary.steps} steps of {options.step_s:g} s ({span}): {summary.tracks_seen} tracks "
         f"(at most {summary.peak_tracks} at once), {len(found_zones)} zones, {len(operations)} operations; "
         f"{counts}; {len(summary.episodes)} episodes ended, {summary.updates} updates.",
-        markup=False, highlight=False,
+        markup=False, highlight=False, soft_wrap=True,
     )
     if sv.skipped.total:
-        console.print(f"Skipped rows: {sv.skipped.summary()}", markup=False, highlight=False)
+        console.print(f"Skipped rows: {sv.skipped.summary()}", markup=False, highlight=False, soft_wrap=True)

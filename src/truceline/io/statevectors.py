@@ -196,10 +196,11 @@ class StateVectors:
         if end_s is not None:
             end = min(end, float(end_s))
         steps = math.floor((end - start) / step_s) + 1
+        t_sorted = t[order]  # once, not per step (a day of rows is 140,000 of them)
         for k in range(steps):
             at = start + k * step_s
-            lo = np.searchsorted(t[order], at - max_age_s, side="right")
-            hi = np.searchsorted(t[order], at, side="right")
+            lo = np.searchsorted(t_sorted, at - max_age_s, side="right")
+            hi = np.searchsorted(t_sorted, at, side="right")
             yield at, self.rows.take(_latest_per_id(self.rows, order[lo:hi]))
 
 
