@@ -24,7 +24,7 @@ import orjson
 import typer
 
 from truceline.cli import EXIT_CONFLICTS, TacticalFormat, console, fail, guarded, read_files, warn
-from truceline.engines.tactical import NM_M, Conflicts, DetectionSettings, EpisodeChange, EpisodeEvent
+from truceline.engines.tactical import NM_M, DetectionSettings, EpisodeChange, EpisodeEvent
 from truceline.errors import ValidationError
 from truceline.geo.altitude import FOOT_M
 from truceline.io.statevectors import StateVectors, read_state_vectors
@@ -128,14 +128,6 @@ def callsigns(states: StateVectors) -> dict[str, str]:
             if c}
 
 
-def conflict_records(c: Conflicts) -> list[dict[str, object]]:
-    """The JSON records of ``Conflicts.records`` built column-wise (orjson writes NaN as null)."""
-    fields = (c.a.tolist(), c.b.tolist(), c.tcpa_s.tolist(), c.dcpa_m.tolist(), c.dalt_m.tolist(),
-              c.tlos_s.tolist(), c.los.tolist())
-    return [{"a": a, "b": b, "tcpa_s": tcpa, "dcpa_m": dcpa, "dalt_m": dalt, "tlos_s": tlos, "los": los}
-            for a, b, tcpa, dcpa, dalt, tlos, los in zip(*fields, strict=True)]
-
-
 def settings_json(options: ScanOptions) -> dict[str, object]:
     s = options.settings
     return {"horizontal_m": s.horizontal_m, "vertical_m": s.vertical_m,
@@ -147,20 +139,20 @@ def run_conflicts(states: Path, zones: Sequence[Path], args: TacticalArgs, outpu
                   at: float | None) -> None:
     options, sv, found_zones, operations = load(states, zones, args)
     scan = guarded(lambda: scan_snapshot(sv, zones=found_zones, operations=operations, options=options,
-                                         at_s=at))
+                                         at_s=at, conflict_alerts=False))
     if len(scan.tracks) == 0:
         first, last = sv.time_span_s
         when = "the last time" if at is None else _when(at)
         fail(f"{states}: no track at {when}: a track older than {options.max_age_s:g} s has left; "
              f"the usable rows span {_when(first)} to {_when(last)}")
-    others = [a for a in scan.alerts if a.kind != "conflict"]
+    others = scan.alerts  # zone and conformance alerts: the conflicts are in scan.conflicts
     if output is TacticalFormat.JSON:
         document = {
             "at_s": scan.at_s,
             "at": _iso(scan.at_s),
             "tracks": len(scan.tracks),
             "settings": settings_json(options),
-            "conflicts": conflict_records(scan.conflicts),
+            "conflicts": scan.conflicts.records(),
             "alerts": [{"kind": a.kind, **a.data} for a in others],
             "skipped": sv.skipped.to_json(),
         }

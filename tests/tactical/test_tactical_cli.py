@@ -142,3 +142,13 @@ def test_zone_files_bring_the_geometry_in(tmp_path):
     code, modules = loaded_modules(tmp_path, argv)
     assert code in (0, 1)
     assert "shapely" in modules and "sqlalchemy" not in modules
+
+
+def test_with_the_ahead_of_time_kernel_a_scan_does_not_import_numba(tmp_path):
+    from truceline.engines import pairgrid_aot
+
+    if pairgrid_aot.load_or_build() is None:
+        pytest.skip("no ahead-of-time module here (no C compiler)")
+    code, modules = loaded_modules(tmp_path, ["conflicts", str(PARIS), "--at", str(AT), "--format", "json"])
+    assert code in (0, 1)
+    assert "numba" not in modules and "llvmlite" not in modules

@@ -112,24 +112,31 @@ class Conflicts:
     def pair_set(self) -> set[tuple[str, str]]:
         return set(zip(self.a.tolist(), self.b.tolist(), strict=True))
 
-    def records(self) -> list[dict[str, object]]:
-        """One dict per pair with the JSON field names of ``truceline conflicts``."""
-        out: list[dict[str, object]] = []
-        for k in range(len(self)):
-            out.append({
-                "a": str(self.a[k]),
-                "b": str(self.b[k]),
-                "tcpa_s": _json_float(self.tcpa_s[k]),
-                "dcpa_m": _json_float(self.dcpa_m[k]),
-                "dalt_m": _json_float(self.dalt_m[k]),
-                "tlos_s": _json_float(self.tlos_s[k]),
-                "los": bool(self.los[k]),
-            })
-        return out
+    def records(self, *, now: bool = False) -> list[dict[str, object]]:
+        """One dict per pair with the JSON field names of ``truceline conflicts`` (NaN as
+        None), and ``dist_m`` / ``dz_m`` when ``now``. Built column-wise: 25,000 pairs are a
+        few milliseconds."""
+        columns: dict[str, list[object]] = {
+            "a": [str(x) for x in self.a.tolist()],
+            "b": [str(x) for x in self.b.tolist()],
+            "tcpa_s": _json_floats(self.tcpa_s),
+            "dcpa_m": _json_floats(self.dcpa_m),
+            "dalt_m": _json_floats(self.dalt_m),
+            "tlos_s": _json_floats(self.tlos_s),
+            "los": [bool(x) for x in self.los.tolist()],
+        }
+        if now:
+            columns["dist_m"] = _json_floats(self.dist_m)
+            columns["dz_m"] = _json_floats(self.dz_m)
+        names = list(columns)
+        return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
-def _json_float(x: float) -> float | None:
-    return float(x) if math.isfinite(x) else None
+def _json_floats(values: Float) -> list[object]:
+    out: list[object] = values.astype(np.float64).tolist()
+    if not np.isfinite(values).all():
+        out = [x if math.isfinite(x) else None for x in out]  # type: ignore[arg-type]
+    return out
 
 
 class Detector(Protocol):

@@ -48,7 +48,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from truceline.domain.track import PRESSURE_CODE, TrackBatch, alt_ref_code
@@ -384,14 +383,15 @@ class _Columns:
         """Parse a column read as bytes (the slow path of a file with a cell that does not
         parse): vectorised where the whole column parses, else cell by cell, marking the bad
         cells with what is wrong."""
+        import pyarrow.compute as pc  # here only: its import is 40 ms of every cold start
+
         target = SCHEMA[name]
         if target != pa.bool_():  # booleans: case and spelling vary, parsed below
             try:
                 text = pc.utf8_trim_whitespace(col.cast(pa.string()))
                 if lower:
                     text = pc.utf8_lower(text)
-                empty = (text.is_null() if len(text) == 0 else pc.or_kleene(
-                    text.is_null(), pc.equal(pc.utf8_length(text), 0))).to_numpy(zero_copy_only=False)
+                empty = _to_numpy(pc.or_kleene(text.is_null(), pc.equal(pc.utf8_length(text), 0)))[0]
                 if target == pa.string():
                     values, _ = _to_numpy(text)
                     return values, empty
@@ -463,10 +463,11 @@ def _to_numpy(col: pa.Array, *, lower: bool = False) -> tuple[np.ndarray, npt.ND
         if data is None:
             return np.zeros(n, dtype=bool), empty
         return bits(data) & ~empty, empty
-    col = pc.utf8_trim_whitespace(col)
+    cells = col.to_pylist()
     if lower:
-        col = pc.utf8_lower(col)
-    values = np.array(col.to_pylist(), dtype=object)
+        values = np.array([None if c is None else c.strip().lower() for c in cells], dtype=object)
+    else:
+        values = np.array([None if c is None else c.strip() for c in cells], dtype=object)
     return values, empty
 
 

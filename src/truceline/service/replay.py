@@ -164,14 +164,18 @@ def scan_snapshot(
     operations: Sequence[Operation] = (),
     options: ScanOptions | None = None,
     at_s: float | None = None,
+    conflict_alerts: bool = True,
 ) -> SnapshotScan:
     """One snapshot (latest state per track at ``at_s``, default the file's last time, among
-    states younger than ``options.max_age_s``): its conflicts and every alert."""
+    states younger than ``options.max_age_s``): its conflicts and every alert (without one
+    alert per conflict when not ``conflict_alerts``: a caller that reads ``conflicts`` itself
+    saves 25,000 of them at 20,000 aircraft)."""
     options = options or ScanOptions()
     require_altitude_policy(states, zones, operations, options.policy)
     batch = states.snapshot(at_s, max_age_s=options.max_age_s)
     at = float(batch.t.max()) if len(batch) else math.nan
-    conflicts, alerts = _scan(at, batch, zones, operations, options, StateBasedDetector(options.settings))
+    detector = StateBasedDetector(options.settings)
+    conflicts, alerts = _scan(at, batch, zones, operations, options, detector, conflict_alerts)
     return SnapshotScan(at, batch, conflicts, alerts)
 
 
@@ -208,13 +212,12 @@ def _scan(
     operations: Sequence[Operation],
     options: ScanOptions,
     detector: Detector,
+    conflict_alerts: bool = True,
 ) -> tuple[Conflicts, list[Alert]]:
     batch = apply_ground_filter(batch, options.ground_below_m)
     alerts: list[Alert] = []
     conflicts = detector.detect(batch)
-    for k, rec in enumerate(conflicts.records()):
-        rec["dist_m"] = float(conflicts.dist_m[k])
-        rec["dz_m"] = float(conflicts.dz_m[k])
+    for rec in conflicts.records(now=True) if conflict_alerts else ():
         alerts.append(Alert("conflict", ("conflict", str(rec["a"]), str(rec["b"])), at_s, rec))
     if zones or operations:
         from truceline.engines.incursion import AltitudePolicy
