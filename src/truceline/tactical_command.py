@@ -70,6 +70,12 @@ def scan_options(args: TacticalArgs) -> ScanOptions:
     from truceline.engines.tactical import PairFilter
     from truceline.geo.altitude import AltitudeReference
 
+    # judged in the flag's own unit, so the message quotes what was typed
+    given = (("--min-horizontal-nm", args.min_horizontal_nm), ("--min-vertical-ft", args.min_vertical_ft),
+             ("--min-ground-m", args.min_ground_m), ("--lookahead", args.lookahead_s))
+    for flag, value in given:
+        if not (math.isfinite(value) and value > 0):
+            raise ValidationError(f"{value!r} must be a positive finite number", field=flag)
     try:
         policy = None
         if args.pressure_as:
@@ -164,7 +170,8 @@ def run_conflicts(states: Path, zones: Sequence[Path], args: TacticalArgs, outpu
         for alert in others:
             console.print(alert.describe(callsigns(sv)), markup=False, highlight=False)
         if sv.skipped.total:
-            console.print(f"skipped rows: {sv.skipped.summary()}", markup=False, highlight=False)
+            console.print(f"skipped rows: {sv.skipped.summary()}", markup=False, highlight=False,
+                          soft_wrap=True)
     if len(scan.conflicts) or others:
         raise typer.Exit(EXIT_CONFLICTS)
 
