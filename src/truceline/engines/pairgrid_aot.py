@@ -10,7 +10,8 @@ falls back to numba's cached JIT, with the same numbers (tests/tactical/test_pai
 
 Cache folder: ``$TRUCELINE_CACHE_DIR/aot``, else ``$XDG_CACHE_HOME/truceline/aot``, else
 ``~/.cache/truceline/aot``. The module's name carries a hash of the kernel's source and of the
-Python, NumPy and numba versions, so an upgrade builds a new one. A failed build leaves
+Python, NumPy and numba versions and of the processor (it is compiled for this one, as numba's
+JIT would be), so an upgrade or another machine builds a new one. A failed build leaves
 ``<name>.failed`` with the error, so it is not retried by every process; delete it, or run
 ``python -m truceline.engines.pairgrid_aot``, to build again. ``TRUCELINE_AOT=0`` turns it off.
 """
@@ -64,7 +65,19 @@ def module_name() -> str:
     except importlib.metadata.PackageNotFoundError:
         numba_version = "-"
     digest.update(f"{sys.version}|{platform.machine()}|{np.__version__}|{numba_version}".encode())
+    digest.update(_cpu().encode())
     return f"_truceline_pairgrid_{digest.hexdigest()[:16]}"
+
+
+def _cpu() -> str:
+    """This machine's processor (model and instruction sets): the module is compiled for it,
+    as numba's JIT would be, so a cache folder shared with another machine builds its own."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            lines = [x for x in info.read().splitlines() if x.startswith(("model name", "flags"))][:2]
+        return "|".join(lines)
+    except OSError:
+        return platform.processor()
 
 
 def module_path(name: str | None = None) -> Path:
@@ -106,15 +119,15 @@ def build() -> Path:
         cc = CC(name)
         cc.output_dir = work
         cc.verbose = False
+        cc.target_cpu = "host"  # as the JIT: numba.pycc's default, a generic CPU, runs ~1.5x slower
         cc.export("swept_pairs", SIGNATURE)(kernel.py_func)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # setuptools' notices while it links
             cc.compile()
         built = Path(work) / target.name
         os.replace(built, target)
-    for stale in target.parent.glob("_truceline_pairgrid_*"):  # built for another source or version
-        if not stale.name.startswith(name):
-            stale.unlink(missing_ok=True)
+    # modules of other versions are left alone: another environment (another NumPy) may
+    # share this folder and still use its own
     return target
 
 
