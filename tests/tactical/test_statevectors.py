@@ -243,3 +243,39 @@ def test_every_line_is_kept_or_skipped_once_with_its_line_number(tmp_path_factor
     assert len(sv.rows) + sv.skipped.total == len(data_lines)
     for e in sv.skipped.by_column.values():
         assert e.first_lines == sorted(e.first_lines) and set(e.first_lines) <= set(data_lines)
+
+
+def test_a_column_given_twice_is_refused(tmp_path):
+    path = write(tmp_path, "time,icao24,lat,lon,velocity,heading,vertrate,baroaltitude,lat\n"
+                           "100,abc,48,2,200,0,0,3000,49\n")
+    with pytest.raises(FormatError) as err:
+        read_state_vectors(path)
+    assert "lat appear more than once" in str(err.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=st.binary(max_size=400), header=st.booleans())
+def test_any_bytes_are_read_or_refused_as_a_format_error(tmp_path_factory, body, header):
+    """Whatever the bytes (garbage, NULs, stray quotes and carriage returns, invalid UTF-8),
+    the reader returns rows and skips, or raises FormatError naming the file: nothing else."""
+    path = tmp_path_factory.mktemp("bytes") / "s.csv"
+    path.write_bytes((HEADER.encode() + b"\n" if header else b"") + body)
+    try:
+        sv = read_state_vectors(path)
+    except FormatError as error:
+        assert str(path) in str(error)
+        return
+    assert len(sv.rows) + sv.skipped.total >= 0
+
+
+def test_bytes_that_are_not_utf8_are_a_bad_value_of_their_row(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"time,icao24,lat,lon,velocity,heading,vertrate,baroaltitude\n"
+                     b"100,ab\xa3c,48,2,200,0,0\n"  # short, and not UTF-8
+                     b"100,ab\xffd,48,2,200,0,0,3000\n"  # an id that is not UTF-8
+                     b"100,abe,48,2,200,0,0,3000\n")
+    sv = read_state_vectors(path)
+    assert sv.rows.ids.tolist() == ["abe"]
+    assert sv.skipped.by_column["bad_value", "(row)"].first_lines == [2]
+    assert sv.skipped.by_column["bad_value", "icao24"].first_messages == ["icao24 is not UTF-8 text"]
+    assert sv.skipped.by_column["bad_value", "icao24"].first_lines == [3]

@@ -230,6 +230,15 @@ def read_state_vectors(
         raise FormatError(f"cannot open: {exc.strerror}", where=source) from None
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
+    try:
+        data.decode("utf-8")
+        replaced = False
+    except UnicodeDecodeError:
+        # pyarrow's invalid-row handler cannot be given a row that is not UTF-8 (it fails and
+        # refuses the whole file): such bytes become U+FFFD, and a text cell holding one is a
+        # bad value (numbers holding one do not parse anyway); line breaks are unchanged
+        data = data.decode("utf-8", errors="replace").encode("utf-8")
+        replaced = True
     raw_header = _header(data, source)
     header = [h.strip() for h in raw_header]
     missing = [c for c in REQUIRED if c not in header]
@@ -241,15 +250,25 @@ def read_state_vectors(
             field="header",
             where=source,
         )
-    table, lines, skipped = _read_table(data, raw_header, header)
-    columns = _Columns(table, header)
+    twice = sorted({name for name in header if name in SCHEMA and header.count(name) > 1})
+    if twice:
+        raise FormatError(f"column(s) {', '.join(twice)} appear more than once", field="header", where=source)
+    try:
+        table, lines, skipped = _read_table(data, raw_header, header)
+    except pa.ArrowException as error:  # what the invalid-row handler and the fallback do not cover
+        raise FormatError(f"cannot be read as CSV: {error}", where=source) from None
+    columns = _Columns(table, header, replaced)
     return _assemble(source, columns, lines, skipped, max_position_age_s, altitude_source)
 
 
 def _header(data: bytes, source: str) -> list[str]:
     end = data.find(b"\n")
     first = (data if end < 0 else data[:end]).decode("utf-8", errors="replace")
-    row = next(csv.reader([first]), None)
+    try:
+        row = next(csv.reader([first]), None)
+    except csv.Error as error:
+        raise FormatError(f"the first line is not a CSV header ({error})", field="header",
+                          where=source) from None
     if not row or not "".join(row).strip():
         raise FormatError("empty file, expected an OpenSky state-vector header", where=source)
     return row
@@ -332,8 +351,9 @@ def _record_lines(data: bytes) -> Int:
 class _Columns:
     """Typed columns of the table as NumPy arrays, with each cell that did not parse."""
 
-    def __init__(self, table: pa.Table, header: list[str]):
+    def __init__(self, table: pa.Table, header: list[str], replaced: bool = False):
         self.n = table.num_rows
+        self.replaced = replaced  # bytes that were not UTF-8 were read as U+FFFD
         self.present = {name for name in header if name in SCHEMA}
         self.table = table
         self.bad: dict[str, tuple[npt.NDArray[np.bool_], list[str]]] = {}
@@ -366,6 +386,11 @@ class _Columns:
         values, empty = self._values(name, lower=lower)
         values = values.astype(object)
         values[empty] = ""
+        if self.replaced:
+            bad = np.array(["\ufffd" in v for v in values.tolist()], dtype=bool)
+            if bad.any():
+                self._mark(name, bad, [f"{name} is not UTF-8 text"] * int(bad.sum()))
+                values[bad] = ""
         return values
 
     def _values(self, name: str, *, lower: bool = False) -> tuple[np.ndarray, npt.NDArray[np.bool_]]:
