@@ -27,7 +27,7 @@ from truceline.cli import EXIT_CONFLICTS, TacticalFormat, console, fail, guarded
 from truceline.engines.tactical import NM_M, DetectionSettings, EpisodeChange, EpisodeEvent
 from truceline.errors import ValidationError
 from truceline.geo.altitude import FOOT_M
-from truceline.io.statevectors import StateVectors, read_state_vectors
+from truceline.io.statevectors import EPOCH_RANGE_S, StateVectors, read_state_vectors
 from truceline.service.replay import Alert, ScanOptions, replay, scan_snapshot
 
 if TYPE_CHECKING:
@@ -119,6 +119,12 @@ def load(states: Path, zones: Sequence[Path], args: TacticalArgs
     return options, sv, found_zones, operations
 
 
+def check_time(flag: str, value: float | None) -> None:
+    """A scan time given on the command line is a finite epoch time (else exit 2 naming it)."""
+    if value is not None and not (math.isfinite(value) and EPOCH_RANGE_S[0] <= value <= EPOCH_RANGE_S[1]):
+        fail(f"{flag}: {value!r} is not an epoch time in seconds (years 1 to 9999)")
+
+
 def _iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat().replace("+00:00", "Z")
 
@@ -143,6 +149,7 @@ def settings_json(options: ScanOptions) -> dict[str, object]:
 
 def run_conflicts(states: Path, zones: Sequence[Path], args: TacticalArgs, output: TacticalFormat,
                   at: float | None) -> None:
+    check_time("--at", at)
     options, sv, found_zones, operations = load(states, zones, args)
     scan = guarded(lambda: scan_snapshot(sv, zones=found_zones, operations=operations, options=options,
                                          at_s=at, conflict_alerts=False))
@@ -205,6 +212,10 @@ def run_replay(states: Path, zones: Sequence[Path], args: TacticalArgs, speed: f
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+    check_time("--start", start)
+    check_time("--end", end)
+    if not (math.isfinite(speed) and speed >= 0):
+        fail(f"--speed: {speed!r} must be 0 (as fast as possible) or a positive multiple of real time")
     options, sv, found_zones, operations = load(states, zones, args)
     first, last = sv.time_span_s
     if (start is not None and start > last) or (end is not None and end < first) or (

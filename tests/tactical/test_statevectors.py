@@ -279,3 +279,10 @@ def test_bytes_that_are_not_utf8_are_a_bad_value_of_their_row(tmp_path):
     assert sv.skipped.by_column["bad_value", "(row)"].first_lines == [2]
     assert sv.skipped.by_column["bad_value", "icao24"].first_messages == ["icao24 is not UTF-8 text"]
     assert sv.skipped.by_column["bad_value", "icao24"].first_lines == [3]
+
+
+def test_a_time_no_clock_can_show_is_a_bad_value(tmp_path):
+    sv = read_state_vectors(write(tmp_path, "time,icao24,lat,lon,velocity,heading,vertrate,baroaltitude\n"
+                                            "1e15,abc,48,2,200,0,0,3000\n100,abd,48,2,200,0,0,3000\n"))
+    assert sv.rows.ids.tolist() == ["abd"]
+    assert sv.skipped.by_column["bad_value", "time"].first_lines == [2]

@@ -155,3 +155,16 @@ def test_with_the_ahead_of_time_kernel_a_scan_does_not_import_numba(tmp_path):
     code, modules = loaded_modules(tmp_path, ["conflicts", str(PARIS), "--at", str(AT), "--format", "json"])
     assert code in (0, 1)
     assert "numba" not in modules and "llvmlite" not in modules
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf", "1e300"])
+def test_a_scan_time_that_is_no_epoch_time_names_its_flag(value):
+    for command, flag in (("conflicts", "--at"), ("replay", "--start"), ("replay", "--end")):
+        result = runner.invoke(app, [command, str(PARIS), flag, value])
+        assert result.exit_code == 2, result.output
+        assert f"{flag}: {float(value)!r} is not an epoch time" in one_error_line(result.stderr)
+
+
+def test_a_bad_speed_is_one_line():
+    result = runner.invoke(app, ["replay", str(PARIS), "--speed", "-1"])
+    assert result.exit_code == 2 and "--speed: -1.0 must be 0" in one_error_line(result.stderr)

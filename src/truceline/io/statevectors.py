@@ -72,6 +72,7 @@ SCHEMA: dict[str, pa.DataType] = {
 REASONS = ("no_position", "stale_position", "stale_contact", "no_velocity", "no_altitude", "bad_value")
 ROW = "(row)"  # the column named by a row whose number of fields is wrong
 FIRST_ROWS_KEPT = 5
+EPOCH_RANGE_S = (-62_135_596_800.0, 253_402_300_799.0)  # the epoch times a datetime can show
 _W84 = alt_ref_code(AltitudeReference.W84)
 Int = npt.NDArray[np.int64]
 Float = npt.NDArray[np.float64]
@@ -590,6 +591,9 @@ def _assemble(source: str, cols: _Columns, lines: Int, skipped: SkippedRows, max
             v.skip("bad_value", name, mask, messages)
     v.skip("bad_value", "icao24", icao == "", "icao24 is empty")
     v.skip("bad_value", "time", t_empty, "time is empty")
+    with np.errstate(invalid="ignore"):
+        v.skip("bad_value", "time", ~((t >= EPOCH_RANGE_S[0]) & (t <= EPOCH_RANGE_S[1])),
+               lambda r: [f"time {t[k]} is not an epoch time in seconds (years 1 to 9999)" for k in r])
     v.skip("no_position", "lat", lat_empty)
     v.skip("no_position", "lon", lon_empty)
     with np.errstate(invalid="ignore"):
