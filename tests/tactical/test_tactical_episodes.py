@@ -7,6 +7,8 @@ import itertools
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from shared_data import SHARED_DATA
 from truceline.engines.tactical import EpisodeChange, EpisodeTracker
@@ -94,3 +96,31 @@ def test_paris_slice_every_episode_is_closed_once(tmp_path):
         for a, b in itertools.pairwise(eps):
             assert b.opened_s - a.closed_s > 30.0
     assert all(e.episode.latest.data.get("tcpa_s", 0.0) >= 0.0 for e in events)
+
+
+@settings(max_examples=100, deadline=None)
+@given(scans=st.lists(st.sets(st.sampled_from("abcd")), max_size=40),
+       gap=st.sampled_from([0.0, 5.0, 12.0, 30.0]))
+def test_tracker_events_per_key_are_opened_updated_closed(scans, gap):
+    """Any sequence of scans 5 s apart: per key, events alternate opened, updated..., closed;
+    every episode is closed by the end; an episode spans only scans where its key was seen,
+    and a key unseen for more than the gap has been closed."""
+    tr = EpisodeTracker(clear_after_s=gap)
+    events = []
+    for k, keys in enumerate(scans):
+        events += tr.step(5.0 * k, [((key,), k) for key in sorted(keys)])
+        for key, ep in tr.open.items():
+            assert 5.0 * k - ep.last_seen_s <= gap
+            assert key[0] in scans[int(ep.last_seen_s / 5.0)]
+    events += tr.close_all(5.0 * len(scans))
+    assert not tr.open
+    by_key: dict[tuple[str, ...], list[str]] = {}
+    for e in events:
+        by_key.setdefault(e.episode.key, []).append(e.change.value)
+    for changes_of_key in by_key.values():
+        text = " ".join(changes_of_key)
+        for episode in text.split("closed")[:-1]:
+            assert episode.split()[0] == "opened" and set(episode.split()[1:]) <= {"updated"}
+        assert text.endswith("closed")
+    seen_steps = sum(len(keys) for keys in scans)
+    assert sum(e.change is not EpisodeChange.CLOSED for e in events) == seen_steps
