@@ -124,3 +124,28 @@ def test_tracker_events_per_key_are_opened_updated_closed(scans, gap):
         assert text.endswith("closed")
     seen_steps = sum(len(keys) for keys in scans)
     assert sum(e.change is not EpisodeChange.CLOSED for e in events) == seen_steps
+
+
+def test_a_snapshot_met_twice_is_detected_once(tmp_path):
+    from truceline.engines.tactical import StateBasedDetector
+    from truceline.service.replay import RepeatingDetector
+
+    calls = []
+
+    class Counting:
+        def detect(self, batch):
+            calls.append(len(batch))
+            return StateBasedDetector().detect(batch)
+
+    path = head_on(tmp_path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    # a 10 s grid (as the full-day benchmark's file), replayed every 5 s
+    path.write_text("\n".join([lines[0]] + [x for x in lines[1:] if int(x.split(",")[0]) % 10 == 0]) + "\n",
+                    encoding="utf-8")
+    steps = list(read_state_vectors(path).snapshots(5.0))
+    detector = RepeatingDetector(Counting())
+    for _, batch in steps:
+        found = detector.detect(batch)
+        plain = StateBasedDetector().detect(batch)
+        assert found.pair_set() == plain.pair_set() and (found.tcpa_s == plain.tcpa_s).all()
+    assert len(calls) == (len(steps) + 1) // 2  # each snapshot is met twice, detected once
