@@ -6,7 +6,7 @@ spread over 24 h, each a straight en-route leg of about 29 minutes at FL290-FL39
 200-250 m/s across a 600 km box centred on Paris, one state vector every 10 s (about 140,000
 rows); 2 % climb or descend. Each aircraft is its own party.
 
-Run: .venv/bin/python bench/replay_day.py [--aircraft 800] [--step 10] [--keep FILE]
+Run: .venv/bin/python bench/replay_day.py [--aircraft 800] [--step 5] [--keep FILE]
 Prints the file's shape, the wall time of the whole `truceline replay` process (cold start and
 parsing included, as users run it) against the 30 s goal, and the replay's own summary line.
 The progress bar shows when the command runs on a terminal (run the printed command by hand).
@@ -60,7 +60,7 @@ def build_day(path: Path, aircraft: int, seed: int = 7) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--aircraft", type=int, default=800)
-    ap.add_argument("--step", type=float, default=10.0)
+    ap.add_argument("--step", type=float, default=5.0, help="the replay step (default: the command's own)")
     ap.add_argument("--keep", type=Path, help="write the day here and keep it")
     args = ap.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="truceline-day-"))
