@@ -31,6 +31,8 @@ BUS_ENV = "TRUCELINE_BUS"
 URL_ENV = "TRUCELINE_URL"
 TOKEN_ENV = "TRUCELINE_TOKEN"
 KEY_ENV = "TRUCELINE_KEY"
+CACHE_DIR_ENV = "TRUCELINE_CACHE_DIR"
+AOT_ENV = "TRUCELINE_AOT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,3 +72,25 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         bus=env.get(BUS_ENV) or None,
         config_home=config_home,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class CompileCache:
+    """Where compiled kernels are kept (engines.pairgrid_aot), and whether to build them.
+    Apart from Config because an offline scan reads only this: a bad TRUCELINE_KEYS_DIR must
+    not stop `truceline conflicts`."""
+
+    folder: Path  # .../truceline/aot
+    enabled: bool
+    compiler: str  # the C compiler numba.pycc calls ($CC, else cc)
+
+
+def load_compile_cache(environ: Mapping[str, str] | None = None) -> CompileCache:
+    env = os.environ if environ is None else environ
+    explicit = env.get(CACHE_DIR_ENV, "")
+    if explicit:
+        folder = Path(explicit) / "aot"
+    else:
+        base = env.get("XDG_CACHE_HOME", "")
+        folder = (Path(base) if Path(base).is_absolute() else Path.home() / ".cache") / "truceline" / "aot"
+    return CompileCache(folder=folder, enabled=env.get(AOT_ENV, "1") != "0", compiler=env.get("CC") or "cc")

@@ -129,7 +129,18 @@ def test_bad_values_are_skipped_and_located(tmp_path):
     assert sv.skipped.first_lines["no_altitude"] == [10]
     assert sv.rows.ids.tolist() == ["abc123", "abc12c"]
     assert math.isnan(sv.rows.alt_m[1]) and sv.rows.on_ground[1]
-    assert "bad_value 5 (lines 3, 4, 5, 6, 7)" in sv.skipped.summary()
+    # every reason names its column
+    summary = sv.skipped.summary()
+    for part in ("bad_value in lon 1 (lines 3)", "bad_value in onground 1 (lines 4)",
+                 "bad_value in lat 1 (lines 5)", "bad_value in (row) 1 (lines 6)",
+                 "bad_value in velocity 1 (lines 7)", "no_position in lat 1 (lines 8)",
+                 "no_velocity in velocity 1 (lines 9)",
+                 "no_altitude in geoaltitude or baroaltitude 1 (lines 10)"):
+        assert part in summary
+    assert sv.skipped.by_column["bad_value", "onground"].first_messages == [
+        "onground 'maybe' is not True or False"]
+    assert sv.skipped.by_column["bad_value", "velocity"].first_messages == ["velocity 'nan' is not finite"]
+    assert sv.skipped.by_column["bad_value", "(row)"].first_messages == ["15 fields, header has 16"]
 
 
 def test_party_column_and_stale_contact(tmp_path):
@@ -148,3 +159,130 @@ def test_random_rows_never_crash(tmp_path_factory, cells):
     path.write_text(HEADER + "\n" + ",".join(c.replace(",", "") for c in cells) + "\n", encoding="utf-8")
     sv = read_state_vectors(path)
     assert len(sv.rows) + sv.skipped.total == 1
+
+
+def blank_column(source: Path, target: Path, column: str) -> None:
+    """A copy of ``source`` with ``column`` emptied in every row (as some OpenSky exports are)."""
+    lines = source.read_text(encoding="utf-8").splitlines()
+    k = lines[0].split(",").index(column)
+    out = [lines[0]]
+    for line in lines[1:]:
+        cells = line.split(",")
+        cells[k] = ""
+        out.append(",".join(cells))
+    target.write_text("\n".join(out) + "\n", encoding="utf-8")
+
+
+def test_an_onground_column_empty_in_every_row_is_unknown_not_bad(tmp_path, paris):
+    path = tmp_path / "paris-no-onground.csv"
+    blank_column(PARIS, path, "onground")
+    sv = read_state_vectors(path)
+    c = sv.skipped.counts
+    assert c["bad_value"] == 0
+    # every row with a position, a velocity and an altitude is kept, airborne
+    assert not sv.rows.on_ground.any()
+    assert len(sv.rows) == int(np.isfinite(paris.rows.alt_m).sum())
+    assert c["no_altitude"] == paris.skipped.counts["no_altitude"] + int(np.isnan(paris.rows.alt_m).sum())
+    assert ("no_altitude", "geoaltitude or baroaltitude") in sv.skipped.by_column
+
+
+def test_empty_optional_columns_stay_typed_and_squawk_stays_text(tmp_path):
+    rows = ["100,abc123,48.1,2.1,200,90,0,,,,,0252,3000,,,",
+            "100,abc124,48.2,2.1,200,90,0,,,,,7500x,3000,,,"]  # squawk is text: nothing to parse
+    sv = read_state_vectors(write(tmp_path, HEADER + "\n" + "\n".join(rows) + "\n"))
+    assert sv.skipped.total == 0 and len(sv.rows) == 2
+    assert not sv.rows.on_ground.any()
+    assert sv.callsigns.tolist() == ["", ""]
+
+
+def test_line_numbers_count_blank_lines_and_crlf(tmp_path):
+    good = "100,abc123,48.1,2.1,200,90,0,X,False,,,,3000,,,"
+    text = "\r\n".join([HEADER, good, "", "100,abc124,48.1,2.1,200,90,0,X,False,,,,3000,,", "",
+                        "100,abc125,,2.1,200,90,0,X,False,,,,3000,,,", good.replace("123", "126")]) + "\r\n"
+    sv = read_state_vectors(write(tmp_path, text))
+    assert sv.skipped.first_lines["bad_value"] == [4]
+    assert sv.skipped.first_lines["no_position"] == [6]
+    assert sv.rows.ids.tolist() == ["abc123", "abc126"]
+
+
+def test_a_quoted_field_with_a_line_break_keeps_later_line_numbers(tmp_path):
+    rows = ['100,abc123,48.1,2.1,200,90,0,"A\nB",False,,,,3000,,,',
+            "100,abc124,48.1,north,200,90,0,X,False,,,,3000,,,"]
+    sv = read_state_vectors(write(tmp_path, HEADER + "\n" + "\n".join(rows) + "\n"))
+    assert sv.callsigns.tolist() == ["A\nB"]
+    assert sv.skipped.first_lines["bad_value"] == [4]
+
+
+def test_json_of_the_skipped_rows_names_the_columns(tmp_path):
+    rows = ["100,abc123,48.1,2.1,,90,0,X,False,,,,3000,,,", "100,abc124,48.1,2.1,200,,0,X,False,,,,3000,,,"]
+    out = read_state_vectors(write(tmp_path, HEADER + "\n" + "\n".join(rows) + "\n")).skipped.to_json()
+    assert out["total"] == 2 and out["counts"]["no_velocity"] == 2
+    assert [(e["reason"], e["column"], e["count"], e["first_lines"]) for e in out["columns"]] == [
+        ("no_velocity", "velocity", 1, [2]), ("no_velocity", "heading", 1, [3])]
+
+
+CELL = st.one_of(st.just(""), st.text(alphabet="0123456789.-eE TrueFals x", max_size=8),
+                 st.floats(allow_nan=True, allow_infinity=True).map(repr))
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.lists(CELL, min_size=14, max_size=17), st.booleans()), max_size=8))
+def test_every_line_is_kept_or_skipped_once_with_its_line_number(tmp_path_factory, rows):
+    """Any mix of good, bad, short and blank lines: each data line is kept or skipped exactly
+    once, and the lines named are the data lines (in order)."""
+    lines = [HEADER]
+    data_lines = []
+    for cells, blank_after in rows:
+        lines.append("100,abc123," + ",".join(c.replace(",", "") for c in cells))
+        data_lines.append(len(lines))
+        if blank_after:
+            lines.append("")
+    path = tmp_path_factory.mktemp("mix") / "s.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    sv = read_state_vectors(path)
+    assert len(sv.rows) + sv.skipped.total == len(data_lines)
+    for e in sv.skipped.by_column.values():
+        assert e.first_lines == sorted(e.first_lines) and set(e.first_lines) <= set(data_lines)
+
+
+def test_a_column_given_twice_is_refused(tmp_path):
+    path = write(tmp_path, "time,icao24,lat,lon,velocity,heading,vertrate,baroaltitude,lat\n"
+                           "100,abc,48,2,200,0,0,3000,49\n")
+    with pytest.raises(FormatError) as err:
+        read_state_vectors(path)
+    assert "lat appear more than once" in str(err.value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(body=st.binary(max_size=400), header=st.booleans())
+def test_any_bytes_are_read_or_refused_as_a_format_error(tmp_path_factory, body, header):
+    """Whatever the bytes (garbage, NULs, stray quotes and carriage returns, invalid UTF-8),
+    the reader returns rows and skips, or raises FormatError naming the file: nothing else."""
+    path = tmp_path_factory.mktemp("bytes") / "s.csv"
+    path.write_bytes((HEADER.encode() + b"\n" if header else b"") + body)
+    try:
+        sv = read_state_vectors(path)
+    except FormatError as error:
+        assert str(path) in str(error)
+        return
+    assert len(sv.rows) + sv.skipped.total >= 0
+
+
+def test_bytes_that_are_not_utf8_are_a_bad_value_of_their_row(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_bytes(b"time,icao24,lat,lon,velocity,heading,vertrate,baroaltitude\n"
+                     b"100,ab\xa3c,48,2,200,0,0\n"  # short, and not UTF-8
+                     b"100,ab\xffd,48,2,200,0,0,3000\n"  # an id that is not UTF-8
+                     b"100,abe,48,2,200,0,0,3000\n")
+    sv = read_state_vectors(path)
+    assert sv.rows.ids.tolist() == ["abe"]
+    assert sv.skipped.by_column["bad_value", "(row)"].first_lines == [2]
+    assert sv.skipped.by_column["bad_value", "icao24"].first_messages == ["icao24 is not UTF-8 text"]
+    assert sv.skipped.by_column["bad_value", "icao24"].first_lines == [3]
+
+
+def test_a_time_no_clock_can_show_is_a_bad_value(tmp_path):
+    sv = read_state_vectors(write(tmp_path, "time,icao24,lat,lon,velocity,heading,vertrate,baroaltitude\n"
+                                            "1e15,abc,48,2,200,0,0,3000\n100,abd,48,2,200,0,0,3000\n"))
+    assert sv.rows.ids.tolist() == ["abd"]
+    assert sv.skipped.by_column["bad_value", "time"].first_lines == [2]

@@ -120,7 +120,10 @@ def test_just_under_1000_ft_is_a_conflict():
 def test_already_in_loss_of_separation_and_diverging():
     r = only(detect(trk("a", 0, 0, 6000, 200, 180), trk("b", 0, 2000, 6030, 200, 0)))
     assert r["los"] and r["tlos_s"] == 0.0
-    assert r["tcpa_s"] < 0  # closest approach is in the past
+    # the closest approach was in the past: from now on the pair is closest now (never a
+    # negative time to CPA)
+    assert r["tcpa_s"] == 0.0
+    assert r["dcpa_m"] == pytest.approx(2000.0, abs=1.0)
     assert r["dalt_m"] == pytest.approx(30.0)
 
 

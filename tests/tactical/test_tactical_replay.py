@@ -21,7 +21,7 @@ from truceline.geo.shapes import Circle
 from truceline.geo.timewindow import TimeWindow
 from truceline.geo.volume import Volume4D
 from truceline.io.geojson import save_geojson
-from truceline.io.statevectors import read_state_vectors
+from truceline.io.statevectors import REASONS, read_state_vectors
 from truceline.service.replay import ScanOptions, replay, scan_snapshot
 
 DATA = SHARED_DATA / "adsb"
@@ -104,13 +104,22 @@ def test_conflicts_command_json(tmp_path):
         "100,cccccc,48.0,2.05,200,0,0,C1,False,6000,blue\n", encoding="utf-8")
     result = runner.invoke(app, ["conflicts", str(path), "--format", "json"])
     assert result.exit_code == 1, result.output
-    records = json.loads(result.stdout)
+    answer = json.loads(result.stdout)
+    assert answer["tracks"] == 3 and answer["at_s"] == 100.0 and answer["alerts"] == []
+    assert answer["skipped"] == {"total": 0, "counts": dict.fromkeys(REASONS, 0), "columns": []}
+    assert answer["settings"]["horizontal_m"] == 9260.0 and answer["settings"]["vertical_m"] == 304.8
+    records = answer["conflicts"]
     assert [(r["a"], r["b"]) for r in records] == [("aaaaaa", "bbbbbb"), ("bbbbbb", "cccccc")]
     assert set(records[0]) == {"a", "b", "tcpa_s", "dcpa_m", "dalt_m", "tlos_s", "los"}
     assert records[0]["los"] is False and 0 < records[0]["tlos_s"] < records[0]["tcpa_s"]
     all_pairs = json.loads(runner.invoke(app, ["conflicts", str(path), "--format", "json",
-                                               "--pairs", "all"]).stdout)
+                                               "--pairs", "all"]).stdout)["conflicts"]
     assert len(all_pairs) == 3  # the two blue aircraft fly side by side 2 NM apart
+    # the minima are settings: at 1.5 NM the two blue aircraft (2 NM apart) are not in conflict
+    narrow = json.loads(runner.invoke(app, ["conflicts", str(path), "--format", "json", "--pairs", "all",
+                                            "--min-horizontal-nm", "1.5"]).stdout)
+    assert ("aaaaaa", "cccccc") not in {(r["a"], r["b"]) for r in narrow["conflicts"]}
+    assert narrow["settings"]["horizontal_m"] == pytest.approx(1.5 * 1852)
 
 
 def test_conflicts_command_table_and_errors(tmp_path):

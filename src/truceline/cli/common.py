@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,17 +13,22 @@ from truceline.cli.rendering import (
     guarded,
 )
 from truceline.domain.clock import utc_now
-from truceline.domain.operation import Operation
-from truceline.domain.zone import Zone
 from truceline.errors import ValidationError
-from truceline.io.features import Features, ReadWarning
-from truceline.service.register import Register, open_register
+
+# Imported where used: `truceline conflicts` (an offline scan) must not load the store,
+# SQLAlchemy or the geometry stack for commands it does not run (docs/tactical.md).
+if TYPE_CHECKING:
+    from truceline.domain.operation import Operation
+    from truceline.domain.zone import Zone
+    from truceline.io.features import Features, ReadWarning
+    from truceline.service.register import Register
 
 
 def read_files(paths: Sequence[Path]) -> Features:
     """Zones, operations and reader warnings from GeoJSON, ED-269 or F3548 files; ids must
     be unique."""
     from truceline.io.detect import read_zones_and_operations
+    from truceline.io.features import Features
 
     zones: dict[str, Zone] = {}
     operations: dict[str, Operation] = {}
@@ -54,6 +59,7 @@ DbOption = Annotated[
 
 
 def open_register_or_fail(db: str | None) -> Register:
+    from truceline.service.register import open_register
     from truceline.store.database import database_url, default_url
 
     url = database_url(db) if db else guarded(default_url)

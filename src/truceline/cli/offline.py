@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -21,9 +21,10 @@ from truceline.cli.rendering import (
     refusal_table,
     warn,
 )
-from truceline.domain.operation import Operation
-from truceline.domain.zone import Zone
-from truceline.engines.strategic import conflict_record, find_conflicts
+
+if TYPE_CHECKING:
+    from truceline.domain.operation import Operation
+    from truceline.domain.zone import Zone
 
 
 class CheckFormat(StrEnum):
@@ -44,6 +45,7 @@ def check(
 
     Exit code 0: no conflict; 1: conflicts found; 2: bad input.
     """
+    from truceline.engines.strategic import conflict_record, find_conflicts
     from truceline.io.report import conflict_report_geojson
 
     if not plans:
@@ -140,6 +142,7 @@ def demo(
     """
     from importlib import resources
 
+    from truceline.engines.strategic import find_conflicts
     from truceline.io.report import conflict_report_geojson
     from truceline.ledger import fingerprint
 

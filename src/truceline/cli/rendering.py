@@ -6,14 +6,16 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from truceline.errors import TrucelineError
-from truceline.io.features import ReadWarning
+
+if TYPE_CHECKING:  # an offline scan must not load the geometry stack (docs/tactical.md)
+    from truceline.io.features import ReadWarning
 
 # Plain help, not rich markup: rich reads the "[default: ...]" and "[env ...]" notes of our
 # help texts as style tags and drops them ("Database URL or SQLite file .").

@@ -20,14 +20,19 @@ pair is emitted only from the slab that holds t*: at t* both tracks are inside t
 that slab and within ``reach`` of each other, and the boxes are padded by ``reach / 2 + 0.5 m``
 (and the altitudes by ``pad_v / 2 + 0.01 m``), so they overlap there with room to spare.
 
-Compiled on first use and cached on disk (``cache=True``); pure, no I/O of its own.
+Compiled ahead of time (engines/pairgrid_aot.py: an extension module built once into a cache
+folder, loaded without numba in milliseconds), else by numba at first use and cached on disk
+(``cache=True``); the kernel is the same Python source either way. Pure, no I/O of its own
+beyond those caches.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
-from numba import njit
 
 from truceline.errors import ValidationError
 
@@ -75,16 +80,40 @@ def swept_pairs(p: Float, v: Float, alt_m: Float, vs: Float, ground: Bool, party
     z = alt_m[None, :] + vs[None, :] * t[:, None]
     alt_lo = np.minimum(z[:-1], z[1:]) - half_v
     alt_hi = np.maximum(z[:-1], z[1:]) + half_v
-    by_alt = np.argsort(alt_lo, axis=1, kind="stable")
-    return _swept_pairs(
+    by_alt = np.argsort(alt_lo, axis=1, kind="stable").astype(np.int64)
+    return _kernel()(
         np.ascontiguousarray(p, dtype=np.float64), np.ascontiguousarray(v, dtype=np.float64),
         np.ascontiguousarray(alt_m, dtype=np.float64), np.ascontiguousarray(vs, dtype=np.float64),
         np.ascontiguousarray(ground, dtype=np.bool_), np.ascontiguousarray(party, dtype=np.int64),
-        t, alt_lo, alt_hi, by_alt, half_h, cell, float(reach_air_m), float(reach_ground_m), float(pad_v_m),
-        float(lookahead_s), bool(cross_party), bool(skip_both_ground), max(int(capacity), 16))
+        np.ascontiguousarray(t, dtype=np.float64), alt_lo, alt_hi, by_alt, float(half_h), float(cell),
+        float(reach_air_m), float(reach_ground_m), float(pad_v_m), float(lookahead_s), bool(cross_party),
+        bool(skip_both_ground), max(int(capacity), 16))
 
 
-@njit(cache=True)
+_KERNEL: list[Callable[..., tuple[Int, Int]]] = []  # the kernel in use, chosen at the first call
+
+
+def _kernel() -> Callable[..., tuple[Int, Int]]:
+    """The compiled kernel: ahead of time when it can be had, else numba's cached JIT."""
+    if not _KERNEL:
+        from truceline.engines import pairgrid_aot
+
+        module = pairgrid_aot.load_or_build()
+        _KERNEL.append(module.swept_pairs if module is not None else jit_kernel())
+    return _KERNEL[0]
+
+
+def jit_kernel() -> Any:
+    """The kernel compiled by numba (``cache=True``), its helper bound as a compiled function
+    (numba resolves the globals a kernel calls when it compiles it)."""
+    from numba import njit
+
+    global _closest_time
+    if not hasattr(_closest_time, "py_func"):
+        _closest_time = njit(cache=True)(_closest_time)
+    return njit(cache=True)(_swept_pairs)
+
+
 def _swept_pairs(p, v, alt, vs, ground, party, t, alt_lo, alt_hi, by_alt, half_h, cell0,  # noqa: ANN001
                  reach_air, reach_ground, pad_v, lookahead, cross_party, skip_both_ground,  # noqa: ANN001
                  capacity):  # noqa: ANN001
@@ -203,7 +232,6 @@ def _swept_pairs(p, v, alt, vs, ground, party, t, alt_lo, alt_hi, by_alt, half_h
     return out_i[:m], out_j[:m]
 
 
-@njit(cache=True)
 def _closest_time(p, v, alt, vs, a, b, pad_v, lookahead, reach2):  # noqa: ANN001
     """The time in [0, lookahead] within the altitude window |dz + dvs t| <= pad_v where the
     3D distance is least, when that distance is <= sqrt(reach2); -1 (never) otherwise."""
