@@ -31,8 +31,7 @@ from truceline.ledger.canonical import b64decode, b64encode
 from truceline.ledger.entries import EntryDraft
 from truceline.ledger.keys import public_key_from_raw
 from truceline.service.projection import PARTY_REGISTERED
-from truceline.store.projection_tables import parties
-from truceline.store.service_tables import party_request_keys, party_revocations, retired_tokens
+from truceline.store.schema import parties, party_request_keys, party_revocations, retired_tokens
 
 OPERATOR = "operator"  # author of entries the register makes on its own (as register.OPERATOR)
 ALL_ROLES: tuple[str, ...] = tuple(r.value for r in Role)

@@ -31,7 +31,7 @@ from truceline.service.hotline import ACK_WITHIN_S, PRIORITIES, message_draft
 from truceline.service.projection import MESSAGE_ESCALATED, MESSAGE_UNACKNOWLEDGED, ZONE_EXPIRED
 from truceline.service.service import PartyRow, Service
 from truceline.service.texts import template_body
-from truceline.store.service_tables import deliveries, messages, zone_negotiations
+from truceline.store.schema import deliveries, messages, zone_negotiations
 
 MAX_ESCALATIONS = 3
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

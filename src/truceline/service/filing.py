@@ -44,8 +44,8 @@ from truceline.service.register import CONFLICT_DETECTED
 from truceline.service.service import Service
 from truceline.service.texts import template_body
 from truceline.store import projections
-from truceline.store.projection_tables import operations as operations_table
-from truceline.store.service_tables import operation_history, zone_negotiations
+from truceline.store.schema import operation_history, zone_negotiations
+from truceline.store.schema import operations as operations_table
 
 _LIVE = ("planned", "accepted", "active")
 

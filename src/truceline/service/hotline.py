@@ -24,7 +24,7 @@ from truceline.service.auth import OPERATOR, Principal
 from truceline.service.projection import MESSAGE_ACKNOWLEDGED, MESSAGE_SENT
 from truceline.service.service import PartyRow, Service, now_ms
 from truceline.service.texts import free_body, render_text
-from truceline.store.service_tables import deliveries, events, messages
+from truceline.store.schema import deliveries, events, messages
 
 PRIORITIES = ("routine", "high", "urgent")  # in rising order
 # Acknowledgement deadlines by priority (seconds after sending).

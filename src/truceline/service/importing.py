@@ -34,9 +34,9 @@ from truceline.service.projection import OPERATION_FILED, OPERATION_REFUSED
 from truceline.service.register import CONFLICT_DETECTED, ZONE_IMPORTED
 from truceline.service.service import Service
 from truceline.store import projections
-from truceline.store.projection_tables import operations as operations_table
-from truceline.store.projection_tables import zones as zones_table
-from truceline.store.service_tables import operation_history, zone_negotiations
+from truceline.store.schema import operation_history, zone_negotiations
+from truceline.store.schema import operations as operations_table
+from truceline.store.schema import zones as zones_table
 
 # The operator, as the author and sender of what an import causes.
 OPERATOR_PRINCIPAL = Principal(OPERATOR, OPERATOR, Role.ADMIN, "en")

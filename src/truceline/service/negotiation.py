@@ -45,8 +45,8 @@ from truceline.service.projection import (
 from truceline.service.service import PartyRow, Service
 from truceline.service.texts import template_body
 from truceline.store import database, projections
-from truceline.store.projection_tables import zones as zones_table
-from truceline.store.service_tables import zone_negotiations, zone_signatures, zone_steps, zone_versions
+from truceline.store.schema import zone_negotiations, zone_signatures, zone_steps, zone_versions
+from truceline.store.schema import zones as zones_table
 
 FINAL_STATES = ("withdrawn", "expired")
 # Who hears of zone steps that concern everyone (activation, withdrawal, expiry).

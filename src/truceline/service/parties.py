@@ -16,8 +16,7 @@ from truceline.ledger.entries import EntryDraft, time_ms
 from truceline.service.auth import OPERATOR, new_party_id, new_token, party_draft, token_hash
 from truceline.service.projection import PARTY_REVOKED, PARTY_TOKEN_ROTATED
 from truceline.service.register import Committer
-from truceline.store.projection_tables import parties
-from truceline.store.service_tables import party_revocations
+from truceline.store.schema import parties, party_revocations
 
 MAX_REASON_CHARS = 2000
 

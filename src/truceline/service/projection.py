@@ -49,13 +49,15 @@ from sqlalchemy import Connection, bindparam, delete, insert, or_, select, updat
 from truceline.domain.codec import operation_from_record, zone_from_record
 from truceline.ledger.entries import Entry
 from truceline.store import projections
-from truceline.store.projection_tables import conflicts, operations, parties
-from truceline.store.service_tables import (
+from truceline.store.schema import (
     EVENTS_PER_ENTRY,
+    conflicts,
     deliveries,
     events,
     messages,
     operation_history,
+    operations,
+    parties,
     party_request_keys,
     party_revocations,
     retired_tokens,

@@ -30,8 +30,7 @@ from truceline.service import projection as p
 from truceline.service.principals import PrincipalCache
 from truceline.service.register import OPERATION_FILED, ZONE_IMPORTED, Build, Register, lock_log, project
 from truceline.store import database, projections
-from truceline.store.projection_tables import parties
-from truceline.store.service_tables import zone_negotiations, zone_signatures
+from truceline.store.schema import parties, zone_negotiations, zone_signatures
 
 T = TypeVar("T")
 

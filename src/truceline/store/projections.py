@@ -22,8 +22,9 @@ from truceline.domain.party import Party
 from truceline.domain.zone import Zone
 from truceline.geo.cells import cover
 from truceline.geo.volume import Volume4D
-from truceline.store.projection_tables import (
+from truceline.store.schema import (
     PROJECTION_TABLES,
+    SERVICE_TABLES,
     conflicts,
     operations,
     parties,
@@ -31,7 +32,6 @@ from truceline.store.projection_tables import (
     volumes,
     zones,
 )
-from truceline.store.service_tables import SERVICE_TABLES
 
 
 def save_party(
