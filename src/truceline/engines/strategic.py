@@ -188,6 +188,18 @@ class StrategicIndex:
             self._bound.pop(zone_id, None)
             self._remove(_ZONE, zone_id)
 
+    def zone(self, zone_id: str) -> Zone | None:
+        """The zone held under ``zone_id``, or None."""
+        return self._zones.get(zone_id)
+
+    def operation(self, operation_id: str) -> Operation | None:
+        """The operation held under ``operation_id``, or None."""
+        return self._operations.get(operation_id)
+
+    def live(self) -> tuple[list[Zone], list[Operation]]:
+        """Copies of the zones and the operations held, in the order they were added."""
+        return list(self._zones.values()), list(self._operations.values())
+
     def binds(self, zone_id: str, party: str) -> bool:
         """Whether the indexed zone ``zone_id`` binds ``party`` (were it restricted)."""
         bound = self._bound.get(zone_id)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, select
+from sqlalchemy import Connection
 
 from truceline.domain.codec import operation_from_record, operation_to_record
 from truceline.domain.operation import Operation, OperationState
@@ -30,22 +30,16 @@ from truceline.i18n import Measure
 from truceline.io.detect import detect_format
 from truceline.io.f3548 import read_f3548_document, read_f3548_operation
 from truceline.io.geojson import read_operations
-from truceline.ledger.entries import EntryDraft
+from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR, Principal
 from truceline.service.hotline import message_draft, ms_to_text
 from truceline.service.need_to_know import full, visible_operations
-from truceline.service.projection import (
-    OPERATION_CANCELLED,
-    OPERATION_FILED,
-    OPERATION_REFUSED,
-    OPERATION_UPDATED,
-)
-from truceline.service.register import CONFLICT_DETECTED
 from truceline.service.service import Service
 from truceline.service.texts import template_body
+from truceline.store import operations as operation_store
 from truceline.store import projections
-from truceline.store.schema import operation_history, zone_negotiations
-from truceline.store.schema import operations as operations_table
+from truceline.store import zones as zone_store
+from truceline.store.operations import HistoryRow
 
 _LIVE = ("planned", "accepted", "active")
 
@@ -119,7 +113,7 @@ def _conflict_message(
     about = {"kind": "conflict", "id": f"{conflict.kind}:{conflict.a}:{conflict.b}"}
     if conflict.kind is ConflictKind.OPERATION:
         other_id = conflict.b if conflict.a == plan.id else conflict.a
-        other = service.index._operations.get(other_id)
+        other = service.index.operation(other_id)
         other_party = (
             other.party if other else (conflict.b_party if conflict.a == plan.id else conflict.a_party)
         )
@@ -141,7 +135,7 @@ def _conflict_message(
         )
         names = {plan.party, other_party}
     else:
-        zone = zone or service.index._zones.get(conflict.b)
+        zone = zone or service.index.zone(conflict.b)
         zone_name = (zone.name if zone else "") or conflict.b
         body = template_body(
             "conflict.zone",
@@ -162,11 +156,9 @@ def _conflict_message(
                 declared_by=conflict.b_party or "?",
             )
         names = {plan.party, conflict.b_party}
-        row = conn.execute(
-            select(zone_negotiations.c.required).where(zone_negotiations.c.zone_id == conflict.b)
-        ).first()
-        if row is not None:
-            names |= set(row.required)
+        negotiated = zone_store.negotiation(conn, conflict.b)
+        if negotiated is not None:
+            names |= set(negotiated.required)
     recipients = {by_name[n].id for n in names if n in by_name}
     if not recipients:
         return None
@@ -175,22 +167,10 @@ def _conflict_message(
     return message_draft(now, sender=None, recipients=recipients, priority="high", body=body, about=about)
 
 
-# Built once (a filing runs it): is the id taken, by a stored operation or by any step of
-# one's history (a refused or cancelled operation keeps its id)?
-_ID_TAKEN = select(
-    exists().where(operations_table.c.id == bindparam("operation_id"))
-    | exists().where(operation_history.c.operation_id == bindparam("operation_id"))
-)
-
-
-def _latest_version(conn: Connection, operation_id: str) -> tuple[int, Any]:
-    row = conn.execute(
-        select(operation_history)
-        .where(operation_history.c.operation_id == operation_id)
-        .order_by(operation_history.c.seq.desc())
-        .limit(1)
-    ).first()
-    return (0, None) if row is None else (row.version, row)
+def _latest_version(conn: Connection, operation_id: str) -> int:
+    """The version of the operation's latest step (a refused one too), 0 if it has none."""
+    row = operation_store.last_step(conn, operation_id)
+    return 0 if row is None else row.version
 
 
 def _file(
@@ -207,12 +187,13 @@ def _file(
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], FilingResult]:
         if update_of is None:
-            if conn.execute(_ID_TAKEN, {"operation_id": plan.id}).scalar():
+            # A refused or cancelled operation keeps its id.
+            if operation_store.id_taken(conn, plan.id):
                 raise ConflictError(f"operation {plan.id!r} already exists; update it with PUT", field="id")
             version = 0
         else:
-            stored = conn.execute(select(operations_table).where(operations_table.c.id == plan.id)).first()
-            version = _latest_version(conn, plan.id)[0]
+            stored = operation_store.operation_row(conn, plan.id)
+            version = _latest_version(conn, plan.id)
             if stored is None:
                 raise NotFoundError(f"no operation {plan.id!r}", field="operation_id")
             if stored.party != principal.name:
@@ -234,13 +215,13 @@ def _file(
         if any(_forbidding(c) for c in conflicts):
             # The refusal is told in the answer (409) and proven by this entry; a hotline
             # message from the filer to itself would only escalate against it.
-            drafts.append(
-                EntryDraft(OPERATION_REFUSED, principal.id, {**base, "update": update_of is not None})
-            )
+            refused = {**base, "update": update_of is not None}
+            drafts.append(EntryDraft(EntryType.OPERATION_REFUSED, principal.id, refused))
             return drafts, FilingResult(plan.id, version, False, records, message_ids)
-        drafts.append(EntryDraft(OPERATION_UPDATED if update_of else OPERATION_FILED, principal.id, base))
+        kind = EntryType.OPERATION_UPDATED if update_of else EntryType.OPERATION_FILED
+        drafts.append(EntryDraft(kind, principal.id, base))
         for conflict, record in zip(conflicts, records, strict=True):
-            drafts.append(EntryDraft(CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
+            drafts.append(EntryDraft(EntryType.CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
             told = _conflict_message(conn, service, conflict, plan, principal, now)
             if told is not None:
                 message_ids.append(told[0])
@@ -253,8 +234,8 @@ def _file(
 def file_operation(
     service: Service, principal: Principal, document: object, request: Mapping[str, Any] | None = None
 ) -> FilingResult:
-    """File a new operation. The result says whether it was accepted (refusals are
-    recorded too); the caller maps a refusal to 409."""
+    """File a new operation. The result says whether it was accepted: a refusal is
+    recorded too, and is a result, not an error."""
     return _file(service, principal, document, request, None)
 
 
@@ -274,7 +255,7 @@ def cancel_operation(
     service: Service, principal: Principal, operation_id: str, request: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
-        stored = conn.execute(select(operations_table).where(operations_table.c.id == operation_id)).first()
+        stored = operation_store.operation_row(conn, operation_id)
         if stored is None:
             raise NotFoundError(f"no operation {operation_id!r}", field="operation_id")
         if stored.party != principal.name:
@@ -287,7 +268,7 @@ def cancel_operation(
         payload: dict[str, Any] = {"operation_id": operation_id, "party": principal.name, "version": version}
         if request is not None:
             payload["request"] = dict(request)
-        return [EntryDraft(OPERATION_CANCELLED, principal.id, payload)], {
+        return [EntryDraft(EntryType.OPERATION_CANCELLED, principal.id, payload)], {
             "operation_id": operation_id,
             "state": "cancelled",
         }
@@ -299,11 +280,7 @@ def history(service: Service, principal: Principal, operation_id: str, full: boo
     """Every step of an operation (filed, updated, refused, cancelled), oldest first. Only
     its own party (or ``full`` readers) may read it."""
     with service.read() as conn:
-        rows = conn.execute(
-            select(operation_history)
-            .where(operation_history.c.operation_id == operation_id)
-            .order_by(operation_history.c.seq)
-        ).all()
+        rows = operation_store.history(conn, operation_id)
     if not rows or (not full and rows[0].party != principal.name):
         raise NotFoundError(f"no operation {operation_id!r}", field="operation_id")
     return [
@@ -319,27 +296,19 @@ def history(service: Service, principal: Principal, operation_id: str, full: boo
     ]
 
 
-def _in_force(conn: Connection, operation_id: str) -> Any:
-    """The history row (version, record) of the version in force: the last one filed or
-    updated (a refused update is not in force), or None."""
-    return conn.execute(
-        select(operation_history.c.version, operation_history.c.record)
-        .where(
-            operation_history.c.operation_id == operation_id,
-            operation_history.c.step.in_(("filed", "updated")),
-        )
-        .order_by(operation_history.c.seq.desc())
-        .limit(1)
-    ).first()
+def _in_force(conn: Connection, operation_id: str) -> HistoryRow | None:
+    """The history row of the version in force: the last one filed or updated (a refused
+    update is not in force), or None."""
+    return operation_store.last_step(conn, operation_id, ("filed", "updated"))
 
 
 def load_operation(conn: Connection, operation_id: str) -> Operation | None:
     """The version in force of a stored operation (with its current state), or None."""
-    stored = conn.execute(select(operations_table).where(operations_table.c.id == operation_id)).first()
+    stored = operation_store.operation_row(conn, operation_id)
     if stored is None:
         return None
     last = _in_force(conn, operation_id)
-    if last is None:
+    if last is None or last.record is None:
         return None
     return replace(operation_from_record(last.record), state=stored.state)
 
@@ -348,10 +317,7 @@ def list_operations(service: Service, principal: Principal) -> list[dict[str, An
     """The live operations as ``principal`` may see them (``need_to_know``)."""
     operations, zones = service.live()
     with service.read() as conn:
-        members = {
-            r.zone_id: set(r.required)
-            for r in conn.execute(select(zone_negotiations.c.zone_id, zone_negotiations.c.required))
-        }
+        members = zone_store.required_by_zone(conn)
     return visible_operations(principal, operations, zones, members)
 
 
@@ -366,10 +332,7 @@ def get_operation(service: Service, principal: Principal, operation_id: str) -> 
             return full(stored)
         raise NotFoundError(f"no operation {operation_id!r}", field="operation_id")
     with service.read() as conn:
-        members = {
-            r.zone_id: set(r.required)
-            for r in conn.execute(select(zone_negotiations.c.zone_id, zone_negotiations.c.required))
-        }
+        members = zone_store.required_by_zone(conn)
     # The reader's own operations and zones decide what it may see of this one.
     visible = visible_operations(
         principal,
@@ -401,7 +364,8 @@ def activation_drafts(
     drafts: list[EntryDraft] = []
     for operation in operations:
         for conflict in alone.check(operation):
-            drafts.append(EntryDraft(CONFLICT_DETECTED, OPERATOR, {"conflict": conflict_record(conflict)}))
+            record = conflict_record(conflict)
+            drafts.append(EntryDraft(EntryType.CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
             told = _conflict_message(conn, service, conflict, operation, principal, now, zone)
             if told is not None:
                 drafts.append(told[1])

@@ -2,7 +2,8 @@
 
 Every state change goes through ``Register``: it validates, appends the entries to the
 ledger and writes the projections they cause, in one transaction. The projections are a
-pure function of the entries (``project``), which is what ``rebuild`` relies on.
+pure function of the entries (``projection.project``, the one projector), which is what
+``rebuild`` relies on.
 """
 
 from __future__ import annotations
@@ -13,16 +14,15 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 
-from truceline.domain.codec import operation_from_record, zone_from_record
 from truceline.domain.ids import uuid7
 from truceline.domain.operation import Operation
 from truceline.domain.party import Party
 from truceline.domain.zone import Zone
 from truceline.errors import ValidationError
-from truceline.ledger.entries import Entry, EntryDraft
+from truceline.ledger.entries import Entry, EntryDraft, EntryType
 from truceline.ledger.log import Appender, Ledger
 from truceline.ledger.sth import SignedTreeHead
-from truceline.service import projection as service_projection
+from truceline.service.projection import project
 from truceline.store import database, projections
 
 Clock = Callable[[], datetime]
@@ -31,39 +31,6 @@ Build = Callable[[Connection, datetime], tuple[Sequence[EntryDraft], T]]
 
 # The author of entries made by the register's operator (imports, automatic checks).
 OPERATOR = "operator"
-
-PARTY_REGISTERED = "party.registered"
-ZONE_IMPORTED = "zone.imported"
-OPERATION_FILED = "operation.filed"
-CONFLICT_DETECTED = "conflict.detected"
-
-
-def project(conn: Connection, entry: Entry, known: Operation | None = None) -> None:
-    """Write the projection rows that ``entry`` causes. Entry types this version does not
-    project are kept in the log and skipped here. ``known``: the operation an
-    ``operation.filed`` entry carries, already decoded by the caller that filed it in this
-    transaction (decoding validates every shape again: about half a millisecond a volume;
-    and filing refused a taken id, so there is no stored operation to replace)."""
-    payload = entry.payload
-    if entry.type == PARTY_REGISTERED:
-        projections.save_party(
-            conn,
-            Party(payload["party_id"], payload["name"], payload["role"], payload["language"]),
-            public_key=payload.get("public_key"),
-            token_hash=payload.get("token_hash"),
-        )
-    elif entry.type == ZONE_IMPORTED:
-        projections.save_zone(conn, zone_from_record(payload["zone"]), state=payload.get("state", "active"))
-    elif entry.type == OPERATION_FILED:
-        if known is not None:
-            projections.insert_operation(conn, known)
-        else:
-            projections.save_operation(conn, operation_from_record(payload["operation"]))
-    elif entry.type == CONFLICT_DETECTED:
-        projections.save_conflict(conn, payload["conflict"], entry.seq)
-    # The service's own tables (negotiations, history, hotline, events).
-    service_projection.project(conn, entry)
-
 
 def lock_log(conn: Connection, ledger: Ledger) -> Appender:
     """Take the log's write lock before reading its size, so a writer sees every entry
@@ -126,7 +93,7 @@ class Register:
         with self.engine.begin() as conn:
             if any(p.name == name for p in projections.load_parties(conn)):
                 raise ValidationError(f"a party named {name!r} is already registered", field="name")
-            self._append(conn, [EntryDraft(PARTY_REGISTERED, OPERATOR, payload)])
+            self._append(conn, [EntryDraft(EntryType.PARTY_REGISTERED, OPERATOR, payload)])
         return party
 
     def parties(self) -> list[Party]:
