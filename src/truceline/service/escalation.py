@@ -158,7 +158,7 @@ def tick(service: Service, now: datetime) -> TickResult:
             result.expired.append(zone.zone_id)
         return drafts, result
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 def _unacknowledged(

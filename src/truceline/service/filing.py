@@ -228,7 +228,7 @@ def _file(
                 drafts.append(told[1])
         return drafts, FilingResult(plan.id, version, True, records, message_ids)
 
-    return service.commit(build, decoded=(plan,))[1]
+    return service.commit(build, decoded=(plan,))
 
 
 def file_operation(
@@ -273,7 +273,7 @@ def cancel_operation(
             "state": "cancelled",
         }
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 def history(service: Service, principal: Principal, operation_id: str, full: bool) -> list[dict[str, Any]]:

@@ -122,7 +122,7 @@ def send(
         )
         return [draft], message_id
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 def _message_row(conn: Connection, message_id: str) -> MessageRow:
@@ -172,7 +172,7 @@ def reply(
         )
         return [draft], new_id
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 def acknowledge(

@@ -120,8 +120,9 @@ def import_features(service: Service, zones: Sequence[Zone], operations: Sequenc
         recorded = [d.payload["conflict"] for d in drafts if d.type == EntryType.CONFLICT_DETECTED]
         return drafts, ImportResult(len(zones), accepted, recorded, 0, refused)
 
-    entries, result = service.commit(build, decoded=tuple(operations))
-    return ImportResult(result.zones, result.operations, result.conflicts, len(entries), result.refused)
+    done = service.commit_entries(build, decoded=tuple(operations))
+    result = done.result
+    return ImportResult(result.zones, result.operations, result.conflicts, len(done.entries), result.refused)
 
 
 def refusals(service: Service) -> list[Refusal]:

@@ -218,7 +218,7 @@ def propose(
             "zone_id": zone.id, "version": 1, "hash": digest, "required": required, "warnings": warnings,
         }  # fmt: skip
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 def _check_signatory(row: NegotiationRow, principal: Principal) -> None:
@@ -284,7 +284,7 @@ def counter_propose(
         warnings = [w.to_json() for w in read.warnings]
         return drafts, {"zone_id": zone_id, "version": version, "hash": digest, "warnings": warnings}
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 def _check_current(conn: Connection, row: NegotiationRow, version: int, digest: str) -> VersionRow:
@@ -399,7 +399,7 @@ def sign(
             "active": activated,
         }
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 def reject(
@@ -455,7 +455,7 @@ def reject(
             )
         return drafts, {"zone_id": zone_id, "version": version, "state": "rejected"}
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 def withdraw(
@@ -493,7 +493,7 @@ def withdraw(
             )
         return drafts, {"zone_id": zone_id, "state": "withdrawn"}
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 # --- queries ------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ def add_party(
         )
         return [draft], (party, token)
 
-    return committer.commit(build)[1]
+    return committer.commit(build)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +84,7 @@ def revoke_party(
             payload["reason"] = reason
         return [EntryDraft(EntryType.PARTY_REVOKED, author, payload)], party
 
-    return committer.commit(build)[1]
+    return committer.commit(build)
 
 
 def rotate_token(committer: Committer, ident: str, author: str = OPERATOR) -> tuple[PartyRef, str]:
@@ -101,4 +101,4 @@ def rotate_token(committer: Committer, ident: str, author: str = OPERATOR) -> tu
         draft = EntryDraft(EntryType.PARTY_TOKEN_ROTATED, author, payload)
         return [draft], (party, token)
 
-    return committer.commit(build)[1]
+    return committer.commit(build)

@@ -9,8 +9,9 @@ pure function of the entries (``projection.project``, the one projector), which 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 
@@ -38,16 +39,26 @@ def lock_log(conn: Connection, ledger: Ledger) -> Appender:
     (the driver would otherwise begin only at the first write, after a first SAVEPOINT,
     which would then commit on its own); PostgreSQL: the appender reads the head row locked
     for update."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    database.begin_writing(conn)
     return ledger.appender(conn)
+
+
+@dataclass(frozen=True, slots=True)
+class Committed(Generic[T]):
+    """What a committed command wrote (its entries, in log order) and what it returned."""
+
+    entries: list[Entry]
+    result: T
 
 
 class Committer(Protocol):
     """What runs a command: a ``Service`` (group commit, strategic index) or a ``Register``
-    alone (one transaction, for a process that serves nothing)."""
+    alone (one transaction, for a process that serves nothing). ``commit`` returns the
+    command's result; ``commit_entries`` its entries too."""
 
-    def commit(self, build: Build[T]) -> tuple[list[Entry], T]: ...
+    def commit(self, build: Build[T]) -> T: ...
+
+    def commit_entries(self, build: Build[T]) -> Committed[T]: ...
 
 
 class Register:
@@ -56,7 +67,11 @@ class Register:
         self.ledger = ledger
         self.clock = clock
 
-    def commit(self, build: Build[T]) -> tuple[list[Entry], T]:
+    def commit(self, build: Build[T]) -> T:
+        """``commit_entries``, for the command's result only."""
+        return self.commit_entries(build).result
+
+    def commit_entries(self, build: Build[T]) -> Committed[T]:
         """Run one command (``build(conn, now)`` returns its drafts and result) in its own
         transaction, with the locking and projections of a ``Service`` batch of one but no
         strategic index to load: ``truceline party add`` beside a busy server reads no zone
@@ -69,7 +84,7 @@ class Register:
             for entry in entries:
                 project(conn, entry)
             appender.flush()
-        return entries, result
+        return Committed(entries, result)
 
     def _append(self, conn: Connection, drafts: Sequence[EntryDraft]) -> list[Entry]:
         entries = self.ledger.append(conn, drafts, self.clock())

@@ -27,7 +27,7 @@ from truceline.engines.strategic import StrategicIndex
 from truceline.ledger.entries import Entry, EntryType, time_ms
 from truceline.service.principals import PrincipalCache
 from truceline.service.projection import project
-from truceline.service.register import Build, Register, lock_log
+from truceline.service.register import Build, Committed, Register, lock_log
 from truceline.store import database, projections
 from truceline.store import parties as party_store
 from truceline.store import zones as zone_store
@@ -176,9 +176,13 @@ class Service:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def commit(self, build: Build[T], *, decoded: Sequence[Operation] = ()) -> tuple[list[Entry], T]:
+    def commit(self, build: Build[T], *, decoded: Sequence[Operation] = ()) -> T:
+        """``commit_entries``, for the command's result only (what nearly every command wants)."""
+        return self.commit_entries(build, decoded=decoded).result
+
+    def commit_entries(self, build: Build[T], *, decoded: Sequence[Operation] = ()) -> Committed[T]:
         """Run ``build(conn, now)`` inside a transaction, append the drafts it returns,
-        write their projections and update the index; returns (entries, build's result).
+        write their projections and update the index; returns the entries and build's result.
 
         ``build`` validates against the state it reads through ``conn`` and raises a
         TrucelineError to refuse (nothing of it is written then). ``decoded``: operations
@@ -203,7 +207,7 @@ class Service:
         if job.entries:
             for subscriber in list(self.subscribers):
                 subscriber(job.entries)
-        return job.entries, job.result
+        return Committed(job.entries, job.result)
 
     def _run_batch(self) -> None:
         """Take the waiting jobs (at most MAX_BATCH) and write them in one transaction.

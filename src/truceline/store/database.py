@@ -145,6 +145,15 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
             conn.rollback()
 
 
+def begin_writing(conn: Connection) -> None:
+    """Begin ``conn``'s transaction as a writer. SQLite: BEGIN IMMEDIATE, taking the write
+    lock now (the driver would otherwise begin only at the first write, after a first
+    SAVEPOINT, which would then commit on its own). Elsewhere nothing: the transaction
+    begins at the first statement (PostgreSQL's writers lock the ledger head row)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_schema(engine: Engine) -> None:
     """Create the tables that are missing; this is the first connection a process makes, so
     a database that cannot be reached raises a DatabaseUnavailableError here."""
