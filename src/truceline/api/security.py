@@ -14,18 +14,26 @@ from starlette.concurrency import run_in_threadpool
 
 from truceline.api.edge import check_request_texts
 from truceline.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA
+from truceline.domain.party import (
+    ADMIN_ROLES,
+    ALL_ROLES,
+    FILING_ROLES,
+    LOG_READER_ROLES,
+    PARTICIPANT_ROLES,
+    SIGNING_ROLES,
+)
 from truceline.errors import AuthError
 from truceline.i18n import negotiate
-from truceline.service.auth import ALL_ROLES, SIGNING_ROLES, Principal, require_role
+from truceline.service.auth import Principal, require_role
 from truceline.service.request_signatures import HttpRequest, check_signed_request
 from truceline.service.service import Service
 
-# Role groups (docs/api.md has the table).
-FILERS = ("party", "humanitarian")
+# Role groups (docs/api.md has the table), as domain/party.py defines them.
+FILERS = FILING_ROLES
 NEGOTIATORS = SIGNING_ROLES
-PARTICIPANTS = ("admin", "party", "guarantor", "observer", "humanitarian")
-LOG_READERS = ("admin", "auditor", "guarantor")
-ADMINS = ("admin",)
+PARTICIPANTS = PARTICIPANT_ROLES
+LOG_READERS = LOG_READER_ROLES
+ADMINS = ADMIN_ROLES
 EVERYONE = ALL_ROLES
 
 _bearer = HTTPBearer(

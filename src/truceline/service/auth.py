@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from truceline.domain.ids import uuid7
-from truceline.domain.party import LANGUAGES, Party, Role
+from truceline.domain.party import ALL_ROLES, LANGUAGES, SIGNING_ROLES, Party, Role
 from truceline.domain.text import check_party_name
 from truceline.errors import AuthError, ConflictError, ForbiddenError, RevokedError, ValidationError
 from truceline.ledger.canonical import b64decode, b64encode
@@ -32,11 +32,9 @@ from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.ledger.keys import public_key_from_raw
 from truceline.store import parties as store
 
+__all__ = ["ALL_ROLES", "SIGNING_ROLES"]  # (re-exported: the role groups live in domain/party.py)
+
 OPERATOR = "operator"  # author of entries the register makes on its own (as register.OPERATOR)
-ALL_ROLES: tuple[str, ...] = tuple(r.value for r in Role)
-# Roles that negotiate zones: propose, counter-propose, sign, reject. A zone's signatories
-# must hold one (an observer, auditor or admin could never sign, so the zone never activate).
-SIGNING_ROLES: tuple[str, ...] = ("party", "guarantor", "humanitarian")
 
 
 def token_hash(token: str) -> str:
@@ -105,10 +103,20 @@ def check_request_key(value: str | None) -> str | None:
     return b64encode(raw)
 
 
+@dataclass(frozen=True, slots=True)
+class PartyDraft:
+    """A new party's ``party.registered`` draft, with the party and its bearer token (the
+    entry holds only the token's SHA-256)."""
+
+    party: Party
+    token: str
+    draft: EntryDraft
+
+
 def party_draft(
     conn: Connection, party_id: str, name: str, role: str, language: str, request_key: str | None, author: str
-) -> tuple[Party, str, EntryDraft]:
-    """Validate a new party and draft its ``party.registered`` entry; returns (party, token, draft)."""
+) -> PartyDraft:
+    """Validate a new party and draft its ``party.registered`` entry."""
     if not isinstance(name, str):
         raise ValidationError("must be a string", field="name")
     check_party_name(name, "name")
@@ -130,7 +138,7 @@ def party_draft(
     key = check_request_key(request_key)
     if key is not None:
         payload["request_key"] = key
-    return party, token, EntryDraft(EntryType.PARTY_REGISTERED, author, payload)
+    return PartyDraft(party, token, EntryDraft(EntryType.PARTY_REGISTERED, author, payload))
 
 
 def new_party_id(now_ms: int) -> str:

@@ -23,10 +23,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection
 
-from truceline.domain.party import Role
+from truceline.domain.message import Priority
+from truceline.domain.party import INFORMED_ROLES, Role
+from truceline.domain.zone import ZoneState
 from truceline.ledger.entries import EntryDraft, EntryType, time_ms
 from truceline.service.auth import OPERATOR
-from truceline.service.hotline import ACK_WITHIN_S, PRIORITIES, message_draft
+from truceline.service.hotline import message_draft
 from truceline.service.service import PartyRow, Service
 from truceline.service.texts import template_body
 from truceline.store import hotline as hotline_store
@@ -36,8 +38,7 @@ from truceline.store.zones import NegotiationRow
 
 MAX_ESCALATIONS = 3
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_EXPIRING_STATES = ("proposed", "active", "rejected")
-_INFORMED_ROLES = ("party", "guarantor", "humanitarian", "observer")
+_EXPIRING_STATES = (ZoneState.PROPOSED, ZoneState.ACTIVE, ZoneState.REJECTED)
 
 
 @dataclass
@@ -49,7 +50,7 @@ class TickResult:
 
 
 def next_priority(priority: str) -> str:
-    return PRIORITIES[min(PRIORITIES.index(priority) + 1, len(PRIORITIES) - 1)]
+    return Priority(priority).escalated.value
 
 
 def overdue_minutes(at_ms: int, deadline_ms: int) -> int:
@@ -60,7 +61,7 @@ def overdue_minutes(at_ms: int, deadline_ms: int) -> int:
 def _first_deadline_ms(row: DueRow) -> int:
     """The message's own deadline, the first one its recipient missed (the delivery's
     deadline moves with each escalation)."""
-    return row.sent_ms + ACK_WITHIN_S[row.sent_priority] * 1000
+    return row.sent_ms + Priority(row.sent_priority).ack_within_s * 1000
 
 
 def _due(conn: Connection, at_ms: int) -> list[DueRow]:
@@ -103,7 +104,7 @@ def tick(service: Service, now: datetime) -> TickResult:
                         "recipient": recipient,
                         "escalations": escalations,
                         "priority": priority,
-                        "ack_within_s": ACK_WITHIN_S[priority],
+                        "ack_within_s": Priority(priority).ack_within_s,
                         "notified": notified,
                         "deadline_ms": row.delivery.deadline_ms,
                     },
@@ -130,10 +131,10 @@ def tick(service: Service, now: datetime) -> TickResult:
                         thread_id=row.thread_id,
                         in_reply_to=row.delivery.message_id,
                         escalate=False,  # an escalation notice does not escalate in turn
-                    )[1]
+                    ).draft
                 )
             result.escalated.append((row.delivery.message_id, recipient))
-        informed = [p.id for p in parties.values() if p.role.value in _INFORMED_ROLES]
+        informed = [p.id for p in parties.values() if p.role in INFORMED_ROLES]
         for zone in _expiring(conn, at_ms):
             drafts.append(EntryDraft(EntryType.ZONE_EXPIRED, OPERATOR, {"zone_id": zone.zone_id}))
             told = set(informed) | {p.id for p in parties.values() if p.name in zone.required}
@@ -153,7 +154,7 @@ def tick(service: Service, now: datetime) -> TickResult:
                         body=body,
                         about={"kind": "zone", "id": zone.zone_id},
                         escalate=False,  # informs; asks nothing
-                    )[1]
+                    ).draft
                 )
             result.expired.append(zone.zone_id)
         return drafts, result
@@ -198,7 +199,7 @@ def _unacknowledged(
                 thread_id=row.thread_id,
                 in_reply_to=row.delivery.message_id,
                 escalate=False,  # the last word on it: nothing follows
-            )[1]
+            ).draft
         )
     return drafts
 

@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 
 from truceline.domain.codec import operation_from_record, operation_to_record
 from truceline.domain.operation import Operation, OperationState
+from truceline.domain.party import Role
 from truceline.domain.zone import Entry as ZoneEntry
 from truceline.domain.zone import Zone
 from truceline.engines.strategic import Conflict, ConflictKind, StrategicIndex, conflict_record
@@ -32,7 +33,7 @@ from truceline.io.f3548 import read_f3548_document, read_f3548_operation
 from truceline.io.geojson import read_operations
 from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR, Principal
-from truceline.service.hotline import message_draft, ms_to_text
+from truceline.service.hotline import MessageDraft, message_draft, ms_to_text
 from truceline.service.need_to_know import full, visible_operations
 from truceline.service.service import Service
 from truceline.service.texts import template_body
@@ -106,7 +107,7 @@ def _conflict_message(
     principal: Principal,
     now: datetime,
     zone: Zone | None = None,
-) -> tuple[str, EntryDraft] | None:
+) -> MessageDraft | None:
     """The hotline message for one accepted conflict, to every party concerned (``zone``:
     the zone of a zone conflict, when it is not in the index yet)."""
     by_name = Service.parties_by_name(conn)
@@ -224,8 +225,8 @@ def _file(
             drafts.append(EntryDraft(EntryType.CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
             told = _conflict_message(conn, service, conflict, plan, principal, now)
             if told is not None:
-                message_ids.append(told[0])
-                drafts.append(told[1])
+                message_ids.append(told.message_id)
+                drafts.append(told.draft)
         return drafts, FilingResult(plan.id, version, True, records, message_ids)
 
     return service.commit(build, decoded=(plan,))
@@ -328,7 +329,7 @@ def get_operation(service: Service, principal: Principal, operation_id: str) -> 
     if not wanted:
         with service.read() as conn:
             stored = load_operation(conn, operation_id)
-        if stored is not None and (stored.party == principal.name or principal.role.value == "admin"):
+        if stored is not None and (stored.party == principal.name or principal.role is Role.ADMIN):
             return full(stored)
         raise NotFoundError(f"no operation {operation_id!r}", field="operation_id")
     with service.read() as conn:
@@ -368,5 +369,5 @@ def activation_drafts(
             drafts.append(EntryDraft(EntryType.CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
             told = _conflict_message(conn, service, conflict, operation, principal, now, zone)
             if told is not None:
-                drafts.append(told[1])
+                drafts.append(told.draft)
     return drafts

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection
 
 from truceline.domain.ids import uuid7
+from truceline.domain.message import Priority
 from truceline.errors import ConflictError, NotFoundError, ValidationError
 from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR, Principal
@@ -25,16 +26,20 @@ from truceline.service.texts import free_body, render_text
 from truceline.store import hotline as store
 from truceline.store.hotline import DeliveryRow, MessageRow
 
-PRIORITIES = ("routine", "high", "urgent")  # in rising order
-# Acknowledgement deadlines by priority (seconds after sending).
-ACK_WITHIN_S = {"urgent": 120, "high": 900, "routine": 3600}
+PRIORITIES: tuple[str, ...] = tuple(Priority)  # in rising order (domain/message.py)
 MAX_TEXT_CHARS = 10_000
 
 
-def check_priority(priority: str, field: str = "priority") -> str:
-    if priority not in PRIORITIES:
-        raise ValidationError(f"{priority!r} is not one of: {', '.join(PRIORITIES)}", field=field)
-    return priority
+def check_priority(priority: str, field: str = "priority") -> Priority:
+    return Priority.parse(priority, field)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDraft:
+    """A ``message.sent`` draft and the id of the message it sends."""
+
+    message_id: str
+    draft: EntryDraft
 
 
 def message_draft(
@@ -50,8 +55,8 @@ def message_draft(
     author: str = OPERATOR,
     request: Mapping[str, Any] | None = None,
     escalate: bool = True,
-) -> tuple[str, EntryDraft]:
-    """A ``message.sent`` draft; returns (message id, draft). Recipients are party ids.
+) -> MessageDraft:
+    """A ``message.sent`` draft, with its message's id. Recipients are party ids.
 
     ``escalate=False`` is for what informs and asks nothing (a zone activated, an
     escalation notice): it has no acknowledgement deadline (``ack_within_s`` null) and
@@ -63,8 +68,8 @@ def message_draft(
         "in_reply_to": in_reply_to,
         "sender": sender,
         "recipients": sorted(set(recipients)),
-        "priority": check_priority(priority),
-        "ack_within_s": ACK_WITHIN_S[priority] if escalate else None,
+        "priority": check_priority(priority).value,
+        "ack_within_s": Priority(priority).ack_within_s if escalate else None,
         "body": dict(body),
         "about": dict(about) if about is not None else None,
     }
@@ -72,7 +77,7 @@ def message_draft(
         payload["escalate"] = False
     if request is not None:
         payload["request"] = dict(request)
-    return message_id, EntryDraft(EntryType.MESSAGE_SENT, author, payload)
+    return MessageDraft(message_id, EntryDraft(EntryType.MESSAGE_SENT, author, payload))
 
 
 def _recipient_ids(conn: Connection, names: list[str], sender: Principal) -> list[str]:
@@ -111,7 +116,7 @@ def send(
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], str]:
         recipients = _recipient_ids(conn, to, principal)
-        message_id, draft = message_draft(
+        told = message_draft(
             now,
             sender=principal.id,
             recipients=recipients,
@@ -120,7 +125,7 @@ def send(
             author=principal.id,
             request=request,
         )
-        return [draft], message_id
+        return [told.draft], told.message_id
 
     return service.commit(build)
 
@@ -159,7 +164,7 @@ def reply(
         recipients = everyone - {principal.id}
         if not recipients:
             raise ConflictError("nobody else to reply to", field="message_id")
-        new_id, draft = message_draft(
+        told = message_draft(
             now,
             sender=principal.id,
             recipients=recipients,
@@ -170,7 +175,7 @@ def reply(
             author=principal.id,
             request=request,
         )
-        return [draft], new_id
+        return [told.draft], told.message_id
 
     return service.commit(build)
 

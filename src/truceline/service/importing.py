@@ -97,7 +97,7 @@ def import_features(service: Service, zones: Sequence[Zone], operations: Sequenc
                 zone = brought.zone(conflict.b)
                 told = _conflict_message(conn, service, conflict, operation, OPERATOR_PRINCIPAL, now, zone)
                 if told is not None:
-                    drafts.append(told[1])
+                    drafts.append(told.draft)
         refused: list[Refusal] = []
         accepted = 0
         for operation in operations:
@@ -116,7 +116,7 @@ def import_features(service: Service, zones: Sequence[Zone], operations: Sequenc
                 zone = brought.zone(conflict.b)
                 told = _conflict_message(conn, service, conflict, operation, OPERATOR_PRINCIPAL, now, zone)
                 if told is not None:
-                    drafts.append(told[1])
+                    drafts.append(told.draft)
         recorded = [d.payload["conflict"] for d in drafts if d.type == EntryType.CONFLICT_DETECTED]
         return drafts, ImportResult(len(zones), accepted, recorded, 0, refused)
 

@@ -21,7 +21,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from truceline.domain.codec import zone_from_record, zone_to_record
-from truceline.domain.zone import Zone
+from truceline.domain.party import INFORMED_ROLES, SIGNING_ROLES
+from truceline.domain.zone import Zone, ZoneState
 from truceline.errors import ConflictError, ForbiddenError, FormatError, NotFoundError, ValidationError
 from truceline.geo.difference import area_change
 from truceline.io.detect import detect_format
@@ -30,7 +31,7 @@ from truceline.io.features import ReadWarning
 from truceline.io.geojson import read_zones
 from truceline.ledger.canonical import canonical_json
 from truceline.ledger.entries import EntryDraft, EntryType
-from truceline.service.auth import OPERATOR, SIGNING_ROLES, Principal
+from truceline.service.auth import OPERATOR, Principal
 from truceline.service.filing import activation_drafts
 from truceline.service.hotline import message_draft
 from truceline.service.projection import ends_ms
@@ -40,9 +41,6 @@ from truceline.store import database, projections
 from truceline.store import zones as store
 from truceline.store.zones import NegotiationRow, VersionRow
 
-FINAL_STATES = ("withdrawn", "expired")
-# Who hears of zone steps that concern everyone (activation, withdrawal, expiry).
-_INFORMED_ROLES = ("party", "guarantor", "humanitarian", "observer")
 MAX_SIGNATORIES = 50
 
 
@@ -131,7 +129,7 @@ def _zone_notice(
     return message_draft(
         now, sender=sender, recipients=recipients, priority=priority, body=body,
         about={"kind": "zone", "id": zone_id}, escalate=escalate,
-    )[1]  # fmt: skip
+    ).draft  # fmt: skip
 
 
 def _zone_params(zone_id: str, name: str) -> dict[str, str]:
@@ -143,7 +141,7 @@ def _ids(by_name: Mapping[str, PartyRow], names: list[str]) -> list[str]:
 
 
 def _informed(conn: Connection) -> list[str]:
-    return [r.id for r in Service.party_rows(conn) if r.role.value in _INFORMED_ROLES]
+    return [r.id for r in Service.party_rows(conn) if r.role in INFORMED_ROLES]
 
 
 def _with_request(payload: dict[str, Any], request: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -226,7 +224,7 @@ def _check_signatory(row: NegotiationRow, principal: Principal) -> None:
         raise ForbiddenError(
             f"{principal.name} is not a required signatory of zone {row.zone_id}", field="zone_id"
         )
-    if row.state in FINAL_STATES:
+    if ZoneState(row.state).final:
         raise ConflictError(f"zone {row.zone_id} is {row.state}", field="zone_id")
 
 
@@ -315,7 +313,7 @@ def sign(
         current = _check_current(conn, row, version, digest)
         if row.active_version == version:
             raise ConflictError(f"version {version} is already in force", field="version")
-        if row.state == "rejected":
+        if row.state == ZoneState.REJECTED:
             raise ConflictError(f"version {version} was rejected; counter-propose a new one", field="version")
         signed = store.signers(conn, zone_id, version)
         if principal.id in signed:
@@ -467,7 +465,7 @@ def withdraw(
         row = _negotiation(conn, zone_id)
         if row.proposer != principal.id:
             raise ForbiddenError("only the proposer may withdraw a zone", field="zone_id")
-        if row.state in FINAL_STATES:
+        if ZoneState(row.state).final:
             raise ConflictError(f"zone {zone_id} is already {row.state}", field="zone_id")
         drafts = [
             EntryDraft(
@@ -526,7 +524,7 @@ def _zone_json(conn: Connection, row: NegotiationRow) -> dict[str, Any]:
         "origin": "negotiated",
         # A withdrawn or expired zone keeps its last active_version, but binds nobody.
         "binds": Service.signatories_in_force(conn, row.zone_id).get(row.zone_id, [])
-        if row.state == "active"
+        if row.state == ZoneState.ACTIVE
         else [],
     }
 

@@ -37,10 +37,8 @@ def add_party(
     """
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], tuple[Party, str]]:
-        party, token, draft = party_draft(
-            conn, new_party_id(time_ms(now)), name, role, language, request_key, author
-        )
-        return [draft], (party, token)
+        new = party_draft(conn, new_party_id(time_ms(now)), name, role, language, request_key, author)
+        return [new.draft], (new.party, new.token)
 
     return committer.commit(build)
 

@@ -55,6 +55,7 @@ from sqlalchemy import Connection
 from truceline.domain.codec import operation_from_record, zone_from_record
 from truceline.domain.operation import Operation
 from truceline.domain.party import Party
+from truceline.domain.zone import ZoneState
 from truceline.ledger.entries import Entry, EntryType
 from truceline.store import hotline, operations, parties, projections, zones
 from truceline.store.hotline import DeliveryRow, EventRow, MessageRow
@@ -128,7 +129,7 @@ def _party_token_rotated(conn: Connection, entry: Entry) -> None:
 
 def _zone_imported(conn: Connection, entry: Entry) -> None:
     p = entry.payload
-    projections.save_zone(conn, zone_from_record(p["zone"]), state=p.get("state", "active"))
+    projections.save_zone(conn, zone_from_record(p["zone"]), state=p.get("state", ZoneState.ACTIVE))
 
 
 def _zone_proposed(conn: Connection, entry: Entry) -> None:
@@ -143,7 +144,7 @@ def _zone_proposed(conn: Connection, entry: Entry) -> None:
             proposer=p["party_id"],
             proposer_name=record.get("party") or "",
             required=sorted(p["required"]),
-            state="proposed",
+            state=ZoneState.PROPOSED,
             current_version=p["version"],
             active_version=None,
             ends_ms=ends_ms(record),
@@ -158,9 +159,9 @@ def _zone_counter_proposed(conn: Connection, entry: Entry) -> None:
     p = entry.payload
     _version(conn, entry)
     values: dict[str, Any] = {"current_version": p["version"]}
-    if zones.negotiation_state(conn, p["zone_id"]) != "active":
+    if zones.negotiation_state(conn, p["zone_id"]) != ZoneState.ACTIVE:
         # While a version is in force it stays so until every signatory signs the new one.
-        values.update(state="proposed", ends_ms=ends_ms(p["zone"]), name=p["zone"].get("name", ""))
+        values.update(state=ZoneState.PROPOSED, ends_ms=ends_ms(p["zone"]), name=p["zone"].get("name", ""))
     zones.set_negotiation(conn, p["zone_id"], entry.seq, **values)
     _step(conn, entry, "counter_proposed")
 
@@ -173,20 +174,20 @@ def _zone_signed(conn: Connection, entry: Entry) -> None:
 
 def _zone_rejected(conn: Connection, entry: Entry) -> None:
     p = entry.payload
-    if zones.negotiation_state(conn, p["zone_id"]) != "active":
-        zones.set_negotiation(conn, p["zone_id"], entry.seq, state="rejected")
+    if zones.negotiation_state(conn, p["zone_id"]) != ZoneState.ACTIVE:
+        zones.set_negotiation(conn, p["zone_id"], entry.seq, state=ZoneState.REJECTED)
     _step(conn, entry, "rejected", p["reason"])
 
 
 def _zone_activated(conn: Connection, entry: Entry) -> None:
     p = entry.payload
     zone = zone_from_record(p["zone"])
-    projections.save_zone(conn, zone, state="active")
+    projections.save_zone(conn, zone, state=ZoneState.ACTIVE)
     zones.set_negotiation(
         conn,
         p["zone_id"],
         entry.seq,
-        state="active",
+        state=ZoneState.ACTIVE,
         active_version=p["version"],
         ends_ms=ends_ms(p["zone"]),
         name=zone.name,
@@ -194,7 +195,7 @@ def _zone_activated(conn: Connection, entry: Entry) -> None:
     _step(conn, entry, "activated")
 
 
-def _zone_ended(state: str) -> Projector:
+def _zone_ended(state: ZoneState) -> Projector:
     def project_end(conn: Connection, entry: Entry) -> None:
         # The zones table holds the zones in force: a withdrawn or expired one leaves it.
         zone_id = entry.payload["zone_id"]
@@ -316,8 +317,8 @@ PROJECTORS: dict[str, Projector] = {
     EntryType.ZONE_SIGNED: _zone_signed,
     EntryType.ZONE_REJECTED: _zone_rejected,
     EntryType.ZONE_ACTIVATED: _zone_activated,
-    EntryType.ZONE_WITHDRAWN: _zone_ended("withdrawn"),
-    EntryType.ZONE_EXPIRED: _zone_ended("expired"),
+    EntryType.ZONE_WITHDRAWN: _zone_ended(ZoneState.WITHDRAWN),
+    EntryType.ZONE_EXPIRED: _zone_ended(ZoneState.EXPIRED),
     EntryType.OPERATION_FILED: _operation_filed,
     EntryType.OPERATION_UPDATED: _operation_updated,
     EntryType.OPERATION_REFUSED: _operation_refused,

@@ -22,7 +22,7 @@ from sqlalchemy import Connection
 from truceline.domain.codec import operation_from_record, operation_to_record, zone_from_record
 from truceline.domain.operation import Operation
 from truceline.domain.party import Role
-from truceline.domain.zone import Zone
+from truceline.domain.zone import Zone, ZoneState
 from truceline.engines.strategic import StrategicIndex
 from truceline.ledger.entries import Entry, EntryType, time_ms
 from truceline.service.principals import PrincipalCache
@@ -126,7 +126,7 @@ class Service:
         with self._lock, database.snapshot(self.engine) as conn:
             index = StrategicIndex()
             bound = self.signatories_in_force(conn)
-            for zone in projections.load_zones(conn, state="active"):
+            for zone in projections.load_zones(conn, state=ZoneState.ACTIVE):
                 index.add_zone(zone, bound.get(zone.id))
             for operation in projections.load_operations(conn):
                 if str(operation.state) not in _INACTIVE_OPERATION_STATES:
@@ -137,7 +137,8 @@ class Service:
 
     def _index_apply(self, entry: Entry, known: Operation | None = None) -> None:
         payload = entry.payload
-        imported = entry.type == EntryType.ZONE_IMPORTED and payload.get("state", "active") == "active"
+        state = payload.get("state", ZoneState.ACTIVE)
+        imported = entry.type == EntryType.ZONE_IMPORTED and state == ZoneState.ACTIVE
         if imported:
             self.index.add_zone(zone_from_record(payload["zone"]))  # binds all it restricts
         elif entry.type == EntryType.ZONE_ACTIVATED:
