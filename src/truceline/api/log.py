@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api.security import LOG_READERS, endpoint, service_of
-from truceline.errors import ValidationError
 from truceline.ledger.canonical import b64encode
+from truceline.service import log
 
 router = APIRouter(tags=["log"])
 MAX_ENTRIES = 1000
@@ -31,20 +31,8 @@ async def entries(
     stop: int | None = Query(None, ge=0, le=2**53, description=f"Exclusive; at most {MAX_ENTRIES} entries."),
 ) -> dict[str, Any]:
     """Entries [start, stop) as their canonical JSON text (each is a Merkle leaf input)."""
-    service = service_of(request)
-
-    def read() -> dict[str, Any]:
-        with service.read() as conn:
-            size = service.ledger.size(conn)
-            end = min(size, stop if stop is not None else start + MAX_ENTRIES, start + MAX_ENTRIES)
-            if start > size:
-                raise ValidationError(f"{start} is past the end of the log ({size})", field="start")
-            items = [
-                e.canonical.decode("utf-8") for e in service.ledger.entries(conn, start, max(start, end))
-            ]
-            return {"tree_size": size, "start": start, "entries": items}
-
-    return await run_in_threadpool(read)
+    found = await run_in_threadpool(log.page, service_of(request), start, stop, MAX_ENTRIES)
+    return {"tree_size": found.tree_size, "start": found.start, "entries": found.entries}
 
 
 @endpoint(router, "GET", "/log/proof/inclusion", LOG_READERS)
@@ -52,22 +40,13 @@ async def inclusion(
     request: Request, index: int = Query(ge=0, le=2**53), size: int = Query(ge=1, le=2**53)
 ) -> dict[str, Any]:
     """The inclusion proof of entry `index` in the tree of `size` entries."""
-    service = service_of(request)
-
-    def read() -> dict[str, Any]:
-        if index >= size:
-            raise ValidationError(f"index {index} must be below size {size}", field="index")
-        with service.read() as conn:
-            proof = service.ledger.inclusion_proof(conn, index, size)
-            leaf = service.ledger.entry(conn, index).leaf_hash
-        return {
-            "index": index,
-            "tree_size": size,
-            "leaf_hash": b64encode(leaf),
-            "proof": [b64encode(h) for h in proof],
-        }
-
-    return await run_in_threadpool(read)
+    found = await run_in_threadpool(log.inclusion, service_of(request), index, size)
+    return {
+        "index": found.index,
+        "tree_size": found.tree_size,
+        "leaf_hash": b64encode(found.leaf_hash),
+        "proof": [b64encode(h) for h in found.proof],
+    }
 
 
 @endpoint(router, "GET", "/log/proof/consistency", LOG_READERS)
@@ -75,13 +54,5 @@ async def consistency(
     request: Request, first: int = Query(ge=1, le=2**53), second: int = Query(ge=1, le=2**53)
 ) -> dict[str, Any]:
     """The consistency proof between the trees of `first` and `second` entries."""
-    service = service_of(request)
-
-    def read() -> dict[str, Any]:
-        if first > second:
-            raise ValidationError(f"first ({first}) must not exceed second ({second})", field="first")
-        with service.read() as conn:
-            proof = service.ledger.consistency_proof(conn, first, second)
-        return {"first": first, "second": second, "proof": [b64encode(h) for h in proof]}
-
-    return await run_in_threadpool(read)
+    found = await run_in_threadpool(log.consistency, service_of(request), first, second)
+    return {"first": found.first, "second": found.second, "proof": [b64encode(h) for h in found.proof]}
