@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from truceline.domain.operation import Operation
 from truceline.domain.zone import Zone, ZoneRule
-from truceline.engines.strategic import ConflictKind, StrategicIndex, conflict_record, find_conflicts
+from truceline.engines.strategic import ConflictKind, Held, StrategicIndex, conflict_record, find_conflicts
 from truceline.errors import AltitudeReferenceError
 from truceline.geo.altitude import AltitudeBand
 from truceline.geo.shapes import Circle, Polygon
@@ -217,9 +217,9 @@ def test_the_index_answers_what_it_holds_through_its_public_accessors() -> None:
     index.add_operation(second)
     assert index.zone("z") is zone and index.zone("nope") is None
     assert index.operation("op-2") is second and index.operation("z") is None
-    zones, operations = index.live()
-    assert zones == [zone] and operations == [first, second]
+    held = index.live()
+    assert held.zones == [zone] and held.operations == [first, second]
     # Copies: what a caller does to them leaves the index as it was.
-    operations.clear()
+    held.operations.clear()
     index.remove_operation("op-1")
-    assert index.live() == ([zone], [second])
+    assert index.live() == Held([zone], [second])

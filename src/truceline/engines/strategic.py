@@ -157,6 +157,15 @@ def _larger(current: Conflict | None, candidate: Conflict) -> Conflict:
     return current
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What a strategic index holds: the zones in force and the live operations (named, so
+    that no caller need remember an order)."""
+
+    zones: list[Zone]
+    operations: list[Operation]
+
+
 class StrategicIndex:
     """Zones and operations indexed by cell, ready to check new plans against.
 
@@ -196,9 +205,9 @@ class StrategicIndex:
         """The operation held under ``operation_id``, or None."""
         return self._operations.get(operation_id)
 
-    def live(self) -> tuple[list[Zone], list[Operation]]:
+    def live(self) -> Held:
         """Copies of the zones and the operations held, in the order they were added."""
-        return list(self._zones.values()), list(self._operations.values())
+        return Held(list(self._zones.values()), list(self._operations.values()))
 
     def binds(self, zone_id: str, party: str) -> bool:
         """Whether the indexed zone ``zone_id`` binds ``party`` (were it restricted)."""

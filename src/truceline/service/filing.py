@@ -316,7 +316,8 @@ def load_operation(conn: Connection, operation_id: str) -> Operation | None:
 
 def list_operations(service: Service, principal: Principal) -> list[dict[str, Any]]:
     """The live operations as ``principal`` may see them (``need_to_know``)."""
-    operations, zones = service.live()
+    held = service.live()
+    operations, zones = held.operations, held.zones
     with service.read() as conn:
         members = zone_store.required_by_zone(conn)
     return visible_operations(principal, operations, zones, members)
@@ -324,7 +325,8 @@ def list_operations(service: Service, principal: Principal) -> list[dict[str, An
 
 def get_operation(service: Service, principal: Principal, operation_id: str) -> dict[str, Any]:
     """One operation as ``principal`` may see it; 404 when it may see none of it."""
-    operations, zones = service.live()
+    held = service.live()
+    operations, zones = held.operations, held.zones
     wanted = [o for o in operations if o.id == operation_id]
     if not wanted:
         with service.read() as conn:
@@ -361,7 +363,7 @@ def activation_drafts(
     ``bound``: the parties the zone binds (its signatories); None: every party it restricts."""
     alone = StrategicIndex()
     alone.add_zone(zone, bound)
-    operations, _zones = service.indexed()
+    operations = service.indexed().operations
     drafts: list[EntryDraft] = []
     for operation in operations:
         for conflict in alone.check(operation):

@@ -90,7 +90,7 @@ def import_features(service: Service, zones: Sequence[Zone], operations: Sequenc
         brought.build_query_arrays()
         # The new zones against the live operations already filed, as when a zone comes into
         # force (filing.activation_drafts), in one pass over them for all the zones.
-        for operation in service.indexed()[0] if zones else ():
+        for operation in service.indexed().operations if zones else ():
             for conflict in brought.check(operation):
                 record = conflict_record(conflict)
                 drafts.append(EntryDraft(EntryType.CONFLICT_DETECTED, OPERATOR, {"conflict": record}))

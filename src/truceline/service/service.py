@@ -22,8 +22,8 @@ from sqlalchemy import Connection
 from truceline.domain.codec import operation_from_record, operation_to_record, zone_from_record
 from truceline.domain.operation import Operation
 from truceline.domain.party import Role
-from truceline.domain.zone import Zone, ZoneState
-from truceline.engines.strategic import StrategicIndex
+from truceline.domain.zone import ZoneState
+from truceline.engines.strategic import Held, StrategicIndex
 from truceline.ledger.entries import Entry, EntryType, time_ms
 from truceline.service.principals import PrincipalCache
 from truceline.service.projection import project
@@ -295,19 +295,18 @@ class Service:
 
     # --- reading helpers shared by the command modules ----------------------------------------
 
-    def live(self) -> tuple[list[Operation], list[Zone]]:
+    def live(self) -> Held:
         """For a query: the live operations and active zones as committed by any process,
         as a consistent copy."""
         self.refresh()
         return self.indexed()
 
-    def indexed(self) -> tuple[list[Operation], list[Zone]]:
+    def indexed(self) -> Held:
         """The live operations and active zones the index holds now: inside a command,
         whose batch has already caught up with the log (and may hold entries not yet
         committed), this is the state the command is checked against."""
         with self._lock:
-            zones, operations = self.index.live()
-            return operations, zones
+            return self.index.live()
 
     def read(self) -> Any:
         """A connection for queries (use as a context manager)."""
