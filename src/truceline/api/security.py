@@ -40,6 +40,7 @@ _bearer = HTTPBearer(
     auto_error=False, description="The party's token from `truceline party add` or POST /parties."
 )
 _BEARER = Depends(_bearer)
+_TOKEN_HEADER = "Authorization"  # where a refused token came from (RFC 6750)
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -66,7 +67,13 @@ class Allow:
 
         # Always through the thread pool: ``lookup`` reads the log's size first, so that a
         # token revoked by another process is refused at once (a cached answer alone could not).
-        principal = await run_in_threadpool(service.principals.lookup, token)
+        if not token:
+            raise AuthError("a bearer token is required (Authorization: Bearer ...)", field=_TOKEN_HEADER)
+        try:
+            principal = await run_in_threadpool(service.principals.lookup, token)
+        except AuthError as error:
+            error.field = _TOKEN_HEADER  # the service names the token; HTTP carries it here
+            raise
         require_role(principal, self.roles)
         signed = None
         if request.method in _WRITES and principal.request_key is not None:

@@ -34,6 +34,8 @@ from truceline.store import parties as store
 
 __all__ = ["ALL_ROLES", "SIGNING_ROLES"]  # (re-exported: the role groups live in domain/party.py)
 
+# What an AuthError names: the token (the api says which header carried it).
+TOKEN_FIELD = "token"
 OPERATOR = "operator"  # author of entries the register makes on its own (as register.OPERATOR)
 
 
@@ -60,14 +62,14 @@ class Principal:
 def principal_for_token(conn: Connection, token: str | None) -> Principal:
     """The party holding ``token``; AuthError without a token or with an unknown one."""
     if not token:
-        raise AuthError("a bearer token is required (Authorization: Bearer ...)", field="Authorization")
+        raise AuthError("a bearer token is required", field=TOKEN_FIELD)
     digest = token_hash(token)
     holder = store.token_holder(conn, digest)
     # compare_digest on the hash: the lookup is by an indexed equality anyway, this keeps the
     # intent explicit should the lookup ever change.
     if holder is None or not hmac.compare_digest(holder.token_hash, digest):
         _refuse_retired(conn, digest)
-        raise AuthError("unknown bearer token", field="Authorization")
+        raise AuthError("unknown bearer token", field=TOKEN_FIELD)
     party = holder.party
     return Principal(party.id, party.name, Role(party.role), party.language, holder.request_key)
 
@@ -78,10 +80,10 @@ def _refuse_retired(conn: Connection, digest: str) -> None:
     if row is None:
         return
     if row.party_revoked:  # also an older, rotated token of a party revoked since
-        raise RevokedError(f"party {row.party_name} has been revoked", field="Authorization")
+        raise RevokedError(f"party {row.party_name} has been revoked", field=TOKEN_FIELD)
     raise RevokedError(
         f"this token of party {row.party_name} was replaced by a new one (party rotate-token)",
-        field="Authorization",
+        field=TOKEN_FIELD,
     )
 
 
