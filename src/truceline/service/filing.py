@@ -38,7 +38,6 @@ from truceline.service.need_to_know import full, visible_operations
 from truceline.service.service import Service
 from truceline.service.texts import template_body
 from truceline.store import operations as operation_store
-from truceline.store import projections
 from truceline.store import zones as zone_store
 from truceline.store.operations import HistoryRow
 
@@ -184,7 +183,7 @@ def _file(
     plan = read_operation_document(document, principal.name)
     if update_of is not None and plan.id != update_of:
         raise ValidationError(f"is {plan.id!r}, but this is operation {update_of!r}", field="id")
-    projections.prepare_operation(plan)  # here, not in the writer's queue
+    operation_store.prepare_operation(plan)  # here, not in the writer's queue
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], FilingResult]:
         if update_of is None:

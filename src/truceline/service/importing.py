@@ -32,7 +32,6 @@ from truceline.service.auth import OPERATOR, Principal
 from truceline.service.filing import _conflict_message, _forbidding
 from truceline.service.service import Service
 from truceline.store import operations as operation_store
-from truceline.store import projections
 from truceline.store import zones as zone_store
 
 # The operator, as the author and sender of what an import causes.
@@ -75,7 +74,7 @@ def import_features(service: Service, zones: Sequence[Zone], operations: Sequenc
     (each checked as a filing is), in one command. Raises (nothing written) on a taken id
     or a comparison that cannot be made (e.g. altitudes in references with no conversion)."""
     for operation in operations:
-        projections.prepare_operation(operation)  # here, not in the writer's queue
+        operation_store.prepare_operation(operation)  # here, not in the writer's queue
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], ImportResult]:
         _check_ids(conn, zones, operations)

@@ -37,7 +37,7 @@ from truceline.service.hotline import message_draft
 from truceline.service.projection import ends_ms
 from truceline.service.service import PartyRow, Service
 from truceline.service.texts import template_body
-from truceline.store import database, projections
+from truceline.store import database
 from truceline.store import zones as store
 from truceline.store.zones import NegotiationRow, VersionRow
 
@@ -102,9 +102,9 @@ def _imported(conn: Connection, zone_id: str | None = None) -> list[Zone]:
     if zone_id is not None:
         if store.is_negotiated(conn, zone_id):
             return []
-        return [z for z in projections.load_zones(conn) if z.id == zone_id]
+        return [z for z in store.load_zones(conn) if z.id == zone_id]
     ids = store.negotiated_ids(conn)
-    return [z for z in projections.load_zones(conn) if z.id not in ids]
+    return [z for z in store.load_zones(conn) if z.id not in ids]
 
 
 def _version_row(conn: Connection, zone_id: str, version: int) -> VersionRow:

@@ -57,7 +57,7 @@ from truceline.domain.operation import Operation
 from truceline.domain.party import Party
 from truceline.domain.zone import ZoneState
 from truceline.ledger.entries import Entry, EntryType
-from truceline.store import hotline, operations, parties, projections, zones
+from truceline.store import conflicts, hotline, operations, parties, zones
 from truceline.store.hotline import DeliveryRow, EventRow, MessageRow
 from truceline.store.operations import HistoryRow
 from truceline.store.zones import NegotiationRow, StepRow, VersionRow
@@ -103,7 +103,7 @@ def _history(conn: Connection, entry: Entry, step: str, operation_id: str, party
 
 def _party_registered(conn: Connection, entry: Entry) -> None:
     p = entry.payload
-    projections.save_party(
+    parties.save_party(
         conn,
         Party(p["party_id"], p["name"], p["role"], p["language"]),
         public_key=p.get("public_key"),
@@ -129,7 +129,7 @@ def _party_token_rotated(conn: Connection, entry: Entry) -> None:
 
 def _zone_imported(conn: Connection, entry: Entry) -> None:
     p = entry.payload
-    projections.save_zone(conn, zone_from_record(p["zone"]), state=p.get("state", ZoneState.ACTIVE))
+    zones.save_zone(conn, zone_from_record(p["zone"]), state=p.get("state", ZoneState.ACTIVE))
 
 
 def _zone_proposed(conn: Connection, entry: Entry) -> None:
@@ -182,7 +182,7 @@ def _zone_rejected(conn: Connection, entry: Entry) -> None:
 def _zone_activated(conn: Connection, entry: Entry) -> None:
     p = entry.payload
     zone = zone_from_record(p["zone"])
-    projections.save_zone(conn, zone, state=ZoneState.ACTIVE)
+    zones.save_zone(conn, zone, state=ZoneState.ACTIVE)
     zones.set_negotiation(
         conn,
         p["zone_id"],
@@ -199,7 +199,7 @@ def _zone_ended(state: ZoneState) -> Projector:
     def project_end(conn: Connection, entry: Entry) -> None:
         # The zones table holds the zones in force: a withdrawn or expired one leaves it.
         zone_id = entry.payload["zone_id"]
-        projections.delete_zone(conn, zone_id)
+        zones.delete_zone(conn, zone_id)
         zones.set_negotiation(conn, zone_id, entry.seq, state=state)
         _step(conn, entry, state)
 
@@ -214,17 +214,17 @@ def _operation_filed(conn: Connection, entry: Entry, known: Operation | None = N
     p = entry.payload
     record = p["operation"]
     if known is not None:
-        projections.insert_operation(conn, known)
+        operations.insert_operation(conn, known)
     else:
-        projections.save_operation(conn, operation_from_record(record))
+        operations.save_operation(conn, operation_from_record(record))
     _history(conn, entry, "filed", record["id"], record["party"], p.get("version", 1))
 
 
 def _operation_updated(conn: Connection, entry: Entry) -> None:
     p = entry.payload
     record = p["operation"]
-    operations.drop_conflicts_of(conn, record["id"])
-    projections.save_operation(conn, operation_from_record(record))
+    conflicts.drop_conflicts_of(conn, record["id"])
+    operations.save_operation(conn, operation_from_record(record))
     _history(conn, entry, "updated", record["id"], record["party"], p["version"])
 
 
@@ -236,13 +236,13 @@ def _operation_refused(conn: Connection, entry: Entry) -> None:
 
 def _operation_cancelled(conn: Connection, entry: Entry) -> None:
     p = entry.payload
-    operations.drop_conflicts_of(conn, p["operation_id"])
+    conflicts.drop_conflicts_of(conn, p["operation_id"])
     operations.set_state(conn, p["operation_id"], "cancelled")
     _history(conn, entry, "cancelled", p["operation_id"], p["party"], p["version"])
 
 
 def _conflict_detected(conn: Connection, entry: Entry) -> None:
-    projections.save_conflict(conn, entry.payload["conflict"], entry.seq)
+    conflicts.save_conflict(conn, entry.payload["conflict"], entry.seq)
 
 
 # --- the hotline ------------------------------------------------------------------------

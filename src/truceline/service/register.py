@@ -24,7 +24,7 @@ from truceline.ledger.entries import Entry, EntryDraft, EntryType
 from truceline.ledger.log import Appender, Ledger
 from truceline.ledger.sth import SignedTreeHead
 from truceline.service.projection import project
-from truceline.store import database, projections
+from truceline.store import conflicts, database, operations, parties, projections, zones
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -106,26 +106,26 @@ class Register:
         if public_key is not None:
             payload["public_key"] = public_key
         with self.engine.begin() as conn:
-            if any(p.name == name for p in projections.load_parties(conn)):
+            if any(p.name == name for p in parties.load_parties(conn)):
                 raise ValidationError(f"a party named {name!r} is already registered", field="name")
             self._append(conn, [EntryDraft(EntryType.PARTY_REGISTERED, OPERATOR, payload)])
         return party
 
     def parties(self) -> list[Party]:
         with self.engine.connect() as conn:
-            return projections.load_parties(conn)
+            return parties.load_parties(conn)
 
     def zones(self) -> list[Zone]:
         with database.snapshot(self.engine) as conn:  # the zones and their volumes, as one
-            return projections.load_zones(conn)
+            return zones.load_zones(conn)
 
     def operations(self) -> list[Operation]:
         with database.snapshot(self.engine) as conn:
-            return projections.load_operations(conn)
+            return operations.load_operations(conn)
 
     def conflicts(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return projections.load_conflicts(conn)
+            return conflicts.load_conflicts(conn)
 
     def tree_head(self) -> SignedTreeHead:
         """A signed tree head for the whole log, now."""

@@ -28,7 +28,8 @@ from truceline.ledger.entries import Entry, EntryType, time_ms
 from truceline.service.principals import PrincipalCache
 from truceline.service.projection import project
 from truceline.service.register import Build, Committed, Register, lock_log
-from truceline.store import database, projections
+from truceline.store import database
+from truceline.store import operations as operation_store
 from truceline.store import parties as party_store
 from truceline.store import zones as zone_store
 
@@ -126,9 +127,9 @@ class Service:
         with self._lock, database.snapshot(self.engine) as conn:
             index = StrategicIndex()
             bound = self.signatories_in_force(conn)
-            for zone in projections.load_zones(conn, state=ZoneState.ACTIVE):
+            for zone in zone_store.load_zones(conn, state=ZoneState.ACTIVE):
                 index.add_zone(zone, bound.get(zone.id))
-            for operation in projections.load_operations(conn):
+            for operation in operation_store.load_operations(conn):
                 if str(operation.state) not in _INACTIVE_OPERATION_STATES:
                     index.add_operation(operation)
             index.build_query_arrays()

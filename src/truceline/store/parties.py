@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, insert, select, update
 
+from truceline.domain.party import Party
 from truceline.store.schema import parties, party_request_keys, party_revocations, retired_tokens
 
 
@@ -94,6 +95,27 @@ def is_revoked(conn: Connection, party_id: str) -> bool:
 
 
 # --- the projector's writes -------------------------------------------------------------
+
+
+def save_party(
+    conn: Connection, party: Party, public_key: str | None = None, token_hash: str | None = None
+) -> None:
+    conn.execute(
+        insert(parties).values(
+            id=party.id,
+            name=party.name,
+            role=str(party.role),
+            language=party.language,
+            public_key=public_key,
+            token_hash=token_hash,
+        )
+    )
+
+
+def load_parties(conn: Connection) -> list[Party]:
+    rows = conn.execute(select(parties).order_by(parties.c.id))
+    return [Party(r.id, r.name, r.role, r.language) for r in rows]
+
 
 
 def add_request_key(conn: Connection, party_id: str, request_key: str) -> None:

@@ -12,6 +12,9 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Table, insert, select, update
 
+from truceline.domain.codec import rule_from_record, rule_to_record
+from truceline.domain.zone import Zone
+from truceline.store import volumes
 from truceline.store.schema import zone_negotiations, zone_signatures, zone_steps, zone_versions, zones
 
 
@@ -190,3 +193,47 @@ def add_signature(conn: Connection, zone_id: str, version_: int, party_id: str, 
 
 def add_step(conn: Connection, row: StepRow) -> None:
     conn.execute(insert(zone_steps).values(**_values(row, zone_steps)))
+
+
+# --- the zones in force, with their volumes ---------------------------------------------
+
+_INSERT_ZONE = insert(zones)
+
+
+def save_zone(conn: Connection, zone: Zone, state: str = "active") -> None:
+    """Insert or replace ``zone`` with its volumes and cell covering."""
+    delete_zone(conn, zone.id)
+    conn.execute(
+        _INSERT_ZONE,
+        {
+            "id": zone.id,
+            "kind": str(zone.kind),
+            "name": zone.name,
+            "party": zone.party,
+            "rule": rule_to_record(zone.rule),
+            "state": state,
+        },
+    )
+    volumes.write_volumes(conn, "zone", zone.id, zone.volumes)
+
+
+def delete_zone(conn: Connection, zone_id: str) -> None:
+    volumes.delete_owner(conn, "zone", zone_id)
+
+
+def load_zones(conn: Connection, state: str | None = None) -> list[Zone]:
+    query = select(zones).order_by(zones.c.id)
+    if state is not None:
+        query = query.where(zones.c.state == state)
+    by_owner = volumes.read_volumes(conn, "zone")
+    return [
+        Zone(
+            id=r.id,
+            kind=r.kind,
+            volumes=tuple(by_owner.get(r.id, ())),
+            rule=rule_from_record(r.rule),
+            party=r.party,
+            name=r.name,
+        )
+        for r in conn.execute(query)
+    ]
