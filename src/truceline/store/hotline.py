@@ -142,11 +142,10 @@ def inbox(conn: Connection, recipient: str, pending_only: bool, limit: int) -> l
         select(messages, deliveries)
         .select_from(messages.join(deliveries, deliveries.c.message_id == messages.c.id))
         .where(deliveries.c.recipient == recipient)
-        .order_by(messages.c.seq.desc(), messages.c.id)
-        .limit(limit)
     )
     if pending_only:
         query = query.where(deliveries.c.acked_ms.is_(None))
+    query = query.order_by(messages.c.seq.desc(), messages.c.id).limit(limit)
     return [InboxRow(_message(r), _delivery(r)) for r in conn.execute(query)]
 
 
