@@ -22,7 +22,7 @@ from sqlalchemy import select
 from truceline.ledger import EntryDraft, Ledger
 from truceline.ledger.merkle import CompactRange, leaf_hash, verify_consistency, verify_inclusion
 from truceline.store.database import open_engine
-from truceline.store.ledger_tables import ledger_entries
+from truceline.store.schema import ledger_entries
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

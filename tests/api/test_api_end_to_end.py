@@ -14,8 +14,8 @@ from sqlalchemy import select
 
 from truceline.ledger import export_log, verify_export
 from truceline.service.escalation import tick
-from truceline.store.ledger_tables import ledger_entries
 from truceline.store.projections import snapshot
+from truceline.store.schema import ledger_entries
 
 
 def _catalogues_built() -> bool:

@@ -250,7 +250,7 @@ def test_a_replay_is_refused_by_another_server_and_after_a_restart_and_a_rebuild
 def test_stale_nonces_are_pruned_and_a_party_without_a_key_signs_nothing(world, key) -> None:
     from sqlalchemy import func, select
 
-    from truceline.store.service_tables import request_nonces
+    from truceline.store.schema import request_nonces
 
     party_id = _signer_party(world, key)
     body = json.dumps(MESSAGE).encode()

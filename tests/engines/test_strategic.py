@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from truceline.domain.operation import Operation
 from truceline.domain.zone import Zone, ZoneRule
-from truceline.engines.strategic import ConflictKind, StrategicIndex, conflict_record, find_conflicts
+from truceline.engines.strategic import ConflictKind, Held, StrategicIndex, conflict_record, find_conflicts
 from truceline.errors import AltitudeReferenceError
 from truceline.geo.altitude import AltitudeBand
 from truceline.geo.shapes import Circle, Polygon
@@ -204,3 +204,22 @@ def test_bands_in_different_references_are_never_judged_apart_silently() -> None
     index.add_zone(zone)
     with pytest.raises(AltitudeReferenceError):
         index.check(plan)
+
+
+def test_the_index_answers_what_it_holds_through_its_public_accessors() -> None:
+    shape = square(36.5, 33.5, 0.1)
+    zone = Zone("z", "no_fly", (vol(shape),), ZoneRule("all", "any", "forbidden"), party="A")
+    first = Operation("op-1", "A", "air", (vol(shape),))
+    second = Operation("op-2", "B", "air", (vol(shape),))
+    index = StrategicIndex()
+    index.add_zone(zone)
+    index.add_operation(first)
+    index.add_operation(second)
+    assert index.zone("z") is zone and index.zone("nope") is None
+    assert index.operation("op-2") is second and index.operation("z") is None
+    held = index.live()
+    assert held.zones == [zone] and held.operations == [first, second]
+    # Copies: what a caller does to them leaves the index as it was.
+    held.operations.clear()
+    index.remove_operation("op-1")
+    assert index.live() == Held([zone], [second])

@@ -24,7 +24,7 @@ from truceline.ledger import (
 from truceline.ledger.canonical import b64encode
 from truceline.ledger.keys import KeySource, parse_public_key, raw_public_key
 from truceline.store.database import create_schema, open_engine
-from truceline.store.ledger_tables import ledger_entries, ledger_log_key
+from truceline.store.schema import ledger_entries, ledger_log_key
 
 DRAFTS = [EntryDraft("message.sent", "system", {"n": i}) for i in range(3)]
 

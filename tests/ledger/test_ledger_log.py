@@ -18,7 +18,7 @@ from truceline.ledger import Entry, EntryDraft, load_or_create_log_key
 from truceline.ledger.canonical import b64decode, b64encode, parse_canonical
 from truceline.ledger.keys import raw_public_key
 from truceline.ledger.merkle import leaf_hash, verify_consistency, verify_inclusion
-from truceline.store.ledger_tables import ledger_entries
+from truceline.store.schema import ledger_entries
 
 
 def test_append_returns_entries_with_exact_stored_bytes(ledger):

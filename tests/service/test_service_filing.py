@@ -60,12 +60,12 @@ def test_update_and_cancel_keep_history(desk: Desk) -> None:
         desk.service, desk["C"], "op", operation("op", "C", square(36.1, 35, 36.3, 35.2))
     )
     assert not refused.accepted and refused.version == 3
-    live = {o.id: o for o in desk.service.live()[0]}
+    live = {o.id: o for o in desk.service.live().operations}
     assert live["op"].volumes[0].shape.ring[0] == (37.5, 35.0)
     with pytest.raises(ForbiddenError):
         filing.cancel_operation(desk.service, desk["B"], "op")
     filing.cancel_operation(desk.service, desk["C"], "op")
-    assert "op" not in {o.id for o in desk.service.live()[0]}
+    assert "op" not in {o.id for o in desk.service.live().operations}
     with pytest.raises(ConflictError):
         filing.cancel_operation(desk.service, desk["C"], "op")
     steps = [(h["step"], h["version"]) for h in filing.history(desk.service, desk["C"], "op", full=False)]
@@ -222,7 +222,7 @@ def test_a_zone_signed_alone_binds_only_its_proposer(desk: Desk) -> None:
     assert "declared by A" in message["text"] and "op-c" in message["text"]
     recorded = [(c["kind"], c["a"], c["b"]) for c in desk.register.conflicts()]
     assert recorded == [("declared_zone", "op-c", "claim")]
-    assert "op-c" in {o.id for o in desk.service.live()[0]}
+    assert "op-c" in {o.id for o in desk.service.live().operations}
 
 
 def test_a_signed_zone_refuses_its_signatories_and_declares_to_the_others(desk: Desk) -> None:

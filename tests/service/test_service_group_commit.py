@@ -87,7 +87,7 @@ def test_one_batch_one_commit_and_the_verdicts_of_one_by_one(desk: Desk) -> None
     types = desk.entry_types()
     assert types.count("operation.filed") == 2 and types.count("conflict.detected") == 1
     # The index took both in; the log verifies and rebuilds the same tables.
-    assert set(desk.service.index._operations) == {"op-1", "op-2"}
+    assert {o.id for o in desk.service.index.live().operations} == {"op-1", "op-2"}
     with desk.register.engine.connect() as conn:
         assert desk.register.ledger.verify(conn) == len(types)
         before = snapshot(conn)
@@ -128,7 +128,7 @@ def test_a_failing_filing_leaves_the_rest_of_its_batch(desk: Desk) -> None:
         )
     assert results[0].accepted and isinstance(results[1], RuntimeError) and results[2].accepted
     assert [(c["a"], c["b"]) for c in results[2].conflicts] == [("op-a", "op-b")]
-    assert set(desk.service.index._operations) == {"op-a", "op-b"}
+    assert {o.id for o in desk.service.index.live().operations} == {"op-a", "op-b"}
     with desk.register.engine.connect() as conn:
         size = desk.register.ledger.verify(conn)
     assert desk.entry_types().count("operation.filed") == 2 and size == len(desk.entry_types())

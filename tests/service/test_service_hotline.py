@@ -201,3 +201,16 @@ def test_overdue_figure_is_whole_minutes_past_the_first_deadline(
         assert [m["body"]["params"]["overdue_min"] for m in told] == expected
     finally:
         desk.close()
+
+
+def test_the_inbox_of_pending_messages_leaves_out_the_acknowledged_newest_first(desk: Desk) -> None:
+    first = hotline.send(desk.service, desk["A"], ["C"], "one", "en")
+    second = hotline.send(desk.service, desk["B"], ["C"], "two", "en")
+    third = hotline.send(desk.service, desk["A"], ["C", "B"], "three", "en")
+    hotline.acknowledge(desk.service, desk["C"], second)
+    assert [m["id"] for m in hotline.inbox(desk.service, desk["C"], "en")] == [third, second, first]
+    pending = hotline.inbox(desk.service, desk["C"], "en", pending_only=True)
+    assert [m["id"] for m in pending] == [third, first]
+    assert all(m["acknowledged_at"] is None for m in pending)
+    newest = hotline.inbox(desk.service, desk["C"], "en", pending_only=True, limit=1)
+    assert [m["id"] for m in newest] == [third]

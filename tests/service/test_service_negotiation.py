@@ -126,7 +126,7 @@ def test_expiry_at_clock_time(desk: Desk) -> None:
     desk.clock.now = desk.clock.now.replace(hour=12)
     assert escalation.tick(desk.service, desk.clock.now).expired == ["z"]
     assert negotiation.get_zone(desk.service, "z")["state"] == "expired"
-    assert "z" not in desk.service.live()[1] and all(z.id != "z" for z in desk.service.live()[1])
+    assert "z" not in desk.service.live().zones and all(z.id != "z" for z in desk.service.live().zones)
     assert escalation.tick(desk.service, desk.clock.now + timedelta(seconds=1)).expired == []
     assert desk.entry_types().count("zone.expired") == 1
 

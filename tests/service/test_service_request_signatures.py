@@ -70,7 +70,8 @@ def test_signed_requests_verify_and_any_change_is_caught(path, query, body, nonc
         verify_request(PARTY, HttpRequest("POST", url, received.headers, bytes(changed)), NOW)
     # Another path or another query: the signature no longer holds.
     with pytest.raises(SignatureError) as caught:
-        other_path = url.replace(path, path + "x", 1)
+        # (built from its parts: replacing ``path`` in the URL could hit "//server" instead)
+        other_path = "http://server.example" + path + "x" + (f"?{query}" if query else "")
         verify_request(PARTY, HttpRequest("POST", other_path, received.headers, body), NOW)
     assert caught.value.field == "Signature"
     other_query = url + ("&" if query else "?") + "extra=1"

@@ -76,9 +76,9 @@ def test_a_server_starting_beside_a_writer_loads_one_snapshot(url: str, clock: A
     )
     service = Service(starting)
     assert fired == [True]
-    assert [o.id for o in service.indexed()[0]] == ["op-before"]
+    assert [o.id for o in service.indexed().operations] == ["op-before"]
     # What was committed meanwhile is not lost: the next query takes it in.
-    assert sorted(o.id for o in service.live()[0]) == ["op-before", "op-between"]
+    assert sorted(o.id for o in service.live().operations) == ["op-before", "op-between"]
     writer.engine.dispose()
     starting.engine.dispose()
 
@@ -119,7 +119,7 @@ def test_a_server_sees_what_another_server_filed(url: str, clock: Any) -> None:
     filing.file_operation(first, a, kit_operation("op-a", "A", square(36, 35, 36.1, 35.1)))
     seen = filing.get_operation(second, b, "op-a")
     assert seen["id"] == "op-a"
-    assert [o.id for o in second.live()[0]] == ["op-a"]
+    assert [o.id for o in second.live().operations] == ["op-a"]
     for service in (first, second):
         service.engine.dispose()
 

@@ -24,7 +24,9 @@ from truceline.geo.volume import Volume4D
 from truceline.service.importing import import_features, refusals
 from truceline.service.register import Register, open_register
 from truceline.service.service import Service
+from truceline.store import operations as operation_store
 from truceline.store import projections
+from truceline.store import zones as zone_store
 
 T0 = datetime(2017, 7, 10, tzinfo=UTC)
 SCENARIOS = Path(__file__).parents[2] / "src" / "truceline" / "scenarios"
@@ -83,8 +85,8 @@ def test_zones_and_operations_round_trip_exactly(
     )
     op = Operation("op-1", "B", "ground", tuple(op_volumes), name="convoy")
     with register.engine.begin() as conn:
-        projections.save_zone(conn, zone)
-        projections.save_operation(conn, op)
+        zone_store.save_zone(conn, zone)
+        operation_store.save_operation(conn, op)
     assert register.zones() == [zone]
     assert register.operations() == [op]
 

@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from truceline.api import log, messages, operations, parties, problems, stream, zones
 from truceline.bus.notify import Notifier
 from truceline.service import escalation
+from truceline.service import log as log_reader
 from truceline.service.register import Register
 from truceline.service.service import Service
 
@@ -95,11 +96,7 @@ def create_app(
 
     @app.get("/health", tags=["health"], summary="Liveness and the log size (no token needed).")
     async def health() -> dict[str, Any]:
-        def read() -> int:
-            with service.read() as conn:
-                return service.ledger.size(conn)
-
-        return {"status": "ok", "tree_size": await run_in_threadpool(read)}
+        return {"status": "ok", "tree_size": await run_in_threadpool(log_reader.size, service)}
 
     for module in (parties, zones, operations, messages, stream, log):
         app.include_router(module.router)

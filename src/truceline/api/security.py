@@ -14,24 +14,33 @@ from starlette.concurrency import run_in_threadpool
 
 from truceline.api.edge import check_request_texts
 from truceline.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA
+from truceline.domain.party import (
+    ADMIN_ROLES,
+    ALL_ROLES,
+    FILING_ROLES,
+    LOG_READER_ROLES,
+    PARTICIPANT_ROLES,
+    SIGNING_ROLES,
+)
 from truceline.errors import AuthError
 from truceline.i18n import negotiate
-from truceline.service.auth import ALL_ROLES, SIGNING_ROLES, Principal, require_role
+from truceline.service.auth import Principal, require_role
 from truceline.service.request_signatures import HttpRequest, check_signed_request
 from truceline.service.service import Service
 
-# Role groups (docs/api.md has the table).
-FILERS = ("party", "humanitarian")
+# Role groups (docs/api.md has the table), as domain/party.py defines them.
+FILERS = FILING_ROLES
 NEGOTIATORS = SIGNING_ROLES
-PARTICIPANTS = ("admin", "party", "guarantor", "observer", "humanitarian")
-LOG_READERS = ("admin", "auditor", "guarantor")
-ADMINS = ("admin",)
+PARTICIPANTS = PARTICIPANT_ROLES
+LOG_READERS = LOG_READER_ROLES
+ADMINS = ADMIN_ROLES
 EVERYONE = ALL_ROLES
 
 _bearer = HTTPBearer(
     auto_error=False, description="The party's token from `truceline party add` or POST /parties."
 )
 _BEARER = Depends(_bearer)
+_TOKEN_HEADER = "Authorization"  # where a refused token came from (RFC 6750)
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -58,7 +67,13 @@ class Allow:
 
         # Always through the thread pool: ``lookup`` reads the log's size first, so that a
         # token revoked by another process is refused at once (a cached answer alone could not).
-        principal = await run_in_threadpool(service.principals.lookup, token)
+        if not token:
+            raise AuthError("a bearer token is required (Authorization: Bearer ...)", field=_TOKEN_HEADER)
+        try:
+            principal = await run_in_threadpool(service.principals.lookup, token)
+        except AuthError as error:
+            error.field = _TOKEN_HEADER  # the service names the token; HTTP carries it here
+            raise
         require_role(principal, self.roles)
         signed = None
         if request.method in _WRITES and principal.request_key is not None:

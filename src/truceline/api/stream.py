@@ -9,7 +9,9 @@ tests); otherwise the stream stays open, woken by the bus, with a comment line e
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
@@ -32,6 +34,14 @@ KEEPALIVE_S = 15.0
 # Event ids are BIGINT on PostgreSQL; a larger one would overflow the query (a 500), so the
 # header is held to the same bound as the query parameter.
 MAX_EVENT_ID = 2**62
+
+
+def _data(event: hotline.LiveEvent) -> str:
+    """The JSON text of an event's SSE ``data:`` line (one line: no newline inside)."""
+    data: dict[str, Any] = {"event_id": event.id, "kind": event.kind, "seq": event.seq}
+    if event.message is not None:
+        data["message"] = event.message
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
 def _start_id(request: Request, query_value: int | None) -> int:
@@ -80,9 +90,9 @@ async def stream(
                 return  # revoked or replaced since the stream opened: reconnecting gets the 401
             generation = notifier.generation  # read before the query: a later commit wakes us
             batch = await run_in_threadpool(hotline.pending_events, service, principal, last, language)
-            for event_id, kind, data in batch:
-                yield f"id: {event_id}\nevent: {kind}\ndata: {data}\n\n"
-                last = event_id
+            for event in batch:
+                yield f"id: {event.id}\nevent: {event.kind}\ndata: {_data(event)}\n\n"
+                last = event.id
             if len(batch) == hotline.EVENT_BATCH:
                 continue
             if once or await request.is_disconnected():

@@ -19,6 +19,29 @@ class Role(StrEnum):
     AUDITOR = "auditor"
 
 
+# Who may do what: the one place the role groups are spelled (docs/api.md has the table).
+# Tuples of the roles' values, in a fixed order, so that a refusal lists them alike.
+ALL_ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+# Who negotiates zones: propose, counter-propose, sign, reject. A zone's signatories must
+# hold one (an observer, auditor or admin could never sign, so the zone would never activate).
+SIGNING_ROLES: tuple[str, ...] = (Role.PARTY, Role.GUARANTOR, Role.HUMANITARIAN)
+# Who files operations.
+FILING_ROLES: tuple[str, ...] = (Role.PARTY, Role.HUMANITARIAN)
+# Who takes part in the hotline and reads the live picture.
+PARTICIPANT_ROLES: tuple[str, ...] = (
+    Role.ADMIN,
+    Role.PARTY,
+    Role.GUARANTOR,
+    Role.OBSERVER,
+    Role.HUMANITARIAN,
+)
+# Who reads the whole log.
+LOG_READER_ROLES: tuple[str, ...] = (Role.ADMIN, Role.AUDITOR, Role.GUARANTOR)
+ADMIN_ROLES: tuple[str, ...] = (Role.ADMIN,)
+# Who hears of zone steps that concern everyone (activation, withdrawal, expiry).
+INFORMED_ROLES: tuple[str, ...] = (Role.PARTY, Role.GUARANTOR, Role.HUMANITARIAN, Role.OBSERVER)
+
+
 @dataclass(frozen=True, slots=True)
 class Party:
     id: str

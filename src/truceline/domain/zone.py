@@ -24,6 +24,21 @@ class Entry(StrEnum):
     NOTICE = "notice"  # entry needs prior notice to the zone's parties
 
 
+class ZoneState(StrEnum):
+    """Where a zone's negotiation stands (an imported zone is ``active`` from the start)."""
+
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    REJECTED = "rejected"  # its current version; a counter-proposal may follow
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+    @property
+    def final(self) -> bool:
+        """Nothing more happens to the zone: no signature, version or withdrawal."""
+        return self in (ZoneState.WITHDRAWN, ZoneState.EXPIRED)
+
+
 RESTRICTS_ALL = "all"
 RESTRICTS_OTHERS = "others"  # every party but the zone's own
 

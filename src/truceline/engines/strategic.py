@@ -157,6 +157,15 @@ def _larger(current: Conflict | None, candidate: Conflict) -> Conflict:
     return current
 
 
+@dataclass(frozen=True, slots=True)
+class Held:
+    """What a strategic index holds: the zones in force and the live operations (named, so
+    that no caller need remember an order)."""
+
+    zones: list[Zone]
+    operations: list[Operation]
+
+
 class StrategicIndex:
     """Zones and operations indexed by cell, ready to check new plans against.
 
@@ -187,6 +196,18 @@ class StrategicIndex:
         if self._zones.pop(zone_id, None) is not None:
             self._bound.pop(zone_id, None)
             self._remove(_ZONE, zone_id)
+
+    def zone(self, zone_id: str) -> Zone | None:
+        """The zone held under ``zone_id``, or None."""
+        return self._zones.get(zone_id)
+
+    def operation(self, operation_id: str) -> Operation | None:
+        """The operation held under ``operation_id``, or None."""
+        return self._operations.get(operation_id)
+
+    def live(self) -> Held:
+        """Copies of the zones and the operations held, in the order they were added."""
+        return Held(list(self._zones.values()), list(self._operations.values()))
 
     def binds(self, zone_id: str, party: str) -> bool:
         """Whether the indexed zone ``zone_id`` binds ``party`` (were it restricted)."""

@@ -383,10 +383,6 @@ class StateBasedDetector:
         geo = PairGeometry(*(np.concatenate([getattr(p[2], f) for p in kept]) for f in fields))
         return assemble(srt, order, i, j, geo)
 
-    def slab_bounds_s(self) -> list[float]:
-        t = self.settings.lookahead_s
-        return [t * q / self.time_slabs for q in range(self.time_slabs + 1)]
-
     def candidates(self, k: Kinematics) -> tuple[Int, Int]:
         """Pairs (i < j), each once, that the settings' pair filter admits and that may be in
         conflict: a superset of the pairs in conflict (see engines/pairgrid.py)."""

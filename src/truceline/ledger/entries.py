@@ -28,6 +28,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -40,7 +41,36 @@ from truceline.ledger.merkle import leaf_hash
 
 TYPE_PATTERN = re.compile(r"^[a-z_]+\.[a-z_]+$")
 AUTHOR_PATTERN = re.compile(r"^[A-Za-z0-9._:@-]{1,200}$")
-PARTY_REGISTERED = "party.registered"
+
+
+class EntryType(StrEnum):
+    """Every entry type the register writes: the one spelling of each (docs/api.md lists
+    their payloads). A log may hold types a later version adds: ``Entry.type`` stays a
+    ``str``, and the projector skips a type it does not know."""
+
+    PARTY_REGISTERED = "party.registered"
+    PARTY_REVOKED = "party.revoked"
+    PARTY_TOKEN_ROTATED = "party.token_rotated"
+    ZONE_IMPORTED = "zone.imported"
+    ZONE_PROPOSED = "zone.proposed"
+    ZONE_COUNTER_PROPOSED = "zone.counter_proposed"
+    ZONE_SIGNED = "zone.signed"
+    ZONE_REJECTED = "zone.rejected"
+    ZONE_ACTIVATED = "zone.activated"
+    ZONE_WITHDRAWN = "zone.withdrawn"
+    ZONE_EXPIRED = "zone.expired"
+    OPERATION_FILED = "operation.filed"
+    OPERATION_UPDATED = "operation.updated"
+    OPERATION_REFUSED = "operation.refused"
+    OPERATION_CANCELLED = "operation.cancelled"
+    CONFLICT_DETECTED = "conflict.detected"
+    MESSAGE_SENT = "message.sent"
+    MESSAGE_ACKNOWLEDGED = "message.acknowledged"
+    MESSAGE_ESCALATED = "message.escalated"
+    MESSAGE_UNACKNOWLEDGED = "message.unacknowledged"
+
+
+PARTY_REGISTERED = EntryType.PARTY_REGISTERED
 REGISTERED_PARTY_FIELD = "party_id"
 PUBLIC_KEY_FIELD = "public_key"
 

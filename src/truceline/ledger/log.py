@@ -54,7 +54,7 @@ from truceline.ledger.merkle import (
 )
 from truceline.ledger.sth import SignedTreeHead
 from truceline.ledger.verify import LogVerifier
-from truceline.store.ledger_tables import (
+from truceline.store.schema import (
     LEDGER_TABLES,
     NODE_LEVEL_SHIFT,
     ledger_entries,
@@ -62,6 +62,7 @@ from truceline.store.ledger_tables import (
     ledger_log_key,
     ledger_nodes,
     ledger_party_keys,
+    metadata,
 )
 
 _HEAD_ID = 1
@@ -101,8 +102,6 @@ class Ledger:
 
     def create_tables(self) -> None:
         """Create the ledger's tables only (``create_schema`` creates them with the rest)."""
-        from truceline.store.database import metadata
-
         metadata.create_all(self.engine, tables=list(LEDGER_TABLES))
 
     # --- writing ----------------------------------------------------------------------------

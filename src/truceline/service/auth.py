@@ -21,24 +21,22 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from truceline.domain.ids import uuid7
-from truceline.domain.party import LANGUAGES, Party, Role
+from truceline.domain.party import ALL_ROLES, LANGUAGES, SIGNING_ROLES, Party, Role
 from truceline.domain.text import check_party_name
 from truceline.errors import AuthError, ConflictError, ForbiddenError, RevokedError, ValidationError
 from truceline.ledger.canonical import b64decode, b64encode
-from truceline.ledger.entries import EntryDraft
+from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.ledger.keys import public_key_from_raw
-from truceline.service.projection import PARTY_REGISTERED
-from truceline.store.projection_tables import parties
-from truceline.store.service_tables import party_request_keys, party_revocations, retired_tokens
+from truceline.store import parties as store
 
+__all__ = ["ALL_ROLES", "SIGNING_ROLES"]  # (re-exported: the role groups live in domain/party.py)
+
+# What an AuthError names: the token (the api says which header carried it).
+TOKEN_FIELD = "token"
 OPERATOR = "operator"  # author of entries the register makes on its own (as register.OPERATOR)
-ALL_ROLES: tuple[str, ...] = tuple(r.value for r in Role)
-# Roles that negotiate zones: propose, counter-propose, sign, reject. A zone's signatories
-# must hold one (an observer, auditor or admin could never sign, so the zone never activate).
-SIGNING_ROLES: tuple[str, ...] = ("party", "guarantor", "humanitarian")
 
 
 def token_hash(token: str) -> str:
@@ -64,39 +62,28 @@ class Principal:
 def principal_for_token(conn: Connection, token: str | None) -> Principal:
     """The party holding ``token``; AuthError without a token or with an unknown one."""
     if not token:
-        raise AuthError("a bearer token is required (Authorization: Bearer ...)", field="Authorization")
+        raise AuthError("a bearer token is required", field=TOKEN_FIELD)
     digest = token_hash(token)
-    row = conn.execute(
-        select(parties, party_request_keys.c.request_key)
-        .select_from(parties.outerjoin(party_request_keys, party_request_keys.c.party_id == parties.c.id))
-        .where(parties.c.token_hash == digest)
-    ).first()
+    holder = store.token_holder(conn, digest)
     # compare_digest on the hash: the lookup is by an indexed equality anyway, this keeps the
     # intent explicit should the lookup ever change.
-    if row is None or not hmac.compare_digest(row.token_hash or "", digest):
+    if holder is None or not hmac.compare_digest(holder.token_hash, digest):
         _refuse_retired(conn, digest)
-        raise AuthError("unknown bearer token", field="Authorization")
-    return Principal(row.id, row.name, Role(row.role), row.language, row.request_key)
+        raise AuthError("unknown bearer token", field=TOKEN_FIELD)
+    party = holder.party
+    return Principal(party.id, party.name, Role(party.role), party.language, holder.request_key)
 
 
 def _refuse_retired(conn: Connection, digest: str) -> None:
     """RevokedError if ``digest`` is a token that admitted a party once."""
-    row = conn.execute(
-        select(retired_tokens.c.reason, parties.c.name, party_revocations.c.party_id.label("revoked"))
-        .select_from(
-            retired_tokens.join(parties, parties.c.id == retired_tokens.c.party_id).outerjoin(
-                party_revocations, party_revocations.c.party_id == retired_tokens.c.party_id
-            )
-        )
-        .where(retired_tokens.c.token_hash == digest)
-    ).first()
+    row = store.retired_token(conn, digest)
     if row is None:
         return
-    if row.revoked is not None:  # also an older, rotated token of a party revoked since
-        raise RevokedError(f"party {row.name} has been revoked", field="Authorization")
+    if row.party_revoked:  # also an older, rotated token of a party revoked since
+        raise RevokedError(f"party {row.party_name} has been revoked", field=TOKEN_FIELD)
     raise RevokedError(
-        f"this token of party {row.name} was replaced by a new one (party rotate-token)",
-        field="Authorization",
+        f"this token of party {row.party_name} was replaced by a new one (party rotate-token)",
+        field=TOKEN_FIELD,
     )
 
 
@@ -118,10 +105,20 @@ def check_request_key(value: str | None) -> str | None:
     return b64encode(raw)
 
 
+@dataclass(frozen=True, slots=True)
+class PartyDraft:
+    """A new party's ``party.registered`` draft, with the party and its bearer token (the
+    entry holds only the token's SHA-256)."""
+
+    party: Party
+    token: str
+    draft: EntryDraft
+
+
 def party_draft(
     conn: Connection, party_id: str, name: str, role: str, language: str, request_key: str | None, author: str
-) -> tuple[Party, str, EntryDraft]:
-    """Validate a new party and draft its ``party.registered`` entry; returns (party, token, draft)."""
+) -> PartyDraft:
+    """Validate a new party and draft its ``party.registered`` entry."""
     if not isinstance(name, str):
         raise ValidationError("must be a string", field="name")
     check_party_name(name, "name")
@@ -130,7 +127,7 @@ def party_draft(
             f"unsupported language {language!r}; expected one of {', '.join(LANGUAGES)}", field="language"
         )
     party = Party(party_id, name, role, language)
-    if conn.execute(select(parties.c.id).where(parties.c.name == name)).first() is not None:
+    if store.party_by(conn, name=name) is not None:
         raise ConflictError(f"a party named {name!r} is already registered", field="name")
     token = new_token()
     payload: dict[str, Any] = {
@@ -143,7 +140,7 @@ def party_draft(
     key = check_request_key(request_key)
     if key is not None:
         payload["request_key"] = key
-    return party, token, EntryDraft(PARTY_REGISTERED, author, payload)
+    return PartyDraft(party, token, EntryDraft(EntryType.PARTY_REGISTERED, author, payload))
 
 
 def new_party_id(now_ms: int) -> str:

@@ -20,23 +20,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from truceline.domain.clock import from_ms
-from truceline.domain.party import Role
-from truceline.ledger.entries import EntryDraft, time_ms
+from truceline.domain.message import Priority
+from truceline.domain.party import INFORMED_ROLES, Role
+from truceline.domain.zone import ZoneState
+from truceline.ledger.entries import EntryDraft, EntryType, time_ms
 from truceline.service.auth import OPERATOR
-from truceline.service.hotline import ACK_WITHIN_S, PRIORITIES, message_draft
-from truceline.service.projection import MESSAGE_ESCALATED, MESSAGE_UNACKNOWLEDGED, ZONE_EXPIRED
+from truceline.service.hotline import message_draft
 from truceline.service.service import PartyRow, Service
 from truceline.service.texts import template_body
-from truceline.store.service_tables import deliveries, messages, zone_negotiations
+from truceline.store import hotline as hotline_store
+from truceline.store import zones as zone_store
+from truceline.store.hotline import DueRow
+from truceline.store.zones import NegotiationRow
 
 MAX_ESCALATIONS = 3
-_EXPIRING_STATES = ("proposed", "active", "rejected")
-_INFORMED_ROLES = ("party", "guarantor", "humanitarian", "observer")
+_EXPIRING_STATES = (ZoneState.PROPOSED, ZoneState.ACTIVE, ZoneState.REJECTED)
 
 
 @dataclass
@@ -48,7 +50,7 @@ class TickResult:
 
 
 def next_priority(priority: str) -> str:
-    return PRIORITIES[min(PRIORITIES.index(priority) + 1, len(PRIORITIES) - 1)]
+    return Priority(priority).escalated.value
 
 
 def overdue_minutes(at_ms: int, deadline_ms: int) -> int:
@@ -56,34 +58,17 @@ def overdue_minutes(at_ms: int, deadline_ms: int) -> int:
     return max(0, (at_ms - deadline_ms) // 60_000)
 
 
-def _first_deadline_ms(row: object) -> int:
+def _first_deadline_ms(row: DueRow) -> int:
     """The message's own deadline, the first one its recipient missed (the delivery's
     deadline moves with each escalation)."""
-    return row.sent_ms + ACK_WITHIN_S[row.sent_priority] * 1000  # type: ignore[attr-defined,no-any-return]
+    return row.sent_ms + Priority(row.sent_priority).ack_within_s * 1000
 
 
-def _due(conn: Connection, at_ms: int) -> list[tuple[object, object]]:
+def _due(conn: Connection, at_ms: int) -> list[DueRow]:
     """Deliveries whose deadline lapsed: to escalate (fewer than MAX_ESCALATIONS so far), or
-    to declare unacknowledged (the last escalation's deadline lapsed too)."""
-    rows = conn.execute(
-        select(
-            deliveries,
-            messages.c.sender,
-            messages.c.thread_id,
-            messages.c.time_ms.label("sent_ms"),
-            messages.c.priority.label("sent_priority"),
-        )
-        .select_from(deliveries.join(messages, messages.c.id == deliveries.c.message_id))
-        .where(
-            deliveries.c.acked_ms.is_(None),
-            deliveries.c.escalate.is_(True),
-            deliveries.c.deadline_ms <= at_ms,
-            deliveries.c.escalations <= MAX_ESCALATIONS,
-        )
-        .order_by(deliveries.c.deadline_ms, deliveries.c.message_id, deliveries.c.recipient)
-        .limit(500)  # a bounded batch per tick; the next tick takes the rest
-    ).all()
-    return rows  # type: ignore[return-value]
+    to declare unacknowledged (the last escalation's deadline lapsed too). A bounded batch
+    per tick; the next tick takes the rest."""
+    return hotline_store.due(conn, at_ms, MAX_ESCALATIONS, limit=500)
 
 
 def tick(service: Service, now: datetime) -> TickResult:
@@ -101,27 +86,27 @@ def tick(service: Service, now: datetime) -> TickResult:
         parties = Service.parties_by_id(conn)
         guarantors = {p.id for p in parties.values() if p.role is Role.GUARANTOR}
         for row in _due(conn, at_ms):
-            recipient = row.recipient  # type: ignore[attr-defined]
-            sender = row.sender  # type: ignore[attr-defined]
+            recipient = row.delivery.recipient
+            sender = row.sender
             notified = sorted((guarantors | ({sender} if sender else set())) - {recipient})
-            if row.escalations >= MAX_ESCALATIONS:  # type: ignore[attr-defined]
+            if row.delivery.escalations >= MAX_ESCALATIONS:
                 drafts += _unacknowledged(row, parties, notified, at_ms, entry_now)
-                result.unacknowledged.append((row.message_id, recipient))  # type: ignore[attr-defined]
+                result.unacknowledged.append((row.delivery.message_id, recipient))
                 continue
-            priority = next_priority(row.priority)  # type: ignore[attr-defined]
-            escalations = row.escalations + 1  # type: ignore[attr-defined]
+            priority = next_priority(row.delivery.priority)
+            escalations = row.delivery.escalations + 1
             drafts.append(
                 EntryDraft(
-                    MESSAGE_ESCALATED,
+                    EntryType.MESSAGE_ESCALATED,
                     OPERATOR,
                     {
-                        "message_id": row.message_id,  # type: ignore[attr-defined]
+                        "message_id": row.delivery.message_id,
                         "recipient": recipient,
                         "escalations": escalations,
                         "priority": priority,
-                        "ack_within_s": ACK_WITHIN_S[priority],
+                        "ack_within_s": Priority(priority).ack_within_s,
                         "notified": notified,
-                        "deadline_ms": row.deadline_ms,  # type: ignore[attr-defined]
+                        "deadline_ms": row.delivery.deadline_ms,
                     },
                 )
             )
@@ -130,7 +115,7 @@ def tick(service: Service, now: datetime) -> TickResult:
                 late = parties.get(recipient)
                 body = template_body(
                     "message.escalated",
-                    message=row.message_id,  # type: ignore[attr-defined]
+                    message=row.delivery.message_id,
                     party=late.name if late else recipient,
                     deadline=from_ms(first),
                     overdue_min=overdue_minutes(at_ms, first),
@@ -142,16 +127,16 @@ def tick(service: Service, now: datetime) -> TickResult:
                         recipients=notified,
                         priority=priority,
                         body=body,
-                        about={"kind": "message", "id": row.message_id},  # type: ignore[attr-defined]
-                        thread_id=row.thread_id,  # type: ignore[attr-defined]
-                        in_reply_to=row.message_id,  # type: ignore[attr-defined]
+                        about={"kind": "message", "id": row.delivery.message_id},
+                        thread_id=row.thread_id,
+                        in_reply_to=row.delivery.message_id,
                         escalate=False,  # an escalation notice does not escalate in turn
-                    )[1]
+                    ).draft
                 )
-            result.escalated.append((row.message_id, recipient))  # type: ignore[attr-defined]
-        informed = [p.id for p in parties.values() if p.role.value in _INFORMED_ROLES]
+            result.escalated.append((row.delivery.message_id, recipient))
+        informed = [p.id for p in parties.values() if p.role in INFORMED_ROLES]
         for zone in _expiring(conn, at_ms):
-            drafts.append(EntryDraft(ZONE_EXPIRED, OPERATOR, {"zone_id": zone.zone_id}))
+            drafts.append(EntryDraft(EntryType.ZONE_EXPIRED, OPERATOR, {"zone_id": zone.zone_id}))
             told = set(informed) | {p.id for p in parties.values() if p.name in zone.required}
             if told:
                 body = template_body(
@@ -169,37 +154,37 @@ def tick(service: Service, now: datetime) -> TickResult:
                         body=body,
                         about={"kind": "zone", "id": zone.zone_id},
                         escalate=False,  # informs; asks nothing
-                    )[1]
+                    ).draft
                 )
             result.expired.append(zone.zone_id)
         return drafts, result
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 def _unacknowledged(
-    row: Any, parties: Mapping[str, PartyRow], notified: list[str], at_ms: int, now: datetime
+    row: DueRow, parties: Mapping[str, PartyRow], notified: list[str], at_ms: int, now: datetime
 ) -> list[EntryDraft]:
     """The entry that ends a delivery's escalation, and the one notice to ``notified``."""
     drafts = [
         EntryDraft(
-            MESSAGE_UNACKNOWLEDGED,
+            EntryType.MESSAGE_UNACKNOWLEDGED,
             OPERATOR,
             {
-                "message_id": row.message_id,
-                "recipient": row.recipient,
+                "message_id": row.delivery.message_id,
+                "recipient": row.delivery.recipient,
                 "notified": notified,
-                "deadline_ms": row.deadline_ms,
+                "deadline_ms": row.delivery.deadline_ms,
             },
         )
     ]
     if notified:
         first = _first_deadline_ms(row)
-        late = parties.get(row.recipient)
+        late = parties.get(row.delivery.recipient)
         body = template_body(
             "message.unacknowledged",
-            message=row.message_id,
-            party=late.name if late else row.recipient,
+            message=row.delivery.message_id,
+            party=late.name if late else row.delivery.recipient,
             deadline=from_ms(first),
             overdue_min=overdue_minutes(at_ms, first),
         )
@@ -210,22 +195,14 @@ def _unacknowledged(
                 recipients=notified,
                 priority="urgent",
                 body=body,
-                about={"kind": "message", "id": row.message_id},
+                about={"kind": "message", "id": row.delivery.message_id},
                 thread_id=row.thread_id,
-                in_reply_to=row.message_id,
+                in_reply_to=row.delivery.message_id,
                 escalate=False,  # the last word on it: nothing follows
-            )[1]
+            ).draft
         )
     return drafts
 
 
-def _expiring(conn: Connection, at_ms: int) -> list[object]:
-    return conn.execute(
-        select(zone_negotiations)
-        .where(
-            zone_negotiations.c.state.in_(_EXPIRING_STATES),
-            zone_negotiations.c.ends_ms.is_not(None),
-            zone_negotiations.c.ends_ms <= at_ms,
-        )
-        .order_by(zone_negotiations.c.zone_id)
-    ).all()  # type: ignore[return-value]
+def _expiring(conn: Connection, at_ms: int) -> list[NegotiationRow]:
+    return zone_store.expiring(conn, _EXPIRING_STATES, at_ms)

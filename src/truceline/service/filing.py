@@ -18,10 +18,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, select
+from sqlalchemy import Connection
 
 from truceline.domain.codec import operation_from_record, operation_to_record
 from truceline.domain.operation import Operation, OperationState
+from truceline.domain.party import Role
 from truceline.domain.zone import Entry as ZoneEntry
 from truceline.domain.zone import Zone
 from truceline.engines.strategic import Conflict, ConflictKind, StrategicIndex, conflict_record
@@ -30,22 +31,15 @@ from truceline.i18n import Measure
 from truceline.io.documents import document_format, exactly_one
 from truceline.io.f3548 import read_f3548_document, read_f3548_operation
 from truceline.io.geojson import read_operations
-from truceline.ledger.entries import EntryDraft
+from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR, Principal
-from truceline.service.hotline import message_draft, ms_to_text
+from truceline.service.hotline import MessageDraft, message_draft, ms_to_text
 from truceline.service.need_to_know import full, visible_operations
-from truceline.service.projection import (
-    OPERATION_CANCELLED,
-    OPERATION_FILED,
-    OPERATION_REFUSED,
-    OPERATION_UPDATED,
-)
-from truceline.service.register import CONFLICT_DETECTED
 from truceline.service.service import Service
 from truceline.service.texts import template_body
-from truceline.store import projections
-from truceline.store.projection_tables import operations as operations_table
-from truceline.store.service_tables import operation_history, zone_negotiations
+from truceline.store import operations as operation_store
+from truceline.store import zones as zone_store
+from truceline.store.operations import HistoryRow
 
 _LIVE = ("planned", "accepted", "active")
 
@@ -109,14 +103,14 @@ def _conflict_message(
     principal: Principal,
     now: datetime,
     zone: Zone | None = None,
-) -> tuple[str, EntryDraft] | None:
+) -> MessageDraft | None:
     """The hotline message for one accepted conflict, to every party concerned (``zone``:
     the zone of a zone conflict, when it is not in the index yet)."""
     by_name = Service.parties_by_name(conn)
     about = {"kind": "conflict", "id": f"{conflict.kind}:{conflict.a}:{conflict.b}"}
     if conflict.kind is ConflictKind.OPERATION:
         other_id = conflict.b if conflict.a == plan.id else conflict.a
-        other = service.index._operations.get(other_id)
+        other = service.index.operation(other_id)
         other_party = (
             other.party if other else (conflict.b_party if conflict.a == plan.id else conflict.a_party)
         )
@@ -138,7 +132,7 @@ def _conflict_message(
         )
         names = {plan.party, other_party}
     else:
-        zone = zone or service.index._zones.get(conflict.b)
+        zone = zone or service.index.zone(conflict.b)
         zone_name = (zone.name if zone else "") or conflict.b
         body = template_body(
             "conflict.zone",
@@ -159,11 +153,9 @@ def _conflict_message(
                 declared_by=conflict.b_party or "?",
             )
         names = {plan.party, conflict.b_party}
-        row = conn.execute(
-            select(zone_negotiations.c.required).where(zone_negotiations.c.zone_id == conflict.b)
-        ).first()
-        if row is not None:
-            names |= set(row.required)
+        negotiated = zone_store.negotiation(conn, conflict.b)
+        if negotiated is not None:
+            names |= set(negotiated.required)
     recipients = {by_name[n].id for n in names if n in by_name}
     if not recipients:
         return None
@@ -172,22 +164,10 @@ def _conflict_message(
     return message_draft(now, sender=None, recipients=recipients, priority="high", body=body, about=about)
 
 
-# Built once (a filing runs it): is the id taken, by a stored operation or by any step of
-# one's history (a refused or cancelled operation keeps its id)?
-_ID_TAKEN = select(
-    exists().where(operations_table.c.id == bindparam("operation_id"))
-    | exists().where(operation_history.c.operation_id == bindparam("operation_id"))
-)
-
-
-def _latest_version(conn: Connection, operation_id: str) -> tuple[int, Any]:
-    row = conn.execute(
-        select(operation_history)
-        .where(operation_history.c.operation_id == operation_id)
-        .order_by(operation_history.c.seq.desc())
-        .limit(1)
-    ).first()
-    return (0, None) if row is None else (row.version, row)
+def _latest_version(conn: Connection, operation_id: str) -> int:
+    """The version of the operation's latest step (a refused one too), 0 if it has none."""
+    row = operation_store.last_step(conn, operation_id)
+    return 0 if row is None else row.version
 
 
 def _file(
@@ -200,16 +180,17 @@ def _file(
     plan = read_operation_document(document, principal.name)
     if update_of is not None and plan.id != update_of:
         raise ValidationError(f"is {plan.id!r}, but this is operation {update_of!r}", field="id")
-    projections.prepare_operation(plan)  # here, not in the writer's queue
+    operation_store.prepare_operation(plan)  # here, not in the writer's queue
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], FilingResult]:
         if update_of is None:
-            if conn.execute(_ID_TAKEN, {"operation_id": plan.id}).scalar():
+            # A refused or cancelled operation keeps its id.
+            if operation_store.id_taken(conn, plan.id):
                 raise ConflictError(f"operation {plan.id!r} already exists; update it with PUT", field="id")
             version = 0
         else:
-            stored = conn.execute(select(operations_table).where(operations_table.c.id == plan.id)).first()
-            version = _latest_version(conn, plan.id)[0]
+            stored = operation_store.operation_row(conn, plan.id)
+            version = _latest_version(conn, plan.id)
             if stored is None:
                 raise NotFoundError(f"no operation {plan.id!r}", field="operation_id")
             if stored.party != principal.name:
@@ -231,27 +212,27 @@ def _file(
         if any(_forbidding(c) for c in conflicts):
             # The refusal is told in the answer (409) and proven by this entry; a hotline
             # message from the filer to itself would only escalate against it.
-            drafts.append(
-                EntryDraft(OPERATION_REFUSED, principal.id, {**base, "update": update_of is not None})
-            )
+            refused = {**base, "update": update_of is not None}
+            drafts.append(EntryDraft(EntryType.OPERATION_REFUSED, principal.id, refused))
             return drafts, FilingResult(plan.id, version, False, records, message_ids)
-        drafts.append(EntryDraft(OPERATION_UPDATED if update_of else OPERATION_FILED, principal.id, base))
+        kind = EntryType.OPERATION_UPDATED if update_of else EntryType.OPERATION_FILED
+        drafts.append(EntryDraft(kind, principal.id, base))
         for conflict, record in zip(conflicts, records, strict=True):
-            drafts.append(EntryDraft(CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
+            drafts.append(EntryDraft(EntryType.CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
             told = _conflict_message(conn, service, conflict, plan, principal, now)
             if told is not None:
-                message_ids.append(told[0])
-                drafts.append(told[1])
+                message_ids.append(told.message_id)
+                drafts.append(told.draft)
         return drafts, FilingResult(plan.id, version, True, records, message_ids)
 
-    return service.commit(build, decoded=(plan,))[1]
+    return service.commit(build, decoded=(plan,))
 
 
 def file_operation(
     service: Service, principal: Principal, document: object, request: Mapping[str, Any] | None = None
 ) -> FilingResult:
-    """File a new operation. The result says whether it was accepted (refusals are
-    recorded too); the caller maps a refusal to 409."""
+    """File a new operation. The result says whether it was accepted: a refusal is
+    recorded too, and is a result, not an error."""
     return _file(service, principal, document, request, None)
 
 
@@ -271,7 +252,7 @@ def cancel_operation(
     service: Service, principal: Principal, operation_id: str, request: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
-        stored = conn.execute(select(operations_table).where(operations_table.c.id == operation_id)).first()
+        stored = operation_store.operation_row(conn, operation_id)
         if stored is None:
             raise NotFoundError(f"no operation {operation_id!r}", field="operation_id")
         if stored.party != principal.name:
@@ -284,23 +265,19 @@ def cancel_operation(
         payload: dict[str, Any] = {"operation_id": operation_id, "party": principal.name, "version": version}
         if request is not None:
             payload["request"] = dict(request)
-        return [EntryDraft(OPERATION_CANCELLED, principal.id, payload)], {
+        return [EntryDraft(EntryType.OPERATION_CANCELLED, principal.id, payload)], {
             "operation_id": operation_id,
             "state": "cancelled",
         }
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 def history(service: Service, principal: Principal, operation_id: str, full: bool) -> list[dict[str, Any]]:
     """Every step of an operation (filed, updated, refused, cancelled), oldest first. Only
     its own party (or ``full`` readers) may read it."""
     with service.read() as conn:
-        rows = conn.execute(
-            select(operation_history)
-            .where(operation_history.c.operation_id == operation_id)
-            .order_by(operation_history.c.seq)
-        ).all()
+        rows = operation_store.history(conn, operation_id)
     if not rows or (not full and rows[0].party != principal.name):
         raise NotFoundError(f"no operation {operation_id!r}", field="operation_id")
     return [
@@ -316,57 +293,45 @@ def history(service: Service, principal: Principal, operation_id: str, full: boo
     ]
 
 
-def _in_force(conn: Connection, operation_id: str) -> Any:
-    """The history row (version, record) of the version in force: the last one filed or
-    updated (a refused update is not in force), or None."""
-    return conn.execute(
-        select(operation_history.c.version, operation_history.c.record)
-        .where(
-            operation_history.c.operation_id == operation_id,
-            operation_history.c.step.in_(("filed", "updated")),
-        )
-        .order_by(operation_history.c.seq.desc())
-        .limit(1)
-    ).first()
+def _in_force(conn: Connection, operation_id: str) -> HistoryRow | None:
+    """The history row of the version in force: the last one filed or updated (a refused
+    update is not in force), or None."""
+    return operation_store.last_step(conn, operation_id, ("filed", "updated"))
 
 
 def load_operation(conn: Connection, operation_id: str) -> Operation | None:
     """The version in force of a stored operation (with its current state), or None."""
-    stored = conn.execute(select(operations_table).where(operations_table.c.id == operation_id)).first()
+    stored = operation_store.operation_row(conn, operation_id)
     if stored is None:
         return None
     last = _in_force(conn, operation_id)
-    if last is None:
+    if last is None or last.record is None:
         return None
     return replace(operation_from_record(last.record), state=stored.state)
 
 
 def list_operations(service: Service, principal: Principal) -> list[dict[str, Any]]:
     """The live operations as ``principal`` may see them (``need_to_know``)."""
-    operations, zones = service.live()
+    held = service.live()
+    operations, zones = held.operations, held.zones
     with service.read() as conn:
-        members = {
-            r.zone_id: set(r.required)
-            for r in conn.execute(select(zone_negotiations.c.zone_id, zone_negotiations.c.required))
-        }
+        members = zone_store.required_by_zone(conn)
     return visible_operations(principal, operations, zones, members)
 
 
 def get_operation(service: Service, principal: Principal, operation_id: str) -> dict[str, Any]:
     """One operation as ``principal`` may see it; 404 when it may see none of it."""
-    operations, zones = service.live()
+    held = service.live()
+    operations, zones = held.operations, held.zones
     wanted = [o for o in operations if o.id == operation_id]
     if not wanted:
         with service.read() as conn:
             stored = load_operation(conn, operation_id)
-        if stored is not None and (stored.party == principal.name or principal.role.value == "admin"):
+        if stored is not None and (stored.party == principal.name or principal.role is Role.ADMIN):
             return full(stored)
         raise NotFoundError(f"no operation {operation_id!r}", field="operation_id")
     with service.read() as conn:
-        members = {
-            r.zone_id: set(r.required)
-            for r in conn.execute(select(zone_negotiations.c.zone_id, zone_negotiations.c.required))
-        }
+        members = zone_store.required_by_zone(conn)
     # The reader's own operations and zones decide what it may see of this one.
     visible = visible_operations(
         principal,
@@ -394,12 +359,13 @@ def activation_drafts(
     ``bound``: the parties the zone binds (its signatories); None: every party it restricts."""
     alone = StrategicIndex()
     alone.add_zone(zone, bound)
-    operations, _zones = service.indexed()
+    operations = service.indexed().operations
     drafts: list[EntryDraft] = []
     for operation in operations:
         for conflict in alone.check(operation):
-            drafts.append(EntryDraft(CONFLICT_DETECTED, OPERATOR, {"conflict": conflict_record(conflict)}))
+            record = conflict_record(conflict)
+            drafts.append(EntryDraft(EntryType.CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
             told = _conflict_message(conn, service, conflict, operation, principal, now, zone)
             if told is not None:
-                drafts.append(told[1])
+                drafts.append(told.draft)
     return drafts

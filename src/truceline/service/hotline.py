@@ -9,34 +9,38 @@ depends on the priority; ``escalation`` deals with the ones that do not.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, or_, select
+from sqlalchemy import Connection
 
 from truceline.domain.clock import ms_text
 from truceline.domain.ids import uuid7
-from truceline.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from truceline.ledger.entries import EntryDraft
+from truceline.domain.message import Priority
+from truceline.errors import ConflictError, NotFoundError, ValidationError
+from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR, Principal
-from truceline.service.projection import MESSAGE_ACKNOWLEDGED, MESSAGE_SENT
 from truceline.service.service import PartyRow, Service, now_ms
 from truceline.service.texts import free_body, render_text
-from truceline.store.service_tables import deliveries, events, messages
+from truceline.store import hotline as store
+from truceline.store.hotline import DeliveryRow, MessageRow
 
-PRIORITIES = ("routine", "high", "urgent")  # in rising order
-# Acknowledgement deadlines by priority (seconds after sending).
-ACK_WITHIN_S = {"urgent": 120, "high": 900, "routine": 3600}
+PRIORITIES: tuple[str, ...] = tuple(Priority)  # in rising order (domain/message.py)
 MAX_TEXT_CHARS = 10_000
 
 
-def check_priority(priority: str, field: str = "priority") -> str:
-    if priority not in PRIORITIES:
-        raise ValidationError(f"{priority!r} is not one of: {', '.join(PRIORITIES)}", field=field)
-    return priority
+def check_priority(priority: str, field: str = "priority") -> Priority:
+    return Priority.parse(priority, field)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDraft:
+    """A ``message.sent`` draft and the id of the message it sends."""
+
+    message_id: str
+    draft: EntryDraft
 
 
 def message_draft(
@@ -52,8 +56,8 @@ def message_draft(
     author: str = OPERATOR,
     request: Mapping[str, Any] | None = None,
     escalate: bool = True,
-) -> tuple[str, EntryDraft]:
-    """A ``message.sent`` draft; returns (message id, draft). Recipients are party ids.
+) -> MessageDraft:
+    """A ``message.sent`` draft, with its message's id. Recipients are party ids.
 
     ``escalate=False`` is for what informs and asks nothing (a zone activated, an
     escalation notice): it has no acknowledgement deadline (``ack_within_s`` null) and
@@ -65,8 +69,8 @@ def message_draft(
         "in_reply_to": in_reply_to,
         "sender": sender,
         "recipients": sorted(set(recipients)),
-        "priority": check_priority(priority),
-        "ack_within_s": ACK_WITHIN_S[priority] if escalate else None,
+        "priority": check_priority(priority).value,
+        "ack_within_s": Priority(priority).ack_within_s if escalate else None,
         "body": dict(body),
         "about": dict(about) if about is not None else None,
     }
@@ -74,7 +78,7 @@ def message_draft(
         payload["escalate"] = False
     if request is not None:
         payload["request"] = dict(request)
-    return message_id, EntryDraft(MESSAGE_SENT, author, payload)
+    return MessageDraft(message_id, EntryDraft(EntryType.MESSAGE_SENT, author, payload))
 
 
 def _recipient_ids(conn: Connection, names: list[str], sender: Principal) -> list[str]:
@@ -113,7 +117,7 @@ def send(
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], str]:
         recipients = _recipient_ids(conn, to, principal)
-        message_id, draft = message_draft(
+        told = message_draft(
             now,
             sender=principal.id,
             recipients=recipients,
@@ -122,19 +126,19 @@ def send(
             author=principal.id,
             request=request,
         )
-        return [draft], message_id
+        return [told.draft], told.message_id
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
-def _message_row(conn: Connection, message_id: str) -> Any:
-    row = conn.execute(select(messages).where(messages.c.id == message_id)).first()
+def _message_row(conn: Connection, message_id: str) -> MessageRow:
+    row = store.message(conn, message_id)
     if row is None:
         raise NotFoundError(f"no message {message_id!r}", field="message_id")
     return row
 
 
-def _visible(row: Any, principal: Principal) -> bool:
+def _visible(row: MessageRow, principal: Principal) -> bool:
     return row.sender == principal.id or principal.id in row.recipients
 
 
@@ -161,7 +165,7 @@ def reply(
         recipients = everyone - {principal.id}
         if not recipients:
             raise ConflictError("nobody else to reply to", field="message_id")
-        new_id, draft = message_draft(
+        told = message_draft(
             now,
             sender=principal.id,
             recipients=recipients,
@@ -172,9 +176,9 @@ def reply(
             author=principal.id,
             request=request,
         )
-        return [draft], new_id
+        return [told.draft], told.message_id
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 def acknowledge(
@@ -183,11 +187,7 @@ def acknowledge(
     """Acknowledge a message the caller received. A second acknowledgement is a 409."""
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], None]:
-        delivery = conn.execute(
-            select(deliveries).where(
-                deliveries.c.message_id == message_id, deliveries.c.recipient == principal.id
-            )
-        ).first()
+        delivery = store.delivery(conn, message_id, principal.id)
         if delivery is None:
             raise NotFoundError(f"no message {message_id!r} addressed to you", field="message_id")
         if delivery.acked_ms is not None:
@@ -195,7 +195,7 @@ def acknowledge(
         payload: dict[str, Any] = {"message_id": message_id, "party_id": principal.id}
         if request is not None:
             payload["request"] = dict(request)
-        return [EntryDraft(MESSAGE_ACKNOWLEDGED, principal.id, payload)], None
+        return [EntryDraft(EntryType.MESSAGE_ACKNOWLEDGED, principal.id, payload)], None
 
     service.commit(build)
 
@@ -203,7 +203,7 @@ def acknowledge(
 ms_to_text = ms_text  # kept: callers import it from here
 
 
-def deadline_ms(delivery: Any) -> int | None:
+def deadline_ms(delivery: DeliveryRow) -> int | None:
     """A delivery's acknowledgement deadline, or None for one that never had any: a message
     that only informs (``message_draft(escalate=False)``) does not escalate and has never
     escalated. A delivery that escalated to the end keeps its last, lapsed deadline."""
@@ -221,8 +221,9 @@ class View:
     names: dict[str, PartyRow]
 
 
-def message_json(row: Any, delivery: Any | None, view: View) -> dict[str, Any]:
-    """The API's JSON of a message for one reader (rendered in ``view.language``)."""
+def message_json(row: MessageRow, delivery: DeliveryRow | None, view: View) -> dict[str, Any]:
+    """A message as one reader sees it (rendered in ``view.language``), as a JSON-ready
+    mapping; ``delivery``: the message's delivery to that reader, if it is one."""
     text = render_text(row.body, view.language)
 
     def name(party_id: str | None) -> str | None:
@@ -265,39 +266,9 @@ def inbox(
 ) -> list[dict[str, Any]]:
     """Messages addressed to the caller, newest first (only unacknowledged ones if asked)."""
     with service.read() as conn:
-        condition = deliveries.c.recipient == principal.id
-        if pending_only:
-            condition = and_(condition, deliveries.c.acked_ms.is_(None))
-        rows = conn.execute(
-            select(
-                messages,
-                deliveries.c.priority.label("d_priority"),
-                deliveries.c.deadline_ms,
-                deliveries.c.acked_ms,
-                deliveries.c.escalations,
-                deliveries.c.escalate,
-            )
-            .select_from(messages.join(deliveries, deliveries.c.message_id == messages.c.id))
-            .where(condition)
-            .order_by(messages.c.seq.desc(), messages.c.id)
-            .limit(limit)
-        ).all()
+        rows = store.inbox(conn, principal.id, pending_only, limit)
         view = _view(conn, principal, language)
-        return [
-            message_json(
-                r, _Delivery(r.d_priority, r.deadline_ms, r.acked_ms, r.escalations, r.escalate), view
-            )
-            for r in rows
-        ]
-
-
-@dataclass(frozen=True, slots=True)
-class _Delivery:
-    priority: str
-    deadline_ms: int
-    acked_ms: int | None
-    escalations: int
-    escalate: bool
+        return [message_json(r.message, r.delivery, view) for r in rows]
 
 
 def get_message(service: Service, principal: Principal, message_id: str, language: str) -> dict[str, Any]:
@@ -305,15 +276,11 @@ def get_message(service: Service, principal: Principal, message_id: str, languag
         row = _message_row(conn, message_id)
         if not _visible(row, principal):
             raise NotFoundError(f"no message {message_id!r}", field="message_id")
-        delivery = conn.execute(
-            select(deliveries).where(
-                deliveries.c.message_id == message_id, deliveries.c.recipient == principal.id
-            )
-        ).first()
+        delivery = store.delivery(conn, message_id, principal.id)
         out = message_json(row, delivery, _view(conn, principal, language))
         if row.sender == principal.id:
             # The sender sees who has acknowledged.
-            acks = conn.execute(select(deliveries).where(deliveries.c.message_id == message_id)).all()
+            acks = store.deliveries_of(conn, message_id)
             names = Service.parties_by_id(conn)
             out["deliveries"] = [
                 {
@@ -331,62 +298,38 @@ def get_message(service: Service, principal: Principal, message_id: str, languag
 def thread(service: Service, principal: Principal, thread_id: str, language: str) -> list[dict[str, Any]]:
     """The messages of a thread that the caller sent or received, oldest first."""
     with service.read() as conn:
-        rows = conn.execute(
-            select(messages).where(messages.c.thread_id == thread_id).order_by(messages.c.seq)
-        ).all()
+        rows = store.thread_messages(conn, thread_id)
         visible = [r for r in rows if _visible(r, principal)]
         if not visible:
             raise NotFoundError(f"no thread {thread_id!r}", field="thread_id")
         view = _view(conn, principal, language)
-        own = {
-            d.message_id: d
-            for d in conn.execute(
-                select(deliveries).where(
-                    deliveries.c.recipient == principal.id,
-                    or_(*[deliveries.c.message_id == r.id for r in visible]),
-                )
-            )
-        }
+        own = store.deliveries_to(conn, principal.id, [r.id for r in visible])
         return [message_json(r, own.get(r.id), view) for r in visible]
-
-
-def require_recipient(principal: Principal, row: Any) -> None:
-    if principal.id not in row.recipients:
-        raise ForbiddenError("only a recipient may do this", field="message_id")
 
 
 EVENT_BATCH = 200  # events per read of the live stream
 
 
-def pending_events(
-    service: Service, principal: Principal, after_id: int, language: str
-) -> list[tuple[int, str, str]]:
-    """(id, kind, data) of the caller's live events after ``after_id``, oldest first, at
-    most EVENT_BATCH; ``data`` is the JSON text an SSE ``data:`` line carries."""
+@dataclass(frozen=True, slots=True)
+class LiveEvent:
+    """One event of a reader's live feed: ``message`` is the message it is about as that
+    reader sees it (``message_json``), None if the message is not stored."""
+
+    id: int
+    kind: str  # message | escalated | acknowledged
+    seq: int
+    message: dict[str, Any] | None
+
+
+def pending_events(service: Service, principal: Principal, after_id: int, language: str) -> list[LiveEvent]:
+    """The caller's live events after ``after_id``, oldest first, at most EVENT_BATCH."""
     with service.read() as conn:
-        rows = conn.execute(
-            select(events)
-            .where(events.c.recipient == principal.id, events.c.id > after_id)
-            .order_by(events.c.id)
-            .limit(EVENT_BATCH)
-        ).all()
+        rows = store.events_after(conn, principal.id, after_id, EVENT_BATCH)
         if not rows:
             return []
         ids = sorted({r.message_id for r in rows})
-        by_id = {m.id: m for m in conn.execute(select(messages).where(messages.c.id.in_(ids)))}
-        own = {
-            d.message_id: d
-            for d in conn.execute(
-                select(deliveries).where(
-                    deliveries.c.recipient == principal.id, deliveries.c.message_id.in_(ids)
-                )
-            )
-        }
+        by_id = store.messages_by_id(conn, ids)
+        own = store.deliveries_to(conn, principal.id, ids)
         view = View(principal, language, Service.parties_by_id(conn))
-        out = []
-        for r in rows:
-            data: dict[str, Any] = {"event_id": r.id, "kind": r.kind, "seq": r.seq}
-            if r.message_id in by_id:
-                data["message"] = message_json(by_id[r.message_id], own.get(r.message_id), view)
-            out.append((r.id, r.kind, json.dumps(data, ensure_ascii=False, separators=(",", ":"))))
-        return out
+        found = {m: message_json(row, own.get(m), view) for m, row in by_id.items()}
+        return [LiveEvent(r.id, r.kind, r.seq, found.get(r.message_id)) for r in rows]

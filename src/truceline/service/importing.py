@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from truceline.domain.codec import operation_from_record, operation_to_record, zone_to_record
 from truceline.domain.operation import Operation
@@ -27,16 +27,12 @@ from truceline.domain.party import Role
 from truceline.domain.zone import Zone
 from truceline.engines.strategic import StrategicIndex, conflict_record, sort_conflicts
 from truceline.errors import ValidationError
-from truceline.ledger.entries import EntryDraft
+from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR, Principal
-from truceline.service.filing import _ID_TAKEN, _conflict_message, _forbidding
-from truceline.service.projection import OPERATION_FILED, OPERATION_REFUSED
-from truceline.service.register import CONFLICT_DETECTED, ZONE_IMPORTED
+from truceline.service.filing import _conflict_message, _forbidding
 from truceline.service.service import Service
-from truceline.store import projections
-from truceline.store.projection_tables import operations as operations_table
-from truceline.store.projection_tables import zones as zones_table
-from truceline.store.service_tables import operation_history, zone_negotiations
+from truceline.store import operations as operation_store
+from truceline.store import zones as zone_store
 
 # The operator, as the author and sender of what an import causes.
 OPERATOR_PRINCIPAL = Principal(OPERATOR, OPERATOR, Role.ADMIN, "en")
@@ -65,15 +61,11 @@ def _check_ids(conn: Connection, zones: Sequence[Zone], operations: Sequence[Ope
         if twice:
             raise ValidationError(f"{what} id {twice[0]!r} appears twice", field="id")
     for zone in zones:
-        stored = conn.execute(select(zones_table.c.id).where(zones_table.c.id == zone.id)).first()
-        negotiated = conn.execute(
-            select(zone_negotiations.c.zone_id).where(zone_negotiations.c.zone_id == zone.id)
-        ).first()
-        if stored or negotiated:
+        if zone_store.stored_state(conn, zone.id) is not None or zone_store.is_negotiated(conn, zone.id):
             raise ValidationError(f"zone {zone.id!r} is already stored", field="id")
     for operation in operations:
         # A refused or cancelled operation keeps its id, as for a filing.
-        if conn.execute(_ID_TAKEN, {"operation_id": operation.id}).scalar():
+        if operation_store.id_taken(conn, operation.id):
             raise ValidationError(f"operation {operation.id!r} is already stored", field="id")
 
 
@@ -82,12 +74,13 @@ def import_features(service: Service, zones: Sequence[Zone], operations: Sequenc
     (each checked as a filing is), in one command. Raises (nothing written) on a taken id
     or a comparison that cannot be made (e.g. altitudes in references with no conversion)."""
     for operation in operations:
-        projections.prepare_operation(operation)  # here, not in the writer's queue
+        operation_store.prepare_operation(operation)  # here, not in the writer's queue
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], ImportResult]:
         _check_ids(conn, zones, operations)
         drafts = [
-            EntryDraft(ZONE_IMPORTED, OPERATOR, {"zone": zone_to_record(z), "state": "active"}) for z in zones
+            EntryDraft(EntryType.ZONE_IMPORTED, OPERATOR, {"zone": zone_to_record(z), "state": "active"})
+            for z in zones
         ]
         # What this import brought so far: the service's index holds only what is committed.
         brought = StrategicIndex()
@@ -96,14 +89,14 @@ def import_features(service: Service, zones: Sequence[Zone], operations: Sequenc
         brought.build_query_arrays()
         # The new zones against the live operations already filed, as when a zone comes into
         # force (filing.activation_drafts), in one pass over them for all the zones.
-        for operation in service.indexed()[0] if zones else ():
+        for operation in service.indexed().operations if zones else ():
             for conflict in brought.check(operation):
                 record = conflict_record(conflict)
-                drafts.append(EntryDraft(CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
-                zone = brought._zones[conflict.b]
+                drafts.append(EntryDraft(EntryType.CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
+                zone = brought.zone(conflict.b)
                 told = _conflict_message(conn, service, conflict, operation, OPERATOR_PRINCIPAL, now, zone)
                 if told is not None:
-                    drafts.append(told[1])
+                    drafts.append(told.draft)
         refused: list[Refusal] = []
         accepted = 0
         for operation in operations:
@@ -111,23 +104,24 @@ def import_features(service: Service, zones: Sequence[Zone], operations: Sequenc
             records = [conflict_record(c) for c in conflicts]
             base = {"operation": operation_to_record(operation), "version": 1, "conflicts": records}
             if any(_forbidding(c) for c in conflicts):
-                drafts.append(EntryDraft(OPERATION_REFUSED, OPERATOR, {**base, "update": False}))
+                drafts.append(EntryDraft(EntryType.OPERATION_REFUSED, OPERATOR, {**base, "update": False}))
                 refused.append(Refusal(operation, records))
                 continue
-            drafts.append(EntryDraft(OPERATION_FILED, OPERATOR, base))
+            drafts.append(EntryDraft(EntryType.OPERATION_FILED, OPERATOR, base))
             brought.add_operation(operation)
             accepted += 1
             for conflict, record in zip(conflicts, records, strict=True):
-                drafts.append(EntryDraft(CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
-                zone = brought._zones.get(conflict.b)
+                drafts.append(EntryDraft(EntryType.CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
+                zone = brought.zone(conflict.b)
                 told = _conflict_message(conn, service, conflict, operation, OPERATOR_PRINCIPAL, now, zone)
                 if told is not None:
-                    drafts.append(told[1])
-        recorded = [d.payload["conflict"] for d in drafts if d.type == CONFLICT_DETECTED]
+                    drafts.append(told.draft)
+        recorded = [d.payload["conflict"] for d in drafts if d.type == EntryType.CONFLICT_DETECTED]
         return drafts, ImportResult(len(zones), accepted, recorded, 0, refused)
 
-    entries, result = service.commit(build, decoded=tuple(operations))
-    return ImportResult(result.zones, result.operations, result.conflicts, len(entries), result.refused)
+    done = service.commit_entries(build, decoded=tuple(operations))
+    result = done.result
+    return ImportResult(result.zones, result.operations, result.conflicts, len(done.entries), result.refused)
 
 
 def refusals(service: Service) -> list[Refusal]:
@@ -135,12 +129,6 @@ def refusals(service: Service) -> list[Refusal]:
     update leaves its previous version stored, so it is not here), with the conflicts that
     refused them: what an import or a filing was refused."""
     with service.read() as conn:
-        rows = conn.execute(
-            select(operation_history.c.operation_id, operation_history.c.step, operation_history.c.record,
-                   operation_history.c.conflicts)
-            .where(~operation_history.c.operation_id.in_(select(operations_table.c.id)))
-            .order_by(operation_history.c.seq)
-        ).all()  # fmt: skip
-    last = {r.operation_id: r for r in rows}
-    refused = [r for r in last.values() if r.step == "refused"]
+        last = operation_store.last_steps_of_unstored(conn)
+    refused = [r for r in last if r.step == "refused" and r.record is not None]
     return [Refusal(operation_from_record(r.record), list(r.conflicts)) for r in refused]

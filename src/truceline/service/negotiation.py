@@ -18,11 +18,12 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from truceline.domain.clock import ms_text
 from truceline.domain.codec import zone_from_record, zone_to_record
-from truceline.domain.zone import Zone
+from truceline.domain.party import INFORMED_ROLES, SIGNING_ROLES
+from truceline.domain.zone import Zone, ZoneState
 from truceline.errors import ConflictError, ForbiddenError, FormatError, NotFoundError, ValidationError
 from truceline.geo.difference import area_change
 from truceline.io.documents import document_format, exactly_one
@@ -30,28 +31,17 @@ from truceline.io.ed269 import read_ed269
 from truceline.io.features import ReadWarning
 from truceline.io.geojson import read_zones
 from truceline.ledger.canonical import canonical_json
-from truceline.ledger.entries import EntryDraft
-from truceline.service.auth import OPERATOR, SIGNING_ROLES, Principal
+from truceline.ledger.entries import EntryDraft, EntryType
+from truceline.service.auth import OPERATOR, Principal
 from truceline.service.filing import activation_drafts
 from truceline.service.hotline import message_draft
-from truceline.service.projection import (
-    ZONE_ACTIVATED,
-    ZONE_COUNTER_PROPOSED,
-    ZONE_PROPOSED,
-    ZONE_REJECTED,
-    ZONE_SIGNED,
-    ZONE_WITHDRAWN,
-    ends_ms,
-)
+from truceline.service.projection import ends_ms
 from truceline.service.service import PartyRow, Service
 from truceline.service.texts import template_body
-from truceline.store import database, projections
-from truceline.store.projection_tables import zones as zones_table
-from truceline.store.service_tables import zone_negotiations, zone_signatures, zone_steps, zone_versions
+from truceline.store import database
+from truceline.store import zones as store
+from truceline.store.zones import NegotiationRow, VersionRow
 
-FINAL_STATES = ("withdrawn", "expired")
-# Who hears of zone steps that concern everyone (activation, withdrawal, expiry).
-_INFORMED_ROLES = ("party", "guarantor", "humanitarian", "observer")
 MAX_SIGNATORIES = 50
 
 
@@ -93,10 +83,10 @@ def read_zone(document: object, proposer: str) -> ZoneRead:
     return ZoneRead(zone, warnings)
 
 
-def _negotiation(conn: Connection, zone_id: str) -> Any:
-    row = conn.execute(select(zone_negotiations).where(zone_negotiations.c.zone_id == zone_id)).first()
+def _negotiation(conn: Connection, zone_id: str) -> NegotiationRow:
+    row = store.negotiation(conn, zone_id)
     if row is None:
-        if conn.execute(select(zones_table.c.id).where(zones_table.c.id == zone_id)).first() is not None:
+        if store.stored_state(conn, zone_id) is not None:
             raise ConflictError(
                 f"zone {zone_id!r} was imported by the operator: it is not negotiated", field="zone_id"
             )
@@ -107,20 +97,16 @@ def _negotiation(conn: Connection, zone_id: str) -> Any:
 def _imported(conn: Connection, zone_id: str | None = None) -> list[Zone]:
     """The zones the operator imported (stored, and never negotiated), by id; ``zone_id``:
     that one only (none when it is negotiated or unknown)."""
-    negotiated = select(zone_negotiations.c.zone_id)
     if zone_id is not None:
-        negotiated = negotiated.where(zone_negotiations.c.zone_id == zone_id)
-        if conn.execute(negotiated).first() is not None:
+        if store.is_negotiated(conn, zone_id):
             return []
-        return [z for z in projections.load_zones(conn) if z.id == zone_id]
-    ids = {r.zone_id for r in conn.execute(negotiated)}
-    return [z for z in projections.load_zones(conn) if z.id not in ids]
+        return [z for z in store.load_zones(conn) if z.id == zone_id]
+    ids = store.negotiated_ids(conn)
+    return [z for z in store.load_zones(conn) if z.id not in ids]
 
 
-def _version_row(conn: Connection, zone_id: str, version: int) -> Any:
-    row = conn.execute(
-        select(zone_versions).where(zone_versions.c.zone_id == zone_id, zone_versions.c.version == version)
-    ).first()
+def _version_row(conn: Connection, zone_id: str, version: int) -> VersionRow:
+    row = store.version(conn, zone_id, version)
     if row is None:
         raise NotFoundError(f"zone {zone_id!r} has no version {version}", field="version")
     return row
@@ -141,7 +127,7 @@ def _zone_notice(
     return message_draft(
         now, sender=sender, recipients=recipients, priority=priority, body=body,
         about={"kind": "zone", "id": zone_id}, escalate=escalate,
-    )[1]  # fmt: skip
+    ).draft  # fmt: skip
 
 
 def _zone_params(zone_id: str, name: str) -> dict[str, str]:
@@ -153,7 +139,7 @@ def _ids(by_name: Mapping[str, PartyRow], names: list[str]) -> list[str]:
 
 
 def _informed(conn: Connection) -> list[str]:
-    return [r.id for r in Service.party_rows(conn) if r.role.value in _INFORMED_ROLES]
+    return [r.id for r in Service.party_rows(conn) if r.role in INFORMED_ROLES]
 
 
 def _with_request(payload: dict[str, Any], request: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -189,11 +175,7 @@ def propose(
                     f"are {', '.join(SIGNING_ROLES)}",
                     field=f"signatories[{i}]",
                 )
-        exists = conn.execute(
-            select(zone_negotiations.c.zone_id).where(zone_negotiations.c.zone_id == zone.id)
-        ).first()
-        imported = conn.execute(select(zones_table.c.id).where(zones_table.c.id == zone.id)).first()
-        if exists or imported:
+        if store.is_negotiated(conn, zone.id) or store.stored_state(conn, zone.id) is not None:
             raise ConflictError(f"zone id {zone.id!r} is already used", field="id")
         required = sorted({principal.name, *signatories})
         digest = version_hash(zone)
@@ -209,7 +191,7 @@ def propose(
             request,
         )
         told = set(_ids(by_name, required)) - {principal.id}
-        drafts = [EntryDraft(ZONE_PROPOSED, principal.id, payload)]
+        drafts = [EntryDraft(EntryType.ZONE_PROPOSED, principal.id, payload)]
         if told:
             drafts.append(
                 _zone_notice(
@@ -232,15 +214,15 @@ def propose(
             "zone_id": zone.id, "version": 1, "hash": digest, "required": required, "warnings": warnings,
         }  # fmt: skip
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
-def _check_signatory(row: Any, principal: Principal) -> None:
+def _check_signatory(row: NegotiationRow, principal: Principal) -> None:
     if principal.name not in row.required:
         raise ForbiddenError(
             f"{principal.name} is not a required signatory of zone {row.zone_id}", field="zone_id"
         )
-    if row.state in FINAL_STATES:
+    if ZoneState(row.state).final:
         raise ConflictError(f"zone {row.zone_id} is {row.state}", field="zone_id")
 
 
@@ -278,7 +260,7 @@ def counter_propose(
         )
         by_name = Service.parties_by_name(conn)
         told = set(_ids(by_name, row.required)) - {principal.id}
-        drafts = [EntryDraft(ZONE_COUNTER_PROPOSED, principal.id, payload)]
+        drafts = [EntryDraft(EntryType.ZONE_COUNTER_PROPOSED, principal.id, payload)]
         if told:
             drafts.append(
                 _zone_notice(
@@ -298,10 +280,10 @@ def counter_propose(
         warnings = [w.to_json() for w in read.warnings]
         return drafts, {"zone_id": zone_id, "version": version, "hash": digest, "warnings": warnings}
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
-def _check_current(conn: Connection, row: Any, version: int, digest: str) -> Any:
+def _check_current(conn: Connection, row: NegotiationRow, version: int, digest: str) -> VersionRow:
     if version != row.current_version:
         raise ConflictError(
             f"version {version} is not the current version ({row.current_version})", field="version"
@@ -329,16 +311,9 @@ def sign(
         current = _check_current(conn, row, version, digest)
         if row.active_version == version:
             raise ConflictError(f"version {version} is already in force", field="version")
-        if row.state == "rejected":
+        if row.state == ZoneState.REJECTED:
             raise ConflictError(f"version {version} was rejected; counter-propose a new one", field="version")
-        signed = {
-            r.party_id
-            for r in conn.execute(
-                select(zone_signatures.c.party_id).where(
-                    zone_signatures.c.zone_id == zone_id, zone_signatures.c.version == version
-                )
-            )
-        }
+        signed = store.signers(conn, zone_id, version)
         if principal.id in signed:
             raise ConflictError(f"{principal.name} has already signed version {version}", field="version")
         signed.add(principal.id)
@@ -348,7 +323,7 @@ def sign(
         names = _zone_params(zone_id, zone.name)
         drafts = [
             EntryDraft(
-                ZONE_SIGNED,
+                EntryType.ZONE_SIGNED,
                 principal.id,
                 _with_request(
                     {"zone_id": zone_id, "version": version, "hash": digest, "party_id": principal.id},
@@ -381,7 +356,7 @@ def sign(
             signatories = sorted(row.required)
             drafts.append(
                 EntryDraft(
-                    ZONE_ACTIVATED,
+                    EntryType.ZONE_ACTIVATED,
                     OPERATOR,
                     {
                         "zone_id": zone_id,
@@ -420,7 +395,7 @@ def sign(
             "active": activated,
         }
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 def reject(
@@ -455,7 +430,7 @@ def reject(
             },
             request,
         )
-        drafts = [EntryDraft(ZONE_REJECTED, principal.id, payload)]
+        drafts = [EntryDraft(EntryType.ZONE_REJECTED, principal.id, payload)]
         told = set(_ids(Service.parties_by_name(conn), row.required)) - {principal.id}
         if told:
             drafts.append(
@@ -476,7 +451,7 @@ def reject(
             )
         return drafts, {"zone_id": zone_id, "version": version, "state": "rejected"}
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 def withdraw(
@@ -488,11 +463,11 @@ def withdraw(
         row = _negotiation(conn, zone_id)
         if row.proposer != principal.id:
             raise ForbiddenError("only the proposer may withdraw a zone", field="zone_id")
-        if row.state in FINAL_STATES:
+        if ZoneState(row.state).final:
             raise ConflictError(f"zone {zone_id} is already {row.state}", field="zone_id")
         drafts = [
             EntryDraft(
-                ZONE_WITHDRAWN,
+                EntryType.ZONE_WITHDRAWN,
                 principal.id,
                 _with_request({"zone_id": zone_id, "party_id": principal.id}, request),
             )
@@ -514,7 +489,7 @@ def withdraw(
             )
         return drafts, {"zone_id": zone_id, "state": "withdrawn"}
 
-    return service.commit(build)[1]
+    return service.commit(build)
 
 
 # --- queries ------------------------------------------------------------------------------------
@@ -527,12 +502,8 @@ def withdraw(
 _ms_text = ms_text
 
 
-def _zone_json(conn: Connection, row: Any) -> dict[str, Any]:
-    signatures = conn.execute(
-        select(zone_signatures.c.party_id).where(
-            zone_signatures.c.zone_id == row.zone_id, zone_signatures.c.version == row.current_version
-        )
-    ).all()
+def _zone_json(conn: Connection, row: NegotiationRow) -> dict[str, Any]:
+    signatures = store.signers(conn, row.zone_id, row.current_version)
     names = Service.parties_by_id(conn)
     current = _version_row(conn, row.zone_id, row.current_version)
     return {
@@ -545,12 +516,12 @@ def _zone_json(conn: Connection, row: Any) -> dict[str, Any]:
         "current_version": row.current_version,
         "current_hash": current.hash,
         "active_version": row.active_version,
-        "signed_current": sorted(names[s.party_id].name for s in signatures if s.party_id in names),
+        "signed_current": sorted(names[s].name for s in signatures if s in names),
         "ends_at": None if row.ends_ms is None else _ms_text(row.ends_ms),
         "origin": "negotiated",
         # A withdrawn or expired zone keeps its last active_version, but binds nobody.
         "binds": Service.signatories_in_force(conn, row.zone_id).get(row.zone_id, [])
-        if row.state == "active"
+        if row.state == ZoneState.ACTIVE
         else [],
     }
 
@@ -575,16 +546,16 @@ def _imported_json(zone: Zone, state: str) -> dict[str, Any]:
 
 
 def _imported_state(conn: Connection, zone_id: str) -> str:
-    return str(conn.execute(select(zones_table.c.state).where(zones_table.c.id == zone_id)).scalar_one())
+    state = store.stored_state(conn, zone_id)
+    if state is None:
+        raise NotFoundError(f"no zone {zone_id!r}", field="zone_id")
+    return state
 
 
 def list_zones(service: Service, state: str | None = None) -> list[dict[str, Any]]:
     """Every zone, negotiated or imported, by id (``state``: those in that state only)."""
     with database.snapshot(service.engine) as conn:  # the zones and their volumes, as one
-        query = select(zone_negotiations).order_by(zone_negotiations.c.zone_id)
-        if state is not None:
-            query = query.where(zone_negotiations.c.state == state)
-        found = [_zone_json(conn, r) for r in conn.execute(query).all()]
+        found = [_zone_json(conn, r) for r in store.negotiations(conn, state)]
         for zone in _imported(conn):
             imported = _imported_json(zone, _imported_state(conn, zone.id))
             if state is None or imported["state"] == state:
@@ -597,9 +568,7 @@ def get_zone(service: Service, zone_id: str) -> dict[str, Any]:
         for zone in _imported(conn, zone_id):
             return {**_imported_json(zone, _imported_state(conn, zone_id)), "steps": []}
         out = _zone_json(conn, _negotiation(conn, zone_id))
-        steps = conn.execute(
-            select(zone_steps).where(zone_steps.c.zone_id == zone_id).order_by(zone_steps.c.seq)
-        ).all()
+        steps = store.steps(conn, zone_id)
         names = Service.parties_by_id(conn)
         out["steps"] = [
             {
@@ -625,16 +594,10 @@ def versions(service: Service, zone_id: str) -> list[dict[str, Any]]:
                      "signed_by": [], "zone": record}]  # fmt: skip
         _negotiation(conn, zone_id)
         names = Service.parties_by_id(conn)
-        rows = conn.execute(
-            select(zone_versions).where(zone_versions.c.zone_id == zone_id).order_by(zone_versions.c.version)
-        ).all()
+        rows = store.versions(conn, zone_id)
         out = []
         for r in rows:
-            signers = conn.execute(
-                select(zone_signatures.c.party_id).where(
-                    zone_signatures.c.zone_id == zone_id, zone_signatures.c.version == r.version
-                )
-            ).all()
+            signers = store.signers(conn, zone_id, r.version)
             out.append(
                 {
                     "version": r.version,
@@ -642,7 +605,7 @@ def versions(service: Service, zone_id: str) -> list[dict[str, Any]]:
                     "author": names[r.author].name if r.author in names else r.author,
                     "proposed_at": _ms_text(r.time_ms),
                     "seq": r.seq,
-                    "signed_by": sorted(names[s.party_id].name for s in signers if s.party_id in names),
+                    "signed_by": sorted(names[s].name for s in signers if s in names),
                     "zone": r.record,
                 }
             )

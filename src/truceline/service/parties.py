@@ -8,16 +8,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from truceline.domain.party import Party
 from truceline.errors import ConflictError, NotFoundError, ValidationError
-from truceline.ledger.entries import EntryDraft, time_ms
+from truceline.ledger.entries import EntryDraft, EntryType, time_ms
 from truceline.service.auth import OPERATOR, new_party_id, new_token, party_draft, token_hash
-from truceline.service.projection import PARTY_REVOKED, PARTY_TOKEN_ROTATED
 from truceline.service.register import Committer
-from truceline.store.projection_tables import parties
-from truceline.store.service_tables import party_revocations
+from truceline.store import parties as store
 
 MAX_REASON_CHARS = 2000
 
@@ -39,12 +37,10 @@ def add_party(
     """
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], tuple[Party, str]]:
-        party, token, draft = party_draft(
-            conn, new_party_id(time_ms(now)), name, role, language, request_key, author
-        )
-        return [draft], (party, token)
+        new = party_draft(conn, new_party_id(time_ms(now)), name, role, language, request_key, author)
+        return [new.draft], (new.party, new.token)
 
-    return committer.commit(build)[1]
+    return committer.commit(build)
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,21 +53,15 @@ class PartyRef:
 
 def find_party(conn: Connection, ident: str) -> PartyRef:
     """The party whose id, else whose name, is ``ident``; NotFoundError naming ``party``."""
-    for column in (parties.c.id, parties.c.name):
-        row = conn.execute(select(parties.c.id, parties.c.name).where(column == ident)).first()
-        if row is not None:
-            return PartyRef(row.id, row.name)
+    row = store.party_by(conn, id=ident) or store.party_by(conn, name=ident)
+    if row is not None:
+        return PartyRef(row.id, row.name)
     raise NotFoundError(f"no party with the id or name {ident!r}", field="party")
 
 
 def revoked_ids(conn: Connection) -> set[str]:
     """The ids of the parties revoked so far."""
-    return set(conn.execute(select(party_revocations.c.party_id)).scalars())
-
-
-def _is_revoked(conn: Connection, party_id: str) -> bool:
-    query = select(party_revocations.c.party_id).where(party_revocations.c.party_id == party_id)
-    return conn.execute(query).first() is not None
+    return store.revoked_ids(conn)
 
 
 def revoke_party(
@@ -85,14 +75,14 @@ def revoke_party(
 
     def build(conn: Connection, _now: datetime) -> tuple[list[EntryDraft], PartyRef]:
         party = find_party(conn, ident)
-        if _is_revoked(conn, party.id):
+        if store.is_revoked(conn, party.id):
             raise ConflictError(f"party {party.name} is revoked already", field="party")
         payload: dict[str, Any] = {"party_id": party.id}
         if reason:
             payload["reason"] = reason
-        return [EntryDraft(PARTY_REVOKED, author, payload)], party
+        return [EntryDraft(EntryType.PARTY_REVOKED, author, payload)], party
 
-    return committer.commit(build)[1]
+    return committer.commit(build)
 
 
 def rotate_token(committer: Committer, ident: str, author: str = OPERATOR) -> tuple[PartyRef, str]:
@@ -102,11 +92,11 @@ def rotate_token(committer: Committer, ident: str, author: str = OPERATOR) -> tu
 
     def build(conn: Connection, _now: datetime) -> tuple[list[EntryDraft], tuple[PartyRef, str]]:
         party = find_party(conn, ident)
-        if _is_revoked(conn, party.id):
+        if store.is_revoked(conn, party.id):
             raise ConflictError(f"party {party.name} is revoked: it gets no new token", field="party")
         token = new_token()
         payload = {"party_id": party.id, "token_hash": token_hash(token)}
-        draft = EntryDraft(PARTY_TOKEN_ROTATED, author, payload)
+        draft = EntryDraft(EntryType.PARTY_TOKEN_ROTATED, author, payload)
         return [draft], (party, token)
 
-    return committer.commit(build)[1]
+    return committer.commit(build)

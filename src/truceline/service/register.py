@@ -2,29 +2,30 @@
 
 Every state change goes through ``Register``: it validates, appends the entries to the
 ledger and writes the projections they cause, in one transaction. The projections are a
-pure function of the entries (``project``), which is what ``rebuild`` relies on.
+pure function of the entries (``projection.project``, the one projector), which is what
+``rebuild`` relies on.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine
 
 from truceline.domain.clock import to_ms
-from truceline.domain.codec import operation_from_record, zone_from_record
 from truceline.domain.ids import uuid7
 from truceline.domain.operation import Operation
 from truceline.domain.party import Party
 from truceline.domain.zone import Zone
 from truceline.errors import ValidationError
-from truceline.ledger.entries import Entry, EntryDraft
+from truceline.ledger.entries import Entry, EntryDraft, EntryType
 from truceline.ledger.log import Appender, Ledger
 from truceline.ledger.sth import SignedTreeHead
-from truceline.service import projection as service_projection
-from truceline.store import database, projections
+from truceline.service.projection import project
+from truceline.store import conflicts, database, operations, parties, projections, zones
 
 Clock = Callable[[], datetime]
 T = TypeVar("T")
@@ -33,55 +34,32 @@ Build = Callable[[Connection, datetime], tuple[Sequence[EntryDraft], T]]
 # The author of entries made by the register's operator (imports, automatic checks).
 OPERATOR = "operator"
 
-PARTY_REGISTERED = "party.registered"
-ZONE_IMPORTED = "zone.imported"
-OPERATION_FILED = "operation.filed"
-CONFLICT_DETECTED = "conflict.detected"
-
-
-def project(conn: Connection, entry: Entry, known: Operation | None = None) -> None:
-    """Write the projection rows that ``entry`` causes. Entry types this version does not
-    project are kept in the log and skipped here. ``known``: the operation an
-    ``operation.filed`` entry carries, already decoded by the caller that filed it in this
-    transaction (decoding validates every shape again: about half a millisecond a volume;
-    and filing refused a taken id, so there is no stored operation to replace)."""
-    payload = entry.payload
-    if entry.type == PARTY_REGISTERED:
-        projections.save_party(
-            conn,
-            Party(payload["party_id"], payload["name"], payload["role"], payload["language"]),
-            public_key=payload.get("public_key"),
-            token_hash=payload.get("token_hash"),
-        )
-    elif entry.type == ZONE_IMPORTED:
-        projections.save_zone(conn, zone_from_record(payload["zone"]), state=payload.get("state", "active"))
-    elif entry.type == OPERATION_FILED:
-        if known is not None:
-            projections.insert_operation(conn, known)
-        else:
-            projections.save_operation(conn, operation_from_record(payload["operation"]))
-    elif entry.type == CONFLICT_DETECTED:
-        projections.save_conflict(conn, payload["conflict"], entry.seq)
-    # The service's own tables (negotiations, history, hotline, events).
-    service_projection.project(conn, entry)
-
-
 def lock_log(conn: Connection, ledger: Ledger) -> Appender:
     """Take the log's write lock before reading its size, so a writer sees every entry
     another process appended; returns the transaction's appender. SQLite: BEGIN IMMEDIATE
     (the driver would otherwise begin only at the first write, after a first SAVEPOINT,
     which would then commit on its own); PostgreSQL: the appender reads the head row locked
     for update."""
-    if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    database.begin_writing(conn)
     return ledger.appender(conn)
+
+
+@dataclass(frozen=True, slots=True)
+class Committed(Generic[T]):
+    """What a committed command wrote (its entries, in log order) and what it returned."""
+
+    entries: list[Entry]
+    result: T
 
 
 class Committer(Protocol):
     """What runs a command: a ``Service`` (group commit, strategic index) or a ``Register``
-    alone (one transaction, for a process that serves nothing)."""
+    alone (one transaction, for a process that serves nothing). ``commit`` returns the
+    command's result; ``commit_entries`` its entries too."""
 
-    def commit(self, build: Build[T]) -> tuple[list[Entry], T]: ...
+    def commit(self, build: Build[T]) -> T: ...
+
+    def commit_entries(self, build: Build[T]) -> Committed[T]: ...
 
 
 class Register:
@@ -90,7 +68,11 @@ class Register:
         self.ledger = ledger
         self.clock = clock
 
-    def commit(self, build: Build[T]) -> tuple[list[Entry], T]:
+    def commit(self, build: Build[T]) -> T:
+        """``commit_entries``, for the command's result only."""
+        return self.commit_entries(build).result
+
+    def commit_entries(self, build: Build[T]) -> Committed[T]:
         """Run one command (``build(conn, now)`` returns its drafts and result) in its own
         transaction, with the locking and projections of a ``Service`` batch of one but no
         strategic index to load: ``truceline party add`` beside a busy server reads no zone
@@ -103,7 +85,7 @@ class Register:
             for entry in entries:
                 project(conn, entry)
             appender.flush()
-        return entries, result
+        return Committed(entries, result)
 
     def _append(self, conn: Connection, drafts: Sequence[EntryDraft]) -> list[Entry]:
         entries = self.ledger.append(conn, drafts, self.clock())
@@ -125,26 +107,26 @@ class Register:
         if public_key is not None:
             payload["public_key"] = public_key
         with self.engine.begin() as conn:
-            if any(p.name == name for p in projections.load_parties(conn)):
+            if any(p.name == name for p in parties.load_parties(conn)):
                 raise ValidationError(f"a party named {name!r} is already registered", field="name")
-            self._append(conn, [EntryDraft(PARTY_REGISTERED, OPERATOR, payload)])
+            self._append(conn, [EntryDraft(EntryType.PARTY_REGISTERED, OPERATOR, payload)])
         return party
 
     def parties(self) -> list[Party]:
         with self.engine.connect() as conn:
-            return projections.load_parties(conn)
+            return parties.load_parties(conn)
 
     def zones(self) -> list[Zone]:
         with database.snapshot(self.engine) as conn:  # the zones and their volumes, as one
-            return projections.load_zones(conn)
+            return zones.load_zones(conn)
 
     def operations(self) -> list[Operation]:
         with database.snapshot(self.engine) as conn:
-            return projections.load_operations(conn)
+            return operations.load_operations(conn)
 
     def conflicts(self) -> list[dict[str, Any]]:
         with self.engine.connect() as conn:
-            return projections.load_conflicts(conn)
+            return conflicts.load_conflicts(conn)
 
     def tree_head(self) -> SignedTreeHead:
         """A signed tree head for the whole log, now."""

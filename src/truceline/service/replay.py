@@ -188,12 +188,6 @@ def apply_ground_filter(batch: TrackBatch, ground_below_m: float | None) -> Trac
     return replace(batch, on_ground=batch.on_ground | low)
 
 
-def scan_conflicts(batch: TrackBatch, options: ScanOptions, detector: Detector | None = None) -> Conflicts:
-    """Conflicts in one snapshot, after the ground filter."""
-    detector = detector or StateBasedDetector(options.settings)
-    return detector.detect(apply_ground_filter(batch, options.ground_below_m))
-
-
 def snapshot_alerts(
     at_s: float,
     batch: TrackBatch,

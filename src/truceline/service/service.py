@@ -16,22 +16,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from truceline.domain.clock import to_ms
 from truceline.domain.codec import operation_from_record, operation_to_record, zone_from_record
 from truceline.domain.operation import Operation
 from truceline.domain.party import Role
-from truceline.domain.zone import Zone
-from truceline.engines.strategic import StrategicIndex
-from truceline.errors import NotFoundError
-from truceline.ledger.entries import Entry
-from truceline.service import projection as p
+from truceline.domain.zone import ZoneState
+from truceline.engines.strategic import Held, StrategicIndex
+from truceline.ledger.entries import Entry, EntryType
 from truceline.service.principals import PrincipalCache
-from truceline.service.register import OPERATION_FILED, ZONE_IMPORTED, Build, Register, lock_log, project
-from truceline.store import database, projections
-from truceline.store.projection_tables import parties
-from truceline.store.service_tables import zone_negotiations, zone_signatures
+from truceline.service.projection import project
+from truceline.service.register import Build, Committed, Register, lock_log
+from truceline.store import database
+from truceline.store import operations as operation_store
+from truceline.store import parties as party_store
+from truceline.store import zones as zone_store
 
 T = TypeVar("T")
 
@@ -79,7 +79,7 @@ def _known(entry: Entry, decoded: dict[str, Operation]) -> Operation | None:
     """The operation of ``decoded`` (by id) that an ``operation.filed``/``updated`` entry
     carries: the one whose encoding is the entry's record exactly, so that decoding the
     record would give it (found once per entry: the projection and the index both use it)."""
-    if not decoded or entry.type not in (OPERATION_FILED, p.OPERATION_UPDATED):
+    if not decoded or entry.type not in (EntryType.OPERATION_FILED, EntryType.OPERATION_UPDATED):
         return None
     record = entry.payload["operation"]
     operation = decoded.get(record.get("id"))  # type: ignore[arg-type]
@@ -127,9 +127,9 @@ class Service:
         with self._lock, database.snapshot(self.engine) as conn:
             index = StrategicIndex()
             bound = self.signatories_in_force(conn)
-            for zone in projections.load_zones(conn, state="active"):
+            for zone in zone_store.load_zones(conn, state=ZoneState.ACTIVE):
                 index.add_zone(zone, bound.get(zone.id))
-            for operation in projections.load_operations(conn):
+            for operation in operation_store.load_operations(conn):
                 if str(operation.state) not in _INACTIVE_OPERATION_STATES:
                     index.add_operation(operation)
             index.build_query_arrays()
@@ -138,19 +138,20 @@ class Service:
 
     def _index_apply(self, entry: Entry, known: Operation | None = None) -> None:
         payload = entry.payload
-        imported = entry.type == ZONE_IMPORTED and payload.get("state", "active") == "active"
+        state = payload.get("state", ZoneState.ACTIVE)
+        imported = entry.type == EntryType.ZONE_IMPORTED and state == ZoneState.ACTIVE
         if imported:
             self.index.add_zone(zone_from_record(payload["zone"]))  # binds all it restricts
-        elif entry.type == p.ZONE_ACTIVATED:
+        elif entry.type == EntryType.ZONE_ACTIVATED:
             # A negotiated version binds its signatories only. (An activation logged before
             # entries named them has none here; ``reload_index`` reads them from the tables.)
             signatories = payload.get("signatories")
             self.index.add_zone(zone_from_record(payload["zone"]), signatories)
-        elif entry.type in (p.ZONE_WITHDRAWN, p.ZONE_EXPIRED):
+        elif entry.type in (EntryType.ZONE_WITHDRAWN, EntryType.ZONE_EXPIRED):
             self.index.remove_zone(payload["zone_id"])
-        elif entry.type in (p.OPERATION_FILED, p.OPERATION_UPDATED):
+        elif entry.type in (EntryType.OPERATION_FILED, EntryType.OPERATION_UPDATED):
             self.index.add_operation(known or operation_from_record(payload["operation"]))
-        elif entry.type == p.OPERATION_CANCELLED:
+        elif entry.type == EntryType.OPERATION_CANCELLED:
             self.index.remove_operation(payload["operation_id"])
 
     def _catch_up(self, conn: Connection, size: int) -> None:
@@ -177,9 +178,13 @@ class Service:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def commit(self, build: Build[T], *, decoded: Sequence[Operation] = ()) -> tuple[list[Entry], T]:
+    def commit(self, build: Build[T], *, decoded: Sequence[Operation] = ()) -> T:
+        """``commit_entries``, for the command's result only (what nearly every command wants)."""
+        return self.commit_entries(build, decoded=decoded).result
+
+    def commit_entries(self, build: Build[T], *, decoded: Sequence[Operation] = ()) -> Committed[T]:
         """Run ``build(conn, now)`` inside a transaction, append the drafts it returns,
-        write their projections and update the index; returns (entries, build's result).
+        write their projections and update the index; returns the entries and build's result.
 
         ``build`` validates against the state it reads through ``conn`` and raises a
         TrucelineError to refuse (nothing of it is written then). ``decoded``: operations
@@ -204,7 +209,7 @@ class Service:
         if job.entries:
             for subscriber in list(self.subscribers):
                 subscriber(job.entries)
-        return job.entries, job.result
+        return Committed(job.entries, job.result)
 
     def _run_batch(self) -> None:
         """Take the waiting jobs (at most MAX_BATCH) and write them in one transaction.
@@ -291,18 +296,18 @@ class Service:
 
     # --- reading helpers shared by the command modules ----------------------------------------
 
-    def live(self) -> tuple[list[Operation], list[Zone]]:
+    def live(self) -> Held:
         """For a query: the live operations and active zones as committed by any process,
         as a consistent copy."""
         self.refresh()
         return self.indexed()
 
-    def indexed(self) -> tuple[list[Operation], list[Zone]]:
+    def indexed(self) -> Held:
         """The live operations and active zones the index holds now: inside a command,
         whose batch has already caught up with the log (and may hold entries not yet
         committed), this is the state the command is checked against."""
         with self._lock:
-            return list(self.index._operations.values()), list(self.index._zones.values())
+            return self.index.live()
 
     def read(self) -> Any:
         """A connection for queries (use as a context manager)."""
@@ -313,31 +318,13 @@ class Service:
         """Negotiated zone id -> names of the parties that signed its version in force (the
         parties it binds); zones without one in force, and imported zones, are absent.
         ``zone_id``: that zone only."""
-        names = {r.id: r.name for r in conn.execute(select(parties.c.id, parties.c.name))}
-        found: dict[str, list[str]] = {}
-        query = (
-            select(zone_signatures.c.zone_id, zone_signatures.c.party_id)
-            .select_from(
-                zone_signatures.join(
-                    zone_negotiations,
-                    (zone_negotiations.c.zone_id == zone_signatures.c.zone_id)
-                    & (zone_negotiations.c.active_version == zone_signatures.c.version),
-                )
-            )
-            .order_by(zone_signatures.c.zone_id)
-        )
-        if zone_id is not None:
-            query = query.where(zone_signatures.c.zone_id == zone_id)
-        for row in conn.execute(query):
-            found.setdefault(row.zone_id, []).append(names.get(row.party_id, row.party_id))
-        return {zone: sorted(signers) for zone, signers in found.items()}
+        names = {r.id: r.name for r in party_store.party_rows(conn)}
+        signers = zone_store.signers_in_force(conn, zone_id)
+        return {zone: sorted(names.get(s, s) for s in ids) for zone, ids in signers.items()}
 
     @staticmethod
     def party_rows(conn: Connection) -> list[PartyRow]:
-        rows = conn.execute(
-            select(parties.c.id, parties.c.name, parties.c.role, parties.c.language).order_by(parties.c.id)
-        )
-        return [PartyRow(r.id, r.name, Role(r.role), r.language) for r in rows]
+        return [PartyRow(r.id, r.name, Role(r.role), r.language) for r in party_store.party_rows(conn)]
 
     @classmethod
     def parties_by_name(cls, conn: Connection) -> dict[str, PartyRow]:
@@ -346,13 +333,6 @@ class Service:
     @classmethod
     def parties_by_id(cls, conn: Connection) -> dict[str, PartyRow]:
         return {row.id: row for row in cls.party_rows(conn)}
-
-    @classmethod
-    def party(cls, conn: Connection, party_id: str) -> PartyRow:
-        found = cls.parties_by_id(conn).get(party_id)
-        if found is None:
-            raise NotFoundError(f"no party {party_id!r}", field="party")
-        return found
 
 
 now_ms = to_ms  # kept: callers import it from here

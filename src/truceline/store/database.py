@@ -7,15 +7,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Connection, Engine, MetaData, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from truceline.config import load_config
 from truceline.errors import DatabaseUnavailableError, ValidationError
+from truceline.store.schema import metadata
 
-# Every table of every store module is declared on this one MetaData, so that
-# ``create_schema`` builds the whole schema on SQLite and PostgreSQL alike.
-metadata = MetaData()
+__all__ = ["metadata"]  # (re-exported: the one MetaData lives beside its tables in ``schema``)
 
 DEFAULT_DB_PATH = Path("truceline-data") / "truceline.db"
 
@@ -145,11 +144,17 @@ def snapshot(engine: Engine) -> Iterator[Connection]:
             conn.rollback()
 
 
+def begin_writing(conn: Connection) -> None:
+    """Begin ``conn``'s transaction as a writer. SQLite: BEGIN IMMEDIATE, taking the write
+    lock now (the driver would otherwise begin only at the first write, after a first
+    SAVEPOINT, which would then commit on its own). Elsewhere nothing: the transaction
+    begins at the first statement (PostgreSQL's writers lock the ledger head row)."""
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def create_schema(engine: Engine) -> None:
     """Create the tables that are missing; this is the first connection a process makes, so
     a database that cannot be reached raises a DatabaseUnavailableError here."""
-    # Import the modules that declare tables so that they are registered on ``metadata``.
-    import truceline.store.tables  # noqa: F401
-
     with reaching(engine.url.render_as_string(hide_password=False)):
         metadata.create_all(engine)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, insert
 from sqlalchemy.exc import IntegrityError
 
-from truceline.store.service_tables import request_nonces
+from truceline.store.schema import request_nonces
 
 
 def claim_nonce(conn: Connection, party_id: str, nonce: str, created_s: int, prune_before_s: int) -> bool:

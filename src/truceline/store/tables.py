@@ -1,5 +1,3 @@
-"""Imports every module that declares tables on ``truceline.store.database.metadata``."""
+"""Kept for callers that import it to register the tables: they all live in ``schema``."""
 
-import truceline.store.ledger_tables
-import truceline.store.projection_tables
-import truceline.store.service_tables  # noqa: F401
+import truceline.store.schema  # noqa: F401
