@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, inspect, select, table, text
+from sqlalchemy import func, inspect, select, table
 from typer.testing import CliRunner
 
 import truceline.store.tables  # noqa: F401
 from truceline.cli import app
 from truceline.errors import SchemaOutOfDateError
 from truceline.store.database import create_schema, metadata, open_engine
-from truceline.store.migrate import BASELINE, head_revision, schema_state, upgrade
+from truceline.store.migrate import BASELINE, downgrade, head_revision, schema_state, upgrade
 
 REPO = Path(__file__).resolve().parents[2]
 OLD_COMMIT = "c4a606c"
@@ -133,13 +133,13 @@ def test_a_database_at_an_older_revision_is_refused(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path, "old.db")
     engine = open_engine(url)
     create_schema(engine)
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": BASELINE})
+    downgrade(engine, BASELINE)
     with pytest.raises(SchemaOutOfDateError, match=f"is at revision {BASELINE}.*truceline db upgrade"):
         create_schema(engine)
     assert upgrade(engine).before == BASELINE
     create_schema(engine)
     engine.dispose()
+    assert schema_differences(url) == []
 
 
 def test_db_upgrade_of_a_url_that_does_not_parse_is_one_line_and_exit_2() -> None:

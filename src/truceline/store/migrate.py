@@ -121,3 +121,10 @@ def upgrade(engine: Engine) -> UpgradeResult:
             command.stamp(config, BASELINE)
         command.upgrade(config, "head")
     return UpgradeResult(state.revision, state.head, state.empty)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the database back to ``revision`` (the tables of later revisions, and their
+    rows, are dropped): for tests and for rolling back a failed deployment by hand."""
+    with engine.begin() as conn:
+        command.downgrade(_config(conn), revision)
