@@ -113,6 +113,13 @@ class DatabaseUnavailableError(TrucelineError):
     type_slug = "database-unavailable"
 
 
+class SchemaOutOfDateError(TrucelineError):
+    """A database whose schema is older than this code's (``truceline db upgrade`` fixes it).
+    ``where`` is its URL with the password hidden."""
+
+    type_slug = "schema-out-of-date"
+
+
 class LedgerError(TrucelineError):
     type_slug = "ledger"
 

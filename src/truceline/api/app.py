@@ -18,6 +18,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api import log, messages, operations, parties, problems, stream, zones
+from truceline.api.idempotency import IdempotencyMiddleware
 from truceline.bus.notify import Notifier
 from truceline.service import escalation
 from truceline.service import log as log_reader
@@ -92,6 +93,8 @@ def create_app(
     app.state.service = service
     app.state.notifier = notifier
     app.state.keepalive_s = keepalive_s
+    # Inside the body limit that ``problems.install`` adds (the last added runs first).
+    app.add_middleware(IdempotencyMiddleware, service=service)
     problems.install(app)
 
     @app.get("/health", tags=["health"], summary="Liveness and the log size (no token needed).")

@@ -3,8 +3,9 @@ prints; errors print one line on stderr and exit non-zero.
 
 This module is the table of contents: the root app and the order of its commands. The
 commands live beside what they work on: ``offline`` (files and the local database),
-``log`` (the ledger), ``server`` (serve, parties), ``client`` (requests to a server),
-``tactical`` (recorded state vectors); ``rendering`` holds what they print."""
+``log`` (the ledger), ``db`` (the schema's migrations), ``server`` (serve, parties),
+``client`` (requests to a server), ``tactical`` (recorded state vectors); ``rendering``
+holds what they print."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import typer
 
 from truceline.cli import client, offline, server, tactical
 from truceline.cli.common import read_files
+from truceline.cli.db import db_app
 from truceline.cli.log import log_app
 from truceline.cli.rendering import HELP_MARKUP, _span, conflict_table, utc_text
 
@@ -37,6 +39,7 @@ app.command("import")(offline.import_)
 app.command()(offline.demo)
 app.add_typer(log_app, name="log")
 app.add_typer(server.party_app, name="party")
+app.add_typer(db_app, name="db")
 app.command()(server.serve)
 app.command()(client.zones)
 app.add_typer(client.ops_app, name="ops")

@@ -154,7 +154,13 @@ def begin_writing(conn: Connection) -> None:
 
 
 def create_schema(engine: Engine) -> None:
-    """Create the tables that are missing; this is the first connection a process makes, so
-    a database that cannot be reached raises a DatabaseUnavailableError here."""
+    """Create a new database's tables (stamped at the newest migration), or check that an
+    existing one is at it (a SchemaOutOfDateError saying to run ``truceline db upgrade``
+    otherwise); this is the first connection a process makes, so a database that cannot be
+    reached raises a DatabaseUnavailableError here."""
+    # Import the modules that declare tables so that they are registered on ``metadata``.
+    import truceline.store.tables  # noqa: F401
+    from truceline.store.migrate import ensure_current
+
     with reaching(engine.url.render_as_string(hide_password=False)):
-        metadata.create_all(engine)
+        ensure_current(engine)
