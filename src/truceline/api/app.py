@@ -12,12 +12,13 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api import log, messages, operations, parties, problems, stream, zones
+from truceline.api.responses import HealthOut
+from truceline.api.security import route_operation_id
 from truceline.bus.notify import Notifier
 from truceline.service import escalation
 from truceline.service.register import Register
@@ -87,6 +88,7 @@ def create_app(
         ),
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        generate_unique_id_function=route_operation_id,
     )
     app.state.service = service
     app.state.notifier = notifier
@@ -94,12 +96,12 @@ def create_app(
     problems.install(app)
 
     @app.get("/health", tags=["health"], summary="Liveness and the log size (no token needed).")
-    async def health() -> dict[str, Any]:
+    async def get_health() -> HealthOut:
         def read() -> int:
             with service.read() as conn:
                 return service.ledger.size(conn)
 
-        return {"status": "ok", "tree_size": await run_in_threadpool(read)}
+        return HealthOut(status="ok", tree_size=await run_in_threadpool(read))
 
     for module in (parties, zones, operations, messages, stream, log):
         app.include_router(module.router)

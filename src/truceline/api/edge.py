@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from truceline.api.problems import UnsupportedMediaType
 from truceline.domain.text import MAX_ID_CHARS, MAX_TEXT_CHARS, check_text, text_fault
 from truceline.errors import ValidationError
 
@@ -48,7 +49,16 @@ async def check_request_texts(request: Request) -> None:
     for name, value in request.query_params.multi_items():
         check_text(value, name, MAX_TEXT_CHARS)
     content_type = request.headers.get("content-type", "")
-    if request.method in ("POST", "PUT", "PATCH") and "json" in content_type:
+    if request.method in ("POST", "PUT", "PATCH"):
         body = await request.body()
-        if body:
+        if body and content_type and not is_json_media_type(content_type):
+            raise UnsupportedMediaType(content_type)
+        if body and content_type:
             check_json_texts(await request.json())
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or a ``+json`` type, whatever its parameters: what FastAPI
+    reads a body as JSON for. A body sent without Content-Type is read as JSON too."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))

@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from truceline.errors import (
     AuthError,
@@ -73,7 +74,13 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 
 def problem(
-    status: int, slug: str, title: str, detail: str, field: str | None = None, **extra: Any
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + slug,
@@ -83,7 +90,8 @@ def problem(
         "field": field,
         **extra,
     }
-    headers = {"WWW-Authenticate": 'Bearer realm="truceline"'} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="truceline"'}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -96,6 +104,25 @@ def error_response(error: TrucelineError, **extra: Any) -> JSONResponse:
     detail = error.message if not error.where else f"{error.where}: {error.message}"
     extra = {**extra, "where": error.where} if error.where else extra
     return problem(status, error.type_slug, title, detail, error.field, **extra)
+
+
+class UnsupportedMediaType(StarletteHTTPException):
+    """A request body in another media type than the route reads (415, field
+    ``Content-Type``): refused rather than read as something it is not."""
+
+    def __init__(self, content_type: str) -> None:
+        super().__init__(415, f"the body must be application/json, got {content_type!r}")
+
+
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` header of a 405: every method routed at this path, whichever route
+    holds it (Starlette's own lists only the first route that matches the path)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches(request.scope)
+        if match is not Match.NONE:
+            methods |= set(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 class RefusedError(ConflictError):
@@ -148,9 +175,13 @@ def install(app: FastAPI) -> None:
         return problem(422, "validation", "Invalid input", detail, field)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         slug, title = _HTTP_SLUGS.get(error.status_code, ("http", "HTTP error"))
-        return problem(error.status_code, slug, title, str(error.detail))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        field = "Content-Type" if error.status_code == 415 else None
+        return problem(error.status_code, slug, title, str(error.detail), field, headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, error: Exception) -> JSONResponse:
