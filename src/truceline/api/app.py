@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from truceline.api import log, messages, operations, parties, problems, stream, zones
 from truceline.api.responses import HealthOut
-from truceline.api.security import route_operation_id
+from truceline.api.security import ERRORS, route_operation_id
 from truceline.bus.notify import Notifier
 from truceline.service import escalation
 from truceline.service.register import Register
@@ -95,7 +95,12 @@ def create_app(
     app.state.keepalive_s = keepalive_s
     problems.install(app)
 
-    @app.get("/health", tags=["health"], summary="Liveness and the log size (no token needed).")
+    @app.get(
+        "/health",
+        tags=["health"],
+        summary="Liveness and the log size (no token needed).",
+        responses={405: ERRORS[405]},
+    )
     async def get_health() -> HealthOut:
         def read() -> int:
             with service.read() as conn:

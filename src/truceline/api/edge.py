@@ -9,6 +9,7 @@ again where they are read; this one check is the floor under all of them.
 from __future__ import annotations
 
 from fastapi import Request
+from fastapi.dependencies.models import Dependant
 
 from truceline.api.problems import UnsupportedMediaType
 from truceline.domain.text import MAX_ID_CHARS, MAX_TEXT_CHARS, check_text, text_fault
@@ -46,6 +47,7 @@ async def check_request_texts(request: Request) -> None:
     for name, value in request.path_params.items():
         if isinstance(value, str):
             check_text(value, name, MAX_ID_CHARS)
+    check_query_names(request)
     for name, value in request.query_params.multi_items():
         check_text(value, name, MAX_TEXT_CHARS)
     content_type = request.headers.get("content-type", "")
@@ -55,6 +57,26 @@ async def check_request_texts(request: Request) -> None:
             raise UnsupportedMediaType(content_type)
         if body and content_type:
             check_json_texts(await request.json())
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def check_query_names(request: Request) -> None:
+    """Refuse a query parameter the route does not declare (422 naming it), as a body's
+    unknown member is: a misspelt ``?pendng=true`` would otherwise be silently ignored and
+    the caller read what it did not ask for."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    for name in request.query_params:
+        if name not in known:
+            raise ValidationError("is not a query parameter of this endpoint", field=name)
 
 
 def is_json_media_type(content_type: str) -> bool:

@@ -9,6 +9,7 @@ class (``validation``, ``geometry``, ``format``, ``not-found``, ``conflict``,
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -16,7 +17,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from truceline.errors import (
     AuthError,
@@ -56,6 +56,8 @@ _HTTP_SLUGS = {
     413: ("too-large", "Request body too large"),
     415: ("unsupported-media-type", "Unsupported media type"),
 }
+
+_HTTP_METHODS = ("get", "put", "post", "delete", "patch")
 
 # The problem schema, for the OpenAPI document's error responses.
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -115,13 +117,14 @@ class UnsupportedMediaType(StarletteHTTPException):
 
 
 def allowed_methods(request: Request) -> str:
-    """The ``Allow`` header of a 405: every method routed at this path, whichever route
-    holds it (Starlette's own lists only the first route that matches the path)."""
+    """The ``Allow`` header of a 405: every method the OpenAPI document gives this path,
+    whichever route holds it (the router's own 405 names none once routers are included).
+    HEAD and OPTIONS are not served, so not named."""
+    path = request.url.path
     methods: set[str] = set()
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match is not Match.NONE:
-            methods |= set(getattr(route, "methods", None) or ())
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), path):
+            methods |= {m.upper() for m in item if m in _HTTP_METHODS}
     return ", ".join(sorted(methods))
 
 
