@@ -1,6 +1,8 @@
 """Schemathesis against our own OpenAPI document: no request it generates gets a 5xx, and
 every error is problem+json. Runs in-process on a temporary SQLite file, with an admin
-token so that the authorised paths are exercised (bounded: 15 examples per operation)."""
+token so that the authorised paths are exercised (bounded: 15 examples per operation).
+``test_all_checks`` then runs every schemathesis check (``--checks all``) on SQLite and
+PostgreSQL (bounded: 10 examples per operation)."""
 
 from __future__ import annotations
 

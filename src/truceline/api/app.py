@@ -99,7 +99,7 @@ def create_app(
         "/health",
         tags=["health"],
         summary="Liveness and the log size (no token needed).",
-        responses={405: ERRORS[405]},
+        responses={405: ERRORS[405], 413: ERRORS[413]},
     )
     async def get_health() -> HealthOut:
         def read() -> int:

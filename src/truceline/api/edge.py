@@ -15,6 +15,12 @@ from truceline.api.problems import UnsupportedMediaType
 from truceline.domain.text import MAX_ID_CHARS, MAX_TEXT_CHARS, check_text, text_fault
 from truceline.errors import ValidationError
 
+# The floor as a JSON Schema pattern, for the document's string fields: no NUL. (A lone
+# surrogate cannot be written in a pattern; JSON texts and generators do not make one.)
+STORABLE = r"^[^\x00]*$"
+# ... and for a text that must not be blank either (a reason).
+NOT_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"
+
 
 def _json_path(parent: str, key: str | int) -> str:
     if isinstance(key, int):

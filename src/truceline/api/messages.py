@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from truceline.api.edge import STORABLE
 from truceline.api.responses import Out
 from truceline.api.security import (
     CALLER,
@@ -22,7 +23,7 @@ from truceline.service.auth import Principal
 
 router = APIRouter(tags=["hotline"])
 
-MessageId = Path(min_length=1, max_length=64)
+MessageId = Path(min_length=1, max_length=64, pattern=STORABLE)
 Priority = Literal["routine", "high", "urgent"]
 
 
@@ -201,7 +202,7 @@ async def reply(
 )
 async def thread(
     request: Request,
-    thread_id: str = Path(min_length=1, max_length=64),
+    thread_id: str = Path(min_length=1, max_length=64, pattern=STORABLE),
     principal: Principal = CALLER,
 ) -> list[MessageOut]:
     """The messages of a thread that the caller sent or received, oldest first."""

@@ -8,16 +8,18 @@ from fastapi import APIRouter, Body, Path, Request
 from pydantic import ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from truceline.api.edge import STORABLE
 from truceline.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA, RefusedError
 from truceline.api.responses import Number, Out
 from truceline.api.security import CALLER, FILERS, PARTICIPANTS, endpoint, service_of, signed_request
+from truceline.domain.zone import Entry
 from truceline.service import filing
 from truceline.service.auth import Principal
 from truceline.service.need_to_know import READER_ROLES
 
 router = APIRouter(tags=["operations"])
 
-OperationId = Path(min_length=1, max_length=200)
+OperationId = Path(min_length=1, max_length=200, pattern=STORABLE)
 REFUSED = {
     409: {
         "description": "Refused: it enters a zone that forbids it (problem+json with `conflicts`); "
@@ -44,9 +46,7 @@ class ConflictOut(Out):
     altitude_upper_m: Number | None = Field(description="null: unlimited.")
     altitude_reference: str
     area_m2: Number
-    entry: str | None = Field(
-        default=None, description="Zone conflicts only (absent otherwise): forbidden | restricted | ..."
-    )
+    entry: Entry | None = Field(default=None, description="Zone conflicts only (absent otherwise).")
 
 
 class FilingOut(Out):

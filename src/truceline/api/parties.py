@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from truceline.api.edge import STORABLE
 from truceline.api.responses import Out
 from truceline.api.security import ADMINS, CALLER, EVERYONE, endpoint, service_of
+from truceline.domain.text import MAX_ID_CHARS
 from truceline.service.auth import Principal
 from truceline.service.parties import add_party, revoke_party, revoked_ids, rotate_token
 from truceline.service.service import Service
 
 router = APIRouter(tags=["parties"])
 
+# An id or, as the CLI takes it, a name.
+PartyId = Path(min_length=1, max_length=MAX_ID_CHARS, pattern=STORABLE, description="The party's id or name.")
 RoleName = Literal["admin", "party", "guarantor", "observer", "humanitarian", "auditor"]
 LanguageName = Literal["ar", "zh-CN", "en", "fr", "de", "ja", "pt", "ru", "es", "uk"]
 
@@ -108,12 +112,14 @@ async def create_party(body: PartyIn, request: Request, principal: Principal = C
 
 class RevokeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str | None = Field(default=None, max_length=2000, description="Why, kept in the ledger entry.")
+    reason: str | None = Field(
+        default=None, max_length=2000, pattern=STORABLE, description="Why, kept in the ledger entry."
+    )
 
 
 @endpoint(router, "POST", "/parties/{party_id}/revoke", ADMINS, operation_id="revoke_party")
 async def revoke(
-    party_id: str, request: Request, body: RevokeIn | None = None, principal: Principal = CALLER
+    request: Request, party_id: str = PartyId, body: RevokeIn | None = None, principal: Principal = CALLER
 ) -> RevokedOut:
     """Revoke a party: a `party.revoked` entry; its token gets 401 (`revoked`) at once."""
     reason = body.reason if body is not None else None
@@ -122,7 +128,7 @@ async def revoke(
 
 
 @endpoint(router, "POST", "/parties/{party_id}/rotate-token", ADMINS, operation_id="rotate_party_token")
-async def rotate(party_id: str, request: Request, principal: Principal = CALLER) -> TokenOut:
+async def rotate(request: Request, party_id: str = PartyId, principal: Principal = CALLER) -> TokenOut:
     """Give a party a new bearer token (shown this once); the old one gets 401 at once."""
     party, token = await run_in_threadpool(rotate_token, service_of(request), party_id, principal.id)
     return TokenOut(id=party.id, name=party.name, token=token)

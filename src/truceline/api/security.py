@@ -131,6 +131,8 @@ ERRORS = {
             }
         },
     },
+    # The body limit holds for every request, whatever its method.
+    413: _problem("A body over 1 MiB (problem+json)."),
     422: _problem("Invalid input; `field` names it (problem+json)."),
 }
 # What a path with an id can answer besides: that id names nothing the caller may see.
@@ -142,7 +144,6 @@ WRITE_ERRORS = {
         "Conflicts with the current state, or the server holds another key than the log's "
         "(`log-key`); nothing is written (problem+json)."
     ),
-    413: _problem("A body over 1 MiB (problem+json)."),
     415: _problem(
         "A body in another media type than application/json; `field` is `Content-Type` (problem+json)."
     ),

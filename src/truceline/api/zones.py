@@ -3,12 +3,13 @@ negotiated and imported zones."""
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from truceline.api.edge import NOT_BLANK, STORABLE
 from truceline.api.responses import Out
 from truceline.api.security import (
     CALLER,
@@ -18,12 +19,13 @@ from truceline.api.security import (
     service_of,
     signed_request,
 )
+from truceline.domain.zone import ZoneKind
 from truceline.service import negotiation
 from truceline.service.auth import Principal
 
 router = APIRouter(tags=["zones"])
 
-ZoneId = Path(min_length=1, max_length=200)
+ZoneId = Path(min_length=1, max_length=200, pattern=STORABLE)
 Document = dict[str, Any] | list[Any]
 
 
@@ -32,7 +34,7 @@ class ZoneProposalIn(BaseModel):
     document: Document = Field(
         description="A GeoJSON profile FeatureCollection holding one zone, or an ED-269 document of one zone."
     )
-    signatories: list[str] = Field(
+    signatories: list[Annotated[str, Field(pattern=STORABLE)]] = Field(
         default_factory=list, max_length=50, description="Names of the parties whose signature it needs."
     )
 
@@ -77,32 +79,29 @@ class ZoneProposalOut(ZoneVersionOut):
     required: list[str] = Field(description="Names of the parties whose signature activates it.")
 
 
+_ZONE_EXAMPLE: dict[str, Any] = {
+    "id": "dz-north",
+    "kind": "de_escalation",
+    "name": "Northern de-escalation zone",
+    "proposer": "A",
+    "required": ["A", "B"],
+    "state": "active",
+    "current_version": 2,
+    "current_hash": "3f" * 32,
+    "active_version": 2,
+    "signed_current": ["A", "B"],
+    "ends_at": None,
+    "origin": "negotiated",
+    "binds": ["A", "B"],
+}
+
+
 class ZoneOut(Out):
     """A zone as listed: its negotiation state, or an imported zone's."""
 
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "id": "dz-north",
-                    "kind": "deescalation",
-                    "name": "Northern de-escalation zone",
-                    "proposer": "A",
-                    "required": ["A", "B"],
-                    "state": "active",
-                    "current_version": 2,
-                    "current_hash": "3f" * 32,
-                    "active_version": 2,
-                    "signed_current": ["A", "B"],
-                    "ends_at": None,
-                    "origin": "negotiated",
-                    "binds": ["A", "B"],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_ZONE_EXAMPLE]})
     id: str
-    kind: str = Field(description="The zone's kind (no-fly, de-escalation, de-confliction, ...).")
+    kind: ZoneKind
     name: str
     proposer: str | None = Field(description="The proposing party's name (an imported zone's party).")
     required: list[str] = Field(description="Names of the parties whose signatures activate it.")
@@ -128,6 +127,19 @@ class ZoneStepOut(Out):
 
 
 class ZoneDetailOut(ZoneOut):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_ZONE_EXAMPLE,
+                    "steps": [
+                        {"seq": 7, "step": "proposed", "party": "A", "version": 1, "reason": None,
+                         "at": "2026-01-01T12:00:00Z"},
+                    ],
+                }
+            ]
+        }
+    )
     steps: list[ZoneStepOut] = Field(description="The negotiation steps, oldest first (none if imported).")
 
 
@@ -207,12 +219,15 @@ class SignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     version: int = Field(ge=1, le=1_000_000)
     hash: str = Field(
-        min_length=64, max_length=64, description="SHA-256 hex of the version's canonical record."
+        min_length=64,
+        max_length=64,
+        pattern=r"^[0-9a-f]{64}$",
+        description="SHA-256 hex of the version's canonical record.",
     )
 
 
 class RejectIn(SignIn):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = Field(min_length=1, max_length=2000, pattern=NOT_BLANK)
 
 
 @endpoint(router, "POST", "/zones", NEGOTIATORS, status_code=201, operation_id="propose_zone")
