@@ -92,7 +92,7 @@ class MessageOut(Out):
     in_reply_to: str | None
     sender: str | None = Field(
         serialization_alias="from",
-        validation_alias=AliasChoices("from", "sender"),
+        validation_alias=AliasChoices("from", "sender", "from_"),
         description="The sender's name; null: the register itself.",
     )
     to: list[str | None] = Field(description="The recipients' names.")
