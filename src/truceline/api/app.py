@@ -12,13 +12,14 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
-from typing import Any
 
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api import log, messages, operations, parties, problems, stream, zones
 from truceline.api.idempotency import IdempotencyMiddleware
+from truceline.api.responses import HealthOut
+from truceline.api.security import ERRORS, route_operation_id
 from truceline.bus.notify import Notifier
 from truceline.service import escalation
 from truceline.service import log as log_reader
@@ -89,6 +90,7 @@ def create_app(
         ),
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        generate_unique_id_function=route_operation_id,
     )
     app.state.service = service
     app.state.notifier = notifier
@@ -97,9 +99,14 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware, service=service)
     problems.install(app)
 
-    @app.get("/health", tags=["health"], summary="Liveness and the log size (no token needed).")
-    async def health() -> dict[str, Any]:
-        return {"status": "ok", "tree_size": await run_in_threadpool(log_reader.size, service)}
+    @app.get(
+        "/health",
+        tags=["health"],
+        summary="Liveness and the log size (no token needed).",
+        responses={405: ERRORS[405], 413: ERRORS[413]},
+    )
+    async def get_health() -> HealthOut:
+        return HealthOut(status="ok", tree_size=await run_in_threadpool(log_reader.size, service))
 
     for module in (parties, zones, operations, messages, stream, log):
         app.include_router(module.router)

@@ -9,9 +9,17 @@ again where they are read; this one check is the floor under all of them.
 from __future__ import annotations
 
 from fastapi import Request
+from fastapi.dependencies.models import Dependant
 
+from truceline.api.problems import UnsupportedMediaType
 from truceline.domain.text import MAX_ID_CHARS, MAX_TEXT_CHARS, check_text, text_fault
 from truceline.errors import ValidationError
+
+# The floor as a JSON Schema pattern, for the document's string fields: no NUL. (A lone
+# surrogate cannot be written in a pattern; JSON texts and generators do not make one.)
+STORABLE = r"^[^\x00]*$"
+# ... and for a text that must not be blank either (a reason).
+NOT_BLANK = r"^[^\x00]*[^\x00\s][^\x00]*$"
 
 
 def _json_path(parent: str, key: str | int) -> str:
@@ -45,10 +53,40 @@ async def check_request_texts(request: Request) -> None:
     for name, value in request.path_params.items():
         if isinstance(value, str):
             check_text(value, name, MAX_ID_CHARS)
+    check_query_names(request)
     for name, value in request.query_params.multi_items():
         check_text(value, name, MAX_TEXT_CHARS)
     content_type = request.headers.get("content-type", "")
-    if request.method in ("POST", "PUT", "PATCH") and "json" in content_type:
+    if request.method in ("POST", "PUT", "PATCH"):
         body = await request.body()
-        if body:
+        if body and content_type and not is_json_media_type(content_type):
+            raise UnsupportedMediaType(content_type)
+        if body and content_type:
             check_json_texts(await request.json())
+
+
+def _query_names(dependant: Dependant) -> set[str]:
+    names = {param.alias for param in dependant.query_params}
+    for sub in dependant.dependencies:
+        names |= _query_names(sub)
+    return names
+
+
+def check_query_names(request: Request) -> None:
+    """Refuse a query parameter the route does not declare (422 naming it), as a body's
+    unknown member is: a misspelt ``?pendng=true`` would otherwise be silently ignored and
+    the caller read what it did not ask for."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None:
+        return
+    known = _query_names(dependant)
+    for name in request.query_params:
+        if name not in known:
+            raise ValidationError("is not a query parameter of this endpoint", field=name)
+
+
+def is_json_media_type(content_type: str) -> bool:
+    """``application/json`` or a ``+json`` type, whatever its parameters: what FastAPI
+    reads a body as JSON for. A body sent without Content-Type is read as JSON too."""
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from truceline.api.edge import STORABLE
+from truceline.api.responses import Out
 from truceline.api.security import (
     CALLER,
     PARTICIPANTS,
@@ -21,7 +23,7 @@ from truceline.service.auth import Principal
 
 router = APIRouter(tags=["hotline"])
 
-MessageId = Path(min_length=1, max_length=64)
+MessageId = Path(min_length=1, max_length=64, pattern=STORABLE)
 Priority = Literal["routine", "high", "urgent"]
 
 
@@ -40,8 +42,80 @@ class ReplyIn(BaseModel):
     priority: Priority | None = None
 
 
-@endpoint(router, "POST", "/messages", PARTICIPANTS, status_code=201)
-async def send(body: MessageIn, request: Request, principal: Principal = CALLER) -> dict[str, Any]:
+class MessageIdOut(Out):
+    id: str = Field(description="The new message's id (UUIDv7).")
+
+
+class AcknowledgedOut(Out):
+    id: str
+    acknowledged: bool
+
+
+class DeliveryOut(Out):
+    party: str
+    priority: str
+    deadline: str | None = Field(description="RFC 3339; null: no deadline.")
+    acknowledged_at: str | None = Field(description="RFC 3339; null: not yet.")
+    escalations: int
+
+
+class MessageOut(Out):
+    """A message for one reader, rendered in its language. `deadline`, `acknowledged_at`
+    and `escalations` are there for a recipient; `deliveries` for the sender only."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+                    "thread_id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+                    "in_reply_to": None,
+                    "from": "A",
+                    "to": ["B"],
+                    "sent_at": "2026-01-01T12:00:00Z",
+                    "priority": "urgent",
+                    "text": "Convoy at the crossing at 14:00.",
+                    "language": "en",
+                    "rtl": False,
+                    "body": {"text": "Convoy at the crossing at 14:00.", "language": "en"},
+                    "about": None,
+                    "seq": 12,
+                    "deadline": "2026-01-01T12:05:00Z",
+                    "acknowledged_at": None,
+                    "escalations": 0,
+                }
+            ]
+        }
+    )
+    id: str
+    thread_id: str
+    in_reply_to: str | None
+    sender: str | None = Field(
+        serialization_alias="from",
+        validation_alias=AliasChoices("from", "sender", "from_"),
+        description="The sender's name; null: the register itself.",
+    )
+    to: list[str | None] = Field(description="The recipients' names.")
+    sent_at: str = Field(description="RFC 3339.")
+    priority: str = Field(description="routine | high | urgent.")
+    text: str = Field(
+        description="The text in `language`: as written, or the template rendered for the reader."
+    )
+    language: str
+    rtl: bool = Field(description="Whether the text reads right to left.")
+    body: dict[str, Any] = Field(description="The stored body: free text, or a template and its parameters.")
+    about: dict[str, Any] | None = Field(description="What it is about (`kind` and `id`), if anything.")
+    seq: int = Field(description="The ledger entry index of the message.")
+    deadline: str | None = Field(
+        default=None, description="Recipients only: RFC 3339 acknowledgement deadline."
+    )
+    acknowledged_at: str | None = Field(default=None, description="Recipients only: RFC 3339.")
+    escalations: int | None = Field(default=None, description="Recipients only.")
+    deliveries: list[DeliveryOut] | None = Field(default=None, description="The sender only.")
+
+
+@endpoint(router, "POST", "/messages", PARTICIPANTS, status_code=201, operation_id="send_message")
+async def send(body: MessageIn, request: Request, principal: Principal = CALLER) -> MessageIdOut:
     """Send a message written by a duty officer (free text, never translated)."""
     message_id = await run_in_threadpool(
         hotline.send,
@@ -53,45 +127,57 @@ async def send(body: MessageIn, request: Request, principal: Principal = CALLER)
         body.priority,
         signed_request(request),
     )
-    return {"id": message_id}
+    return MessageIdOut(id=message_id)
 
 
-@endpoint(router, "GET", "/messages", PARTICIPANTS)
+# An absent member stays absent (a recipient's deadline, the sender's deliveries).
+@endpoint(
+    router, "GET", "/messages", PARTICIPANTS, operation_id="list_messages", response_model_exclude_unset=True
+)
 async def inbox(
     request: Request,
     pending: bool = Query(False, description="Only messages not yet acknowledged."),
     limit: int = Query(100, ge=1, le=1000),
     principal: Principal = CALLER,
-) -> list[dict[str, Any]]:
+) -> list[MessageOut]:
     """The caller's inbox, newest first, rendered in its language (Accept-Language or its setting)."""
     language = reader_language(request, principal)
-    return await run_in_threadpool(hotline.inbox, service_of(request), principal, language, pending, limit)
+    found = await run_in_threadpool(hotline.inbox, service_of(request), principal, language, pending, limit)
+    return MessageOut.many(found)
 
 
-@endpoint(router, "GET", "/messages/{message_id}", PARTICIPANTS)
+@endpoint(router, "GET", "/messages/{message_id}", PARTICIPANTS, response_model_exclude_unset=True)
 async def get_message(
     request: Request, message_id: str = MessageId, principal: Principal = CALLER
-) -> dict[str, Any]:
+) -> MessageOut:
     """One message the caller sent or received (the sender also sees each acknowledgement)."""
     language = reader_language(request, principal)
-    return await run_in_threadpool(hotline.get_message, service_of(request), principal, message_id, language)
+    found = await run_in_threadpool(hotline.get_message, service_of(request), principal, message_id, language)
+    return MessageOut.of(found)
 
 
-@endpoint(router, "POST", "/messages/{message_id}/ack", PARTICIPANTS)
+@endpoint(router, "POST", "/messages/{message_id}/ack", PARTICIPANTS, operation_id="acknowledge_message")
 async def acknowledge(
     request: Request, message_id: str = MessageId, principal: Principal = CALLER
-) -> dict[str, Any]:
+) -> AcknowledgedOut:
     """Acknowledge a message addressed to the caller."""
     await run_in_threadpool(
         hotline.acknowledge, service_of(request), principal, message_id, signed_request(request)
     )
-    return {"id": message_id, "acknowledged": True}
+    return AcknowledgedOut(id=message_id, acknowledged=True)
 
 
-@endpoint(router, "POST", "/messages/{message_id}/reply", PARTICIPANTS, status_code=201)
+@endpoint(
+    router,
+    "POST",
+    "/messages/{message_id}/reply",
+    PARTICIPANTS,
+    status_code=201,
+    operation_id="reply_to_message",
+)
 async def reply(
     body: ReplyIn, request: Request, message_id: str = MessageId, principal: Principal = CALLER
-) -> dict[str, Any]:
+) -> MessageIdOut:
     """Reply in the same thread, to the sender and the other recipients."""
     new_id = await run_in_threadpool(
         hotline.reply,
@@ -103,15 +189,23 @@ async def reply(
         body.priority,
         signed_request(request),
     )
-    return {"id": new_id}
+    return MessageIdOut(id=new_id)
 
 
-@endpoint(router, "GET", "/threads/{thread_id}", PARTICIPANTS)
+@endpoint(
+    router,
+    "GET",
+    "/threads/{thread_id}",
+    PARTICIPANTS,
+    operation_id="get_thread",
+    response_model_exclude_unset=True,
+)
 async def thread(
     request: Request,
-    thread_id: str = Path(min_length=1, max_length=64),
+    thread_id: str = Path(min_length=1, max_length=64, pattern=STORABLE),
     principal: Principal = CALLER,
-) -> list[dict[str, Any]]:
+) -> list[MessageOut]:
     """The messages of a thread that the caller sent or received, oldest first."""
     language = reader_language(request, principal)
-    return await run_in_threadpool(hotline.thread, service_of(request), principal, thread_id, language)
+    found = await run_in_threadpool(hotline.thread, service_of(request), principal, thread_id, language)
+    return MessageOut.many(found)

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Path, Request
+from pydantic import ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
+from truceline.api.edge import STORABLE
 from truceline.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA, RefusedError
+from truceline.api.responses import Number, Out
 from truceline.api.security import CALLER, FILERS, PARTICIPANTS, endpoint, service_of, signed_request
+from truceline.domain.zone import Entry
 from truceline.service import filing
 from truceline.service.auth import Principal
 from truceline.service.need_to_know import READER_ROLES
 
 router = APIRouter(tags=["operations"])
 
-OperationId = Path(min_length=1, max_length=200)
+OperationId = Path(min_length=1, max_length=200, pattern=STORABLE)
 REFUSED = {
     409: {
         "description": "Refused: it enters a zone that forbids it (problem+json with `conflicts`); "
@@ -28,7 +32,83 @@ DOCUMENT = Body(
 )
 
 
-def _outcome(result: filing.FilingResult) -> dict[str, Any]:
+class ConflictOut(Out):
+    """A conflict record (docs/formats.md): what meets what, where and when."""
+
+    kind: str = Field(description="operation | zone | declared_zone | ...")
+    a: str = Field(description="The id of the operation filed.")
+    b: str = Field(description="The id of the operation or zone it meets.")
+    a_party: str | None
+    b_party: str | None
+    time_start: str = Field(description="RFC 3339 start of the overlap.")
+    time_end: str | None = Field(description="RFC 3339 end of the overlap; null: open.")
+    altitude_lower_m: Number | None
+    altitude_upper_m: Number | None = Field(description="null: unlimited.")
+    altitude_reference: str
+    area_m2: Number
+    entry: Entry | None = Field(default=None, description="Zone conflicts only (absent otherwise).")
+
+
+class FilingOut(Out):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"operation_id": "op-7", "version": 1, "accepted": True, "conflicts": [], "messages": []}
+            ]
+        }
+    )
+    operation_id: str
+    version: int
+    accepted: bool
+    conflicts: list[ConflictOut] = Field(description="Each told to the parties concerned.")
+    messages: list[str] = Field(description="Ids of the hotline messages that told them.")
+
+
+class VolumeOut(Out):
+    index: int = Field(description="The volume's place in the operation.")
+    shape: dict[str, Any] = Field(description="The horizontal shape record (polygon or circle).")
+    altitude_lower_m: Number | None
+    altitude_upper_m: Number | None = Field(description="null: unlimited.")
+    altitude_reference: str = Field(description="W84 | AMSL | AGL.")
+    time_start: str = Field(description="RFC 3339.")
+    time_end: str | None = Field(description="RFC 3339; null: open.")
+
+
+class OperationOut(Out):
+    """An operation as the caller may see it: in full, or (``redacted``) only the volumes
+    that concern it; ``state`` and ``name`` are absent when redacted."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"id": "op-7", "party": "B", "activity": "flight", "redacted": True, "volumes": []}
+            ]
+        }
+    )
+    id: str
+    party: str
+    activity: str
+    redacted: bool
+    volumes: list[VolumeOut]
+    state: str | None = Field(default=None, description="Full view only.")
+    name: str | None = Field(default=None, description="Full view only.")
+
+
+class OperationStepOut(Out):
+    seq: int = Field(description="The step's ledger entry index.")
+    step: str = Field(description="filed | updated | refused | cancelled.")
+    version: int
+    operation: dict[str, Any] | None = Field(description="The operation record of this step.")
+    conflicts: list[ConflictOut] | None
+    at: str = Field(description="RFC 3339.")
+
+
+class CancelOut(Out):
+    operation_id: str
+    state: Literal["cancelled"]
+
+
+def _outcome(result: filing.FilingResult) -> FilingOut:
     if not result.accepted:
         raise RefusedError(
             f"operation {result.operation_id} enters a zone that forbids it",
@@ -36,13 +116,22 @@ def _outcome(result: filing.FilingResult) -> dict[str, Any]:
             result.operation_id,
             result.version,
         )
-    return result.to_json()
+    return FilingOut.of(result)
 
 
-@endpoint(router, "POST", "/operations", FILERS, status_code=201, responses=REFUSED)
+# An absent member stays absent (a conflict's ``entry``, a redacted operation's ``state``).
+@endpoint(
+    router,
+    "POST",
+    "/operations",
+    FILERS,
+    status_code=201,
+    responses=REFUSED,
+    response_model_exclude_unset=True,
+)
 async def file_operation(
     request: Request, document: dict[str, Any] | list[Any] = DOCUMENT, principal: Principal = CALLER
-) -> dict[str, Any]:
+) -> FilingOut:
     """File an operation. Accepted (201) with any conflicts listed, each told to the parties
     concerned over the hotline; refused (409) when it enters a zone that forbids it."""
     result = await run_in_threadpool(
@@ -51,27 +140,30 @@ async def file_operation(
     return _outcome(result)
 
 
-@endpoint(router, "GET", "/operations", READER_ROLES)
-async def list_operations(request: Request, principal: Principal = CALLER) -> list[dict[str, Any]]:
+@endpoint(router, "GET", "/operations", READER_ROLES, response_model_exclude_unset=True)
+async def list_operations(request: Request, principal: Principal = CALLER) -> list[OperationOut]:
     """Live operations as need-to-know allows: own in full, others' concerning volumes only."""
-    return await run_in_threadpool(filing.list_operations, service_of(request), principal)
+    return OperationOut.many(await run_in_threadpool(filing.list_operations, service_of(request), principal))
 
 
-@endpoint(router, "GET", "/operations/{operation_id}", READER_ROLES)
+@endpoint(router, "GET", "/operations/{operation_id}", READER_ROLES, response_model_exclude_unset=True)
 async def get_operation(
     request: Request, operation_id: str = OperationId, principal: Principal = CALLER
-) -> dict[str, Any]:
+) -> OperationOut:
     """One operation as need-to-know allows (404 when the caller may see none of it)."""
-    return await run_in_threadpool(filing.get_operation, service_of(request), principal, operation_id)
+    found = await run_in_threadpool(filing.get_operation, service_of(request), principal, operation_id)
+    return OperationOut.of(found)
 
 
-@endpoint(router, "PUT", "/operations/{operation_id}", FILERS, responses=REFUSED)
+@endpoint(
+    router, "PUT", "/operations/{operation_id}", FILERS, responses=REFUSED, response_model_exclude_unset=True
+)
 async def update_operation(
     request: Request,
     operation_id: str = OperationId,
     document: dict[str, Any] | list[Any] = DOCUMENT,
     principal: Principal = CALLER,
-) -> dict[str, Any]:
+) -> FilingOut:
     """A new version of the caller's operation, checked again (a refusal keeps the old one)."""
     result = await run_in_threadpool(
         filing.update_operation,
@@ -87,17 +179,26 @@ async def update_operation(
 @endpoint(router, "POST", "/operations/{operation_id}/cancel", FILERS)
 async def cancel_operation(
     request: Request, operation_id: str = OperationId, principal: Principal = CALLER
-) -> dict[str, Any]:
+) -> CancelOut:
     """Cancel the caller's operation (its history is kept)."""
-    return await run_in_threadpool(
+    answer = await run_in_threadpool(
         filing.cancel_operation, service_of(request), principal, operation_id, signed_request(request)
     )
+    return CancelOut.of(answer)
 
 
-@endpoint(router, "GET", "/operations/{operation_id}/history", PARTICIPANTS)
+@endpoint(
+    router,
+    "GET",
+    "/operations/{operation_id}/history",
+    PARTICIPANTS,
+    operation_id="get_operation_history",
+    response_model_exclude_unset=True,
+)
 async def history(
     request: Request, operation_id: str = OperationId, principal: Principal = CALLER
-) -> list[dict[str, Any]]:
+) -> list[OperationStepOut]:
     """Every step of an operation: filed, updated, refused, cancelled (its own party, or admin)."""
     full = principal.role.value == "admin"
-    return await run_in_threadpool(filing.history, service_of(request), principal, operation_id, full)
+    steps = await run_in_threadpool(filing.history, service_of(request), principal, operation_id, full)
+    return OperationStepOut.many(steps)

@@ -9,6 +9,7 @@ class (``validation``, ``geometry``, ``format``, ``not-found``, ``conflict``,
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -56,6 +57,8 @@ _HTTP_SLUGS = {
     415: ("unsupported-media-type", "Unsupported media type"),
 }
 
+_HTTP_METHODS = ("get", "put", "post", "delete", "patch")
+
 # The problem schema, for the OpenAPI document's error responses.
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -73,7 +76,13 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 
 
 def problem(
-    status: int, slug: str, title: str, detail: str, field: str | None = None, **extra: Any
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + slug,
@@ -83,7 +92,8 @@ def problem(
         "field": field,
         **extra,
     }
-    headers = {"WWW-Authenticate": 'Bearer realm="truceline"'} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": 'Bearer realm="truceline"'}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -96,6 +106,26 @@ def error_response(error: TrucelineError, **extra: Any) -> JSONResponse:
     detail = error.message if not error.where else f"{error.where}: {error.message}"
     extra = {**extra, "where": error.where} if error.where else extra
     return problem(status, error.type_slug, title, detail, error.field, **extra)
+
+
+class UnsupportedMediaType(StarletteHTTPException):
+    """A request body in another media type than the route reads (415, field
+    ``Content-Type``): refused rather than read as something it is not."""
+
+    def __init__(self, content_type: str) -> None:
+        super().__init__(415, f"the body must be application/json, got {content_type!r}")
+
+
+def allowed_methods(request: Request) -> str:
+    """The ``Allow`` header of a 405: every method the OpenAPI document gives this path,
+    whichever route holds it (the router's own 405 names none once routers are included).
+    HEAD and OPTIONS are not served, so not named."""
+    path = request.url.path
+    methods: set[str] = set()
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), path):
+            methods |= {m.upper() for m in item if m in _HTTP_METHODS}
+    return ", ".join(sorted(methods))
 
 
 class RefusedError(ConflictError):
@@ -148,9 +178,13 @@ def install(app: FastAPI) -> None:
         return problem(422, "validation", "Invalid input", detail, field)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, error: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         slug, title = _HTTP_SLUGS.get(error.status_code, ("http", "HTTP error"))
-        return problem(error.status_code, slug, title, str(error.detail))
+        headers = dict(error.headers or {})
+        if error.status_code == 405:
+            headers["Allow"] = allowed_methods(request)
+        field = "Content-Type" if error.status_code == 415 else None
+        return problem(error.status_code, slug, title, str(error.detail), field, headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, error: Exception) -> JSONResponse:

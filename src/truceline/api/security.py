@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
@@ -136,23 +137,61 @@ ERRORS = {
         "No bearer token, an unknown or revoked one, or a signed request that fails (problem+json)."
     ),
     403: _problem("The caller's role may not call this endpoint (problem+json)."),
+    405: {
+        **_problem("Another method than this path's (problem+json); `Allow` lists the path's methods."),
+        "headers": {
+            "Allow": {
+                "description": "The methods of this path, e.g. `GET, POST`.",
+                "schema": {"type": "string"},
+            }
+        },
+    },
+    # The body limit holds for every request, whatever its method.
+    413: _problem("A body over 1 MiB (problem+json)."),
     422: _problem("Invalid input; `field` names it (problem+json)."),
 }
+# What a path with an id can answer besides: that id names nothing the caller may see.
+NOT_FOUND = {404: _problem("No such item, or none the caller may see; `field` names the id (problem+json).")}
+# What a write can answer besides (every write reads a body, if only an empty one).
+WRITE_ERRORS = {
+    400: _problem("A body that cannot be read (problem+json)."),
+    409: _problem(
+        "Conflicts with the current state, or the server holds another key than the log's "
+        "(`log-key`); nothing is written (problem+json)."
+    ),
+    415: _problem(
+        "A body in another media type than application/json; `field` is `Content-Type` (problem+json)."
+    ),
+}
+
+
+def route_operation_id(route: APIRoute) -> str:
+    """The OpenAPI operationId: the route's name (``list_zones``), not FastAPI's default
+    made of the name, the path and the method (``list_zones_zones_get``)."""
+    return route.name
 
 
 def endpoint(
     router: APIRouter, method: str, path: str, roles: tuple[str, ...], **kwargs: Any
 ) -> Callable[[F], F]:
     """Declare a route that admits ``roles`` only; the roles go into its OpenAPI
-    description ("Who may call") and ``x-roles`` (the refusal tests read them there)."""
+    description ("Who may call") and ``x-roles`` (the refusal tests read them there). Its
+    operationId is ``operation_id`` if given, else the function's name; the errors it can
+    answer are documented from its method and path (``responses`` adds or overrides)."""
 
     def decorate(fn: F) -> F:
+        kwargs.setdefault("operation_id", fn.__name__)
         doc = inspect.getdoc(fn) or ""
         kwargs.setdefault("summary", doc.splitlines()[0] if doc else None)
         kwargs.setdefault("description", f"{doc}\n\n**Who may call:** {', '.join(roles)}.")
         kwargs["openapi_extra"] = {**kwargs.get("openapi_extra", {}), "x-roles": list(roles)}
         kwargs["dependencies"] = [Depends(Allow(roles)), *kwargs.get("dependencies", [])]
-        kwargs["responses"] = {**ERRORS, **kwargs.get("responses", {})}
+        errors = {
+            **ERRORS,
+            **(NOT_FOUND if "{" in path else {}),
+            **(WRITE_ERRORS if method.upper() in _WRITES else {}),
+        }
+        kwargs["responses"] = {**errors, **kwargs.get("responses", {})}
         getattr(router, method.lower())(path, **kwargs)(fn)
         return fn
 

@@ -66,6 +66,7 @@ def _start_id(request: Request, query_value: int | None) -> int:
     "GET",
     "/stream",
     PARTICIPANTS,
+    operation_id="stream_events",
     response_class=StreamingResponse,
     responses={200: {"description": "text/event-stream", "content": {"text/event-stream": {}}}},
 )
