@@ -16,7 +16,7 @@ from datetime import datetime
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from truceline.api import log, messages, operations, parties, problems, stream, zones
+from truceline.api import docs, log, messages, operations, parties, problems, stream, zones
 from truceline.api.idempotency import IdempotencyMiddleware
 from truceline.api.responses import HealthOut
 from truceline.api.security import ERRORS, route_operation_id
@@ -90,6 +90,8 @@ def create_app(
         ),
         lifespan=lifespan,
         openapi_url="/openapi.json",
+        docs_url=None,  # api/docs.py serves /docs from the package, not from a CDN
+        redoc_url=None,
         generate_unique_id_function=route_operation_id,
     )
     app.state.service = service
@@ -110,6 +112,7 @@ def create_app(
 
     for module in (parties, zones, operations, messages, stream, log):
         app.include_router(module.router)
+    docs.install(app, app.title)
     return app
 
 

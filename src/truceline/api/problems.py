@@ -182,7 +182,9 @@ def install(app: FastAPI) -> None:
         slug, title = _HTTP_SLUGS.get(error.status_code, ("http", "HTTP error"))
         headers = dict(error.headers or {})
         if error.status_code == 405:
-            headers["Allow"] = allowed_methods(request)
+            # A path outside the document (/docs and its assets) keeps the route's or the
+            # static files' own Allow.
+            headers["Allow"] = allowed_methods(request) or headers.get("Allow", "")
         field = "Content-Type" if error.status_code == 415 else None
         return problem(error.status_code, slug, title, str(error.detail), field, headers)
 
