@@ -7,7 +7,9 @@ The server side (`serve`, `import`, `party ...`, `log ...`):
 - ``TRUCELINE_KEYS_DIR``: the folder of the log's key, an absolute path (default: beside
   a SQLite file, else the user's config home: ``$XDG_CONFIG_HOME/truceline/keys``, else
   ``~/.config/truceline/keys``);
-- ``TRUCELINE_BUS``: ``nats://host:4222`` links several servers (default: in-process).
+- ``TRUCELINE_BUS``: ``nats://host:4222`` links several servers (default: in-process);
+- ``TRUCELINE_LOG_LEVEL``: ``debug|info|warning|error`` (default ``info``) and
+  ``TRUCELINE_LOG_FORMAT``: ``json|text`` (default ``json``), the server's logs.
 
 The client commands' ``TRUCELINE_URL``, ``TRUCELINE_TOKEN`` and ``TRUCELINE_KEY`` are the
 defaults of their ``--url``, ``--token`` and ``--key`` flags (Typer reads them, named here).
@@ -18,6 +20,7 @@ environment as it is then.
 
 from __future__ import annotations
 
+import enum
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -33,6 +36,14 @@ TOKEN_ENV = "TRUCELINE_TOKEN"
 KEY_ENV = "TRUCELINE_KEY"
 CACHE_DIR_ENV = "TRUCELINE_CACHE_DIR"
 AOT_ENV = "TRUCELINE_AOT"
+LOG_LEVEL_ENV = "TRUCELINE_LOG_LEVEL"
+LOG_FORMAT_ENV = "TRUCELINE_LOG_FORMAT"
+LOG_LEVELS = ("debug", "info", "warning", "error")
+
+
+class LogFormat(enum.Enum):
+    JSON = "json"  # one JSON object a line, for a log collector
+    TEXT = "text"  # for a person at a terminal
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +54,8 @@ class Config:
     keys_dir: Path | None = None  # absolute, ``~`` expanded
     bus: str | None = None
     config_home: Path = field(default_factory=lambda: Path.home() / ".config")  # XDG Base Directory's
+    log_level: str = "info"  # one of LOG_LEVELS
+    log_format: LogFormat = LogFormat.JSON
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
@@ -66,11 +79,21 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     if not config_home.is_absolute():
         home = env.get("HOME", "")
         config_home = (Path(home) if home else Path.home()) / ".config"
+    log_level = (env.get(LOG_LEVEL_ENV) or "info").lower()
+    if log_level not in LOG_LEVELS:
+        raise ValidationError(
+            f"must be one of {', '.join(LOG_LEVELS)}, got {env.get(LOG_LEVEL_ENV)!r}", field=LOG_LEVEL_ENV
+        )
+    log_format = (env.get(LOG_FORMAT_ENV) or "json").lower()
+    if log_format not in {f.value for f in LogFormat}:
+        raise ValidationError(f"must be json or text, got {env.get(LOG_FORMAT_ENV)!r}", field=LOG_FORMAT_ENV)
     return Config(
         db=env.get(DB_ENV) or None,
         keys_dir=keys_dir,
         bus=env.get(BUS_ENV) or None,
         config_home=config_home,
+        log_level=log_level,
+        log_format=LogFormat(log_format),
     )
 
 

@@ -17,6 +17,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api import docs, log, messages, operations, parties, problems, stream, zones
+from truceline.api.access_log import AccessLog
 from truceline.api.idempotency import IdempotencyMiddleware
 from truceline.api.responses import HealthOut
 from truceline.api.security import ERRORS, route_operation_id
@@ -100,6 +101,7 @@ def create_app(
     # Inside the body limit that ``problems.install`` adds (the last added runs first).
     app.add_middleware(IdempotencyMiddleware, service=service)
     problems.install(app)
+    app.add_middleware(AccessLog)  # outermost: a refused body or a 405 is logged too
 
     @app.get(
         "/health",

@@ -112,6 +112,7 @@ def serve(
 
     import uvicorn
 
+    from truceline.api.access_log import configure_logging
     from truceline.api.app import create_app
     from truceline.config import load_config
     from truceline.ledger import fingerprint
@@ -123,7 +124,9 @@ def serve(
         f"Log key {fingerprint(ledger.public_key)} from {ledger.key_location}.", markup=False, highlight=False
     )
     # Open event streams would hold a shutdown forever: give them 5 s, then close them.
-    bus = guarded(load_config).bus  # nats://host:4222 links several servers
+    config = guarded(load_config)
+    configure_logging(config)  # TRUCELINE_LOG_LEVEL / TRUCELINE_LOG_FORMAT
+    bus = config.bus  # nats://host:4222 links several servers
     api = create_app(register, bus_url=bus)
     warm_up()  # compiled kernels load now, not behind the first requests
     # The loaded index (every zone and operation, their shapes and cells: ~250k objects at
@@ -135,8 +138,8 @@ def serve(
     # the default 5 ms keeps the loop from waiting that long behind each batch (measured:
     # 131 -> 146 filings/s achieved at 150/s offered, p50 335 -> 10 ms).
     sys.setswitchinterval(0.001)
-    # No access log: one line per request costs the event loop more than it is worth here
-    # (startup and errors are still logged).
+    # uvicorn's access log stays off: api/access_log.py writes the structured one (off at
+    # TRUCELINE_LOG_LEVEL=warning, where a line per request costs the event loop too much).
     uvicorn.run(
         api,
         host=host,
