@@ -19,14 +19,12 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from truceline.api.problems import problem
-from truceline.domain.clock import to_ms
 from truceline.errors import AuthError
+from truceline.service import idempotency
 from truceline.service.service import Service
-from truceline.store import idempotency as store
 
 HEADER = "idempotency-key"
 HEADER_NAME = "Idempotency-Key"
-KEEP_MS = 24 * 3600 * 1000
 MAX_KEY_LENGTH = 255
 # Kept with the answer: what a client reads besides the body (not Date, not the length).
 _KEPT_HEADERS = frozenset({"content-type", "location", "etag", "allow"})
@@ -90,13 +88,7 @@ class IdempotencyMiddleware:
         fingerprint = hashlib.sha256(
             b"POST\n" + target + b"?" + (scope.get("query_string") or b"") + b"\n" + body
         ).hexdigest()
-        now_ms = to_ms(self.service.clock())
-
-        def claim() -> store.StoredAnswer | None:
-            with self.service.engine.begin() as conn:
-                return store.claim(conn, party_id, key, fingerprint, now_ms, KEEP_MS)
-
-        stored = await run_in_threadpool(claim)
+        stored = await run_in_threadpool(idempotency.claim, self.service, party_id, key, fingerprint)
         if stored is not None:
             await self._answer_again(stored, fingerprint, scope, receive, send)
             return
@@ -118,16 +110,13 @@ class IdempotencyMiddleware:
         try:
             await self.app(scope, receive, keeping)
         finally:
-            kept = 0 < answer.status < 500
-
-            def finish() -> None:
-                with self.service.engine.begin() as conn:
-                    if kept:
-                        store.record(conn, party_id, key, answer.status, answer.headers, bytes(answer.body))
-                    else:
-                        store.release(conn, party_id, key)
-
-            await run_in_threadpool(finish)
+            if 0 < answer.status < 500:
+                await run_in_threadpool(
+                    idempotency.record,
+                    self.service, party_id, key, answer.status, answer.headers, bytes(answer.body),
+                )  # fmt: skip
+            else:
+                await run_in_threadpool(idempotency.release, self.service, party_id, key)
 
     async def _party(self, authorization: str) -> str | None:
         """The id of the party the bearer token admits; "" without a token (the route
@@ -145,7 +134,7 @@ class IdempotencyMiddleware:
 
     @staticmethod
     async def _answer_again(
-        stored: store.StoredAnswer, fingerprint: str, scope: Scope, receive: Receive, send: Send
+        stored: idempotency.StoredAnswer, fingerprint: str, scope: Scope, receive: Receive, send: Send
     ) -> None:
         if stored.fingerprint != fingerprint:
             response = problem(
