@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tactical_kit import blank_column
 
 from shared_data import SHARED_DATA
 from truceline.domain.track import PRESSURE_CODE, alt_ref_code
@@ -159,18 +160,6 @@ def test_random_rows_never_crash(tmp_path_factory, cells):
     path.write_text(HEADER + "\n" + ",".join(c.replace(",", "") for c in cells) + "\n", encoding="utf-8")
     sv = read_state_vectors(path)
     assert len(sv.rows) + sv.skipped.total == 1
-
-
-def blank_column(source: Path, target: Path, column: str) -> None:
-    """A copy of ``source`` with ``column`` emptied in every row (as some OpenSky exports are)."""
-    lines = source.read_text(encoding="utf-8").splitlines()
-    k = lines[0].split(",").index(column)
-    out = [lines[0]]
-    for line in lines[1:]:
-        cells = line.split(",")
-        cells[k] = ""
-        out.append(",".join(cells))
-    target.write_text("\n".join(out) + "\n", encoding="utf-8")
 
 
 def test_an_onground_column_empty_in_every_row_is_unknown_not_bad(tmp_path, paris):

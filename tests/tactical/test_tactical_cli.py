@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from tactical_kit import blank_column
 from typer.testing import CliRunner
 
 from shared_data import SHARED_DATA
@@ -21,18 +22,6 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 runner = CliRunner()
 
 
-def blank_column(target: Path, column: str) -> Path:
-    lines = PARIS.read_text(encoding="utf-8").splitlines()
-    k = lines[0].split(",").index(column)
-    out = [lines[0]]
-    for line in lines[1:]:
-        cells = line.split(",")
-        cells[k] = ""
-        out.append(",".join(cells))
-    target.write_text("\n".join(out) + "\n", encoding="utf-8")
-    return target
-
-
 def one_error_line(stderr: str) -> str:
     lines = [x for x in stderr.splitlines() if x.strip()]
     assert len(lines) == 1, stderr
@@ -41,7 +30,7 @@ def one_error_line(stderr: str) -> str:
 
 
 def test_paris_with_an_empty_onground_column_is_scanned_not_skipped(tmp_path):
-    path = blank_column(tmp_path / "no-onground.csv", "onground")
+    path = blank_column(PARIS, tmp_path / "no-onground.csv", "onground")
     result = runner.invoke(app, ["conflicts", str(path), "--at", str(AT), "--format", "json"])
     assert result.exit_code in (0, 1), result.output
     answer = json.loads(result.stdout)
@@ -55,7 +44,7 @@ def test_paris_with_an_empty_onground_column_is_scanned_not_skipped(tmp_path):
 
 
 def test_every_row_skipped_is_one_line_and_exit_2(tmp_path):
-    path = blank_column(tmp_path / "no-velocity.csv", "velocity")
+    path = blank_column(PARIS, tmp_path / "no-velocity.csv", "velocity")
     for command in ("conflicts", "replay"):
         result = runner.invoke(app, [command, str(path)])
         assert result.exit_code == 2, result.output
