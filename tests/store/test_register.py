@@ -313,7 +313,7 @@ def test_import_meets_a_negotiated_zone_as_a_filing_does(tmp_path: Path, clock) 
     ]
     proposal = negotiation.propose(service, people["A"], document, ["B"])
     for name in ("A", "B"):
-        negotiation.sign(service, people[name], "z", 1, proposal["hash"])
+        negotiation.sign(service, people[name], "z", 1, proposal.hash)
     service.engine.dispose()
 
     inside = [_op_feature("op-b", "B", 36.1, 35.1), _op_feature("op-c", "C", 36.2, 35.2)]
