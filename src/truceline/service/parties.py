@@ -20,6 +20,14 @@ from truceline.store import parties as store
 MAX_REASON_CHARS = 2000
 
 
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A party just registered, and its bearer token: shown this once, only its SHA-256 is kept."""
+
+    party: Party
+    token: str
+
+
 def add_party(
     committer: Committer,
     name: str,
@@ -27,7 +35,7 @@ def add_party(
     language: str = "en",
     request_key: str | None = None,
     author: str = OPERATOR,
-) -> tuple[Party, str]:
+) -> Registration:
     """Register a party; returns it with its bearer token (only the token's SHA-256 is kept).
 
     ``committer``: the server's ``Service``, or for the CLI the ``Register`` alone (a
@@ -36,9 +44,9 @@ def add_party(
     ConflictError for a name already registered.
     """
 
-    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], tuple[Party, str]]:
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], Registration]:
         new = party_draft(conn, new_party_id(time_ms(now)), name, role, language, request_key, author)
-        return [new.draft], (new.party, new.token)
+        return [new.draft], Registration(new.party, new.token)
 
     return committer.commit(build)
 
