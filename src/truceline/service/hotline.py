@@ -16,13 +16,13 @@ from typing import Any
 
 from sqlalchemy import Connection
 
-from truceline.domain.clock import ms_text
+from truceline.domain.clock import ms_text, to_ms
 from truceline.domain.ids import uuid7
 from truceline.domain.message import Priority
 from truceline.errors import ConflictError, NotFoundError, ValidationError
 from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR, Principal
-from truceline.service.service import PartyRow, Service, now_ms
+from truceline.service.service import PartyRow, Service
 from truceline.service.texts import free_body, render_text
 from truceline.store import hotline as store
 from truceline.store.hotline import DeliveryRow, MessageRow
@@ -62,7 +62,7 @@ def message_draft(
     ``escalate=False`` is for what informs and asks nothing (a zone activated, an
     escalation notice): it has no acknowledgement deadline (``ack_within_s`` null) and
     never escalates, though a reader may still acknowledge it."""
-    message_id = uuid7(now_ms(now))
+    message_id = uuid7(to_ms(now))
     payload: dict[str, Any] = {
         "message_id": message_id,
         "thread_id": thread_id or message_id,

@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from truceline.domain.clock import to_ms
 from truceline.domain.party import Party
 from truceline.errors import ConflictError, NotFoundError, ValidationError
-from truceline.ledger.entries import EntryDraft, EntryType, time_ms
+from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR, new_party_id, new_token, party_draft, token_hash
 from truceline.service.register import Committer
 from truceline.store import parties as store
@@ -45,7 +46,7 @@ def add_party(
     """
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], Registration]:
-        new = party_draft(conn, new_party_id(time_ms(now)), name, role, language, request_key, author)
+        new = party_draft(conn, new_party_id(to_ms(now)), name, role, language, request_key, author)
         return [new.draft], Registration(new.party, new.token)
 
     return committer.commit(build)
