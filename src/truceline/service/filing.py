@@ -78,15 +78,6 @@ class FilingResult:
     conflicts: list[dict[str, Any]]
     messages: list[str]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "operation_id": self.operation_id,
-            "version": self.version,
-            "accepted": self.accepted,
-            "conflicts": self.conflicts,
-            "messages": self.messages,
-        }
-
 
 def _forbidding(conflict: Conflict) -> bool:
     return conflict.kind is ConflictKind.ZONE and conflict.entry is ZoneEntry.FORBIDDEN
