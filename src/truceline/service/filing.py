@@ -202,7 +202,7 @@ def _file(
         drafts: list[EntryDraft] = []
         message_ids: list[str] = []
         if any(_forbidding(c) for c in conflicts):
-            # The refusal is told in the answer (409) and proven by this entry; a hotline
+            # The refusal is told in the result (not accepted) and proven by this entry; a hotline
             # message from the filer to itself would only escalate against it.
             refused = {**base, "update": update_of is not None}
             drafts.append(EntryDraft(EntryType.OPERATION_REFUSED, principal.id, refused))
@@ -318,7 +318,7 @@ def list_operations(service: Service, principal: Principal) -> list[dict[str, An
 
 
 def get_operation(service: Service, principal: Principal, operation_id: str) -> dict[str, Any]:
-    """One operation as ``principal`` may see it; 404 when it may see none of it."""
+    """One operation as ``principal`` may see it; NotFoundError when it may see none of it."""
     held = service.live()
     operations, zones = held.operations, held.zones
     wanted = [o for o in operations if o.id == operation_id]

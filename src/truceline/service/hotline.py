@@ -184,7 +184,7 @@ def reply(
 def acknowledge(
     service: Service, principal: Principal, message_id: str, request: Mapping[str, Any] | None = None
 ) -> None:
-    """Acknowledge a message the caller received. A second acknowledgement is a 409."""
+    """Acknowledge a message the caller received. A second acknowledgement is a ConflictError."""
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], None]:
         delivery = store.delivery(conn, message_id, principal.id)
