@@ -47,6 +47,11 @@ class ConflictOut(Out):
     altitude_reference: str
     area_m2: Number
     entry: Entry | None = Field(default=None, description="Zone conflicts only (absent otherwise).")
+    priority: Literal["a", "b", "equal"] | None = Field(
+        default=None,
+        description="Operation conflicts only (absent otherwise): the side with the higher F3548 "
+        "priority; null when either operation gives none.",
+    )
 
 
 class FilingOut(Out):

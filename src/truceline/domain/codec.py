@@ -117,7 +117,7 @@ def zone_from_record(record: Record) -> Zone:
 
 
 def operation_to_record(operation: Operation) -> Record:
-    return {
+    record: Record = {
         "id": operation.id,
         "party": operation.party,
         "activity": str(operation.activity),
@@ -125,6 +125,10 @@ def operation_to_record(operation: Operation) -> Record:
         "name": operation.name,
         "volumes": [volume_to_record(v) for v in operation.volumes],
     }
+    # Only when given: a record without priority hashes as it did before priorities existed.
+    if operation.priority is not None:
+        record["priority"] = operation.priority
+    return record
 
 
 def operation_from_record(record: Record) -> Operation:
@@ -135,4 +139,5 @@ def operation_from_record(record: Record) -> Operation:
         volumes=tuple(volume_from_record(v) for v in record["volumes"]),
         state=record.get("state", "planned"),
         name=record.get("name", ""),
+        priority=record.get("priority"),
     )

@@ -9,8 +9,9 @@ wrapping and what each field becomes. Errors name the file and the JSON path, e.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from truceline.domain.activity import Activity
@@ -50,6 +51,7 @@ class F3548Document:
     operation_id: str | None = None
     manager: str | None = None
     state: OperationState | None = None
+    priority: int | None = None  # OperationalIntentDetails.priority
 
 
 def read_f3548_volumes(document: Source, *, source: str | None = None) -> list[Volume4D]:
@@ -84,7 +86,14 @@ def read_f3548_operation(
             "the document names no party (reference.manager); pass party", field="party", where=label
         )
     try:
-        return Operation(ident, owner, activity, doc.volumes, state or doc.state or OperationState.PLANNED)
+        return Operation(
+            ident,
+            owner,
+            activity,
+            doc.volumes,
+            state or doc.state or OperationState.PLANNED,
+            priority=doc.priority,
+        )
     except TrucelineError as error:
         if error.field == "volumes":
             error.field = doc.volumes_path
@@ -129,9 +138,7 @@ def _read(root: Node) -> F3548Document:
         found = _read(intent)
         ident = root.child("operational_intent_id")
         if ident.present and found.operation_id is None:
-            found = F3548Document(
-                found.volumes, found.volumes_path, ident.string(), found.manager, found.state
-            )
+            found = replace(found, operation_id=ident.string())
         return found
     if "details" in obj or "reference" in obj:  # OperationalIntent {reference, details}
         details = root.child("details")
@@ -140,12 +147,11 @@ def _read(root: Node) -> F3548Document:
         if reference.present:
             reference.object()
             state = reference.child("state")
-            return F3548Document(
-                found.volumes,
-                found.volumes_path,
-                reference.child("id").string(),
-                reference.child("manager").optional_string(),
-                _state(state) if state.present else None,
+            return replace(
+                found,
+                operation_id=reference.child("id").string(),
+                manager=reference.child("manager").optional_string(),
+                state=_state(state) if state.present else None,
             )
         return found
     if "volumes" in obj or "off_nominal_volumes" in obj:
@@ -165,7 +171,24 @@ def _read_details(details: Node) -> F3548Document:
     if not lists:
         raise nominal.error("is required (with at least one Volume4D)")
     state = details.child("state")
-    return F3548Document(_volumes(lists), nominal.path, state=_state(state) if state.present else None)
+    return F3548Document(
+        _volumes(lists),
+        nominal.path,
+        state=_state(state) if state.present else None,
+        priority=_priority(details.child("priority")),
+    )
+
+
+def _priority(node: Node) -> int | None:
+    """F3548 Priority: an integer (greater is higher), or absent / null."""
+    if not node.present or node.is_null:
+        return None
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or (
+        value != int(value)
+    ):
+        raise node.error(f"must be an integer, got {describe(value)}")
+    return int(value)
 
 
 def _volumes(lists: list[Node]) -> tuple[Volume4D, ...]:

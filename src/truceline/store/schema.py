@@ -127,6 +127,8 @@ parties = Table(
     Column("language", String(8), nullable=False),
     Column("public_key", String(64)),  # base64 raw Ed25519, when the party signs its entries
     Column("token_hash", String(128)),  # SHA-256 of the bearer token; the token is never stored
+    # The name its USS gives as F3548 ``reference.manager`` (docs/formats.md), if it differs.
+    Column("uss_manager", String(200)),  # unique among parties: the register checks it
 )
 
 zones = Table(
@@ -148,6 +150,7 @@ operations = Table(
     Column("activity", String(16), nullable=False),
     Column("state", String(32), nullable=False),
     Column("name", Text, nullable=False, default=""),
+    Column("priority", Integer),  # F3548 priority; null: none given
 )
 
 volumes = Table(
