@@ -48,6 +48,8 @@ class Party:
     name: str
     role: Role = Role.PARTY
     language: str = "en"
+    # The name its USS gives as ASTM F3548 ``reference.manager``, when it is not ``name``.
+    uss_manager: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():

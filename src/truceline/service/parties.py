@@ -36,17 +36,21 @@ def add_party(
     language: str = "en",
     request_key: str | None = None,
     author: str = OPERATOR,
+    uss_manager: str | None = None,
 ) -> Registration:
     """Register a party; returns it with its bearer token (only the token's SHA-256 is kept).
 
     ``committer``: the server's ``Service``, or for the CLI the ``Register`` alone (a
     party's registration reads no zone or operation). ``author``: the admin party that
     registers it, or the operator (the CLI). Raises ValidationError naming the field,
-    ConflictError for a name already registered.
+    ConflictError for a name already registered. ``uss_manager``: the party's F3548
+    ``reference.manager`` alias (docs/formats.md), if its USS names it otherwise.
     """
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], Registration]:
-        new = party_draft(conn, new_party_id(to_ms(now)), name, role, language, request_key, author)
+        new = party_draft(
+            conn, new_party_id(to_ms(now)), name, role, language, request_key, author, uss_manager
+        )
         return [new.draft], Registration(new.party, new.token)
 
     return committer.commit(build)

@@ -106,7 +106,7 @@ def _party_registered(conn: Connection, entry: Entry) -> None:
     p = entry.payload
     parties.save_party(
         conn,
-        Party(p["party_id"], p["name"], p["role"], p["language"]),
+        Party(p["party_id"], p["name"], p["role"], p["language"], p.get("uss_manager")),
         public_key=p.get("public_key"),
         token_hash=p.get("token_hash"),
     )
