@@ -69,6 +69,7 @@ BEYOND_SCHEMA = [
     "propose_zone",
     "counter_propose_zone",
     "file_operation",
+    "file_operation_with_id",
     "update_operation",
     "send_message",
     "reply_to_message",

@@ -31,7 +31,17 @@ class CheckFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     GEOJSON = "geojson"
+    F3548 = "f3548"
 
+
+PartyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--party",
+        help="The party of F3548 documents that name none (no reference.manager), e.g. a bare "
+        "Volume4D list or OperationalIntentDetails.",
+    ),
+]
 
 
 def check(
@@ -39,11 +49,20 @@ def check(
     plans: Annotated[
         list[Path], typer.Option("--plans", help="Operation files (GeoJSON, ASTM F3548 JSON).")
     ] = [],  # noqa: B006
-    output: Annotated[CheckFormat, typer.Option("--format", help="Output format.")] = CheckFormat.TABLE,
+    output: Annotated[
+        CheckFormat,
+        typer.Option(
+            "--format",
+            help="Output format; f3548: the plans as ASTM F3548 OperationalIntents and the zones as "
+            "Constraints, with the conflicts (docs/formats.md).",
+        ),
+    ] = CheckFormat.TABLE,
+    party: PartyOption = None,
 ) -> None:
     """Check planned operations against zones and each other.
 
-    Exit code 0: no conflict; 1: conflicts found; 2: bad input.
+    Exit code 0: no conflict; 1: conflicts found; 2: bad input (also: a plan that F3548
+    cannot express, with --format f3548).
     """
     from truceline.engines.strategic import conflict_record, find_conflicts
     from truceline.io.report import conflict_report_geojson
@@ -51,7 +70,7 @@ def check(
     if not plans:
         fail("--plans: give at least one file of planned operations")
     zone_read = guarded(lambda: read_files(zones))
-    plan_read = guarded(lambda: read_files(plans))
+    plan_read = guarded(lambda: read_files(plans, party))
     if zone_read.operations or plan_read.zones:
         fail("--zones files must hold only zones and --plans files only operations")
     zone_list, operations = list(zone_read.zones), list(plan_read.operations)
@@ -61,6 +80,10 @@ def check(
     if output is CheckFormat.JSON:
         records = [conflict_record(c) for c in conflicts]
         json.dump({"conflicts": records, "warnings": [w.to_json() for w in warnings]}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif output is CheckFormat.F3548:
+        report = guarded(lambda: f3548_report(zone_list, operations, conflicts, warnings))
+        json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif output is CheckFormat.GEOJSON:
         report = conflict_report_geojson(
@@ -77,20 +100,52 @@ def check(
     raise typer.Exit(EXIT_CONFLICTS if conflicts else 0)
 
 
+def f3548_report(
+    zones: Sequence[Zone], operations: Sequence[Operation], conflicts: Sequence[Any], warnings: Sequence[Any]
+) -> dict[str, Any]:
+    """``check --format f3548``: every plan as an OperationalIntent (one F3548 cannot express
+    is an error: exit 2), every zone that F3548 can express as a Constraint (the others are
+    left out with a warning naming why), then the conflict records and the warnings."""
+    from truceline.engines.strategic import conflict_record
+    from truceline.errors import FormatError
+    from truceline.io.f3548_out import constraint, operational_intent
+    from truceline.io.features import ReadWarning
+
+    intents = [operational_intent(o) for o in operations]
+    constraints = []
+    left_out = []
+    for zone in zones:
+        try:
+            constraints.append(constraint(zone))
+        except FormatError as error:
+            left_out.append(ReadWarning(error.where or f"zone {zone.id}", error.field or "", error.message))
+    warn(left_out)
+    return {
+        "operational_intents": intents,
+        "constraints": constraints,
+        "conflicts": [conflict_record(c) for c in conflicts],
+        "warnings": [w.to_json() for w in [*warnings, *left_out]],
+    }
+
+
 def import_(
     files: Annotated[list[Path], typer.Argument(help="Zone or operation files (GeoJSON, ED-269, F3548).")],
     db: DbOption = None,
+    party: PartyOption = None,
 ) -> None:
     """Import zones and operations into the store, through the ledger.
 
     Imported zones bind every party they restrict. Each operation is checked as a filing on
     the server is: one inside a forbidden zone that binds its party is refused (recorded as
     refused, not stored). All files are read and checked first; on any error nothing is
-    stored (exit 2). Exit 1 when an operation was refused.
+    stored (exit 2). Exit 1 when an operation was refused. An F3548 document's
+    reference.manager names its party by the party's name or uss_manager alias.
     """
-    read = guarded(lambda: read_files(files))
-    warn(read.warnings)
+    from truceline.service.parties import manager_parties
+
     service = open_service_or_fail(db)
+    read = guarded(lambda: read_files(files, party, manager_parties(service.register)))
+    warn(read.warnings)
     result = guarded(lambda: import_features(service, read.zones, read.operations))
     console.print(
         f"Imported {result.zones} zones and {result.operations} operations "

@@ -4,6 +4,7 @@ POST /parties/{id}/revoke, /rotate-token). Each is one ledger entry."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from truceline.domain.party import Party
 from truceline.errors import ConflictError, NotFoundError, ValidationError
 from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR, new_party_id, new_token, party_draft, token_hash
-from truceline.service.register import Committer
+from truceline.service.register import Committer, Register
 from truceline.store import parties as store
 
 MAX_REASON_CHARS = 2000
@@ -62,6 +63,17 @@ class PartyRef:
 
     id: str
     name: str
+
+
+def manager_parties(register: Register) -> Callable[[str], str | None]:
+    """A lookup from an F3548 ``reference.manager`` to the party it names (its
+    ``uss_manager`` alias, else its name; None: no such party), for ``import``."""
+
+    def lookup(manager: str) -> str | None:
+        with register.engine.connect() as conn:
+            return store.manager_party(conn, manager)
+
+    return lookup
 
 
 def find_party(conn: Connection, ident: str) -> PartyRef:
