@@ -22,7 +22,7 @@ from truceline.geo.altitude import AltitudeBand, AltitudeReference
 from truceline.geo.shapes import Circle, Polygon
 from truceline.geo.timewindow import TimeWindow
 from truceline.geo.volume import Volume4D
-from truceline.io.f3548 import read_f3548_document, read_f3548_operation
+from truceline.io.f3548 import read_f3548_constraint, read_f3548_document, read_f3548_operation
 from truceline.io.f3548_out import constraint, f3548_entity_id, operational_intent
 
 START, END = datetime(2024, 3, 1, 10, tzinfo=UTC), datetime(2024, 3, 1, 11, 30, tzinfo=UTC)
@@ -139,11 +139,33 @@ def test_round_trip_read_what_is_written_get_the_same_volumes(ident, party, volu
     assert read.priority == priority and read.manager == party
 
 
-@given(ident=ids, volumes=st.lists(w84_volumes, min_size=1, max_size=4))
-def test_round_trip_of_a_constraint(ident, volumes):
-    document = constraint(Zone(ident, ZoneKind.NO_FLY, tuple(volumes)))
+@st.composite
+def open_w84_bands(draw: st.DrawFn) -> AltitudeBand:
+    """A constraint's band may leave out either limit (unlimited)."""
+    band = draw(w84_bands())
+    lower = draw(st.sampled_from([band.lower_m, -math.inf]))
+    upper = draw(st.sampled_from([band.upper_m, math.inf]))
+    return AltitudeBand(lower, upper, AltitudeReference.W84)
+
+
+constraint_volumes = st.builds(
+    Volume4D, st.one_of(polygons(), circles), open_w84_bands(), windows(standing=False)
+)
+
+
+@given(
+    ident=ids,
+    party=st.one_of(st.none(), party_names),
+    kind=st.sampled_from(ZoneKind),
+    volumes=st.lists(constraint_volumes, min_size=1, max_size=4),
+)
+def test_round_trip_of_a_constraint(ident, party, kind, volumes):
+    zone = Zone(ident, kind, tuple(volumes), party=party)
+    document = constraint(zone)
     check_constraint(document)
-    assert read_f3548_document(document["details"]).volumes == tuple(volumes)
+    (read,) = read_f3548_constraint(document).zones
+    assert read.volumes == zone.volumes and read.kind is kind
+    assert read.party == (party or "operator") and read.id == f3548_entity_id(ident)
 
 
 @pytest.mark.parametrize(

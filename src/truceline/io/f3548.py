@@ -422,7 +422,7 @@ def _constraint(
         rule = ZoneRule(RESTRICTS_ALL, Activity.AIR, entry)
     ident = zone_id or ident or default_id
     if not ident:
-        raise root.child("reference").child("id").error("is required: the constraint carries no id")
+        raise FormatError("is required: the constraint carries no id", field="reference.id")
     with fields_named({}, default="document"):
         zone = Zone(ident, kind, volumes, rule, party, name)
     return Features(zones=(zone,))
