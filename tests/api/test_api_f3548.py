@@ -187,3 +187,14 @@ def test_the_openapi_document_describes_the_f3548_answers(world: World) -> None:
         content = spec["paths"][path]["get"]["responses"]["200"]["content"]
         assert F3548_MEDIA_TYPE in content and "$ref" not in str(content[F3548_MEDIA_TYPE])
     assert "post" in spec["paths"]["/operations/{operation_id}"]
+
+
+def test_priority_and_alias_survive_a_rebuild_from_the_ledger(world: World) -> None:
+    assert file(world, "A", "op-a", details(priority=5)).status_code == 201
+    entries = world.client.get("/operations/op-a/history", headers=world.auth("A")).json()
+    assert entries[0]["operation"]["priority"] == 5  # in the ledger entry's operation record
+    world.register.rebuild()
+    [operation] = [o for o in world.register.operations() if o.id == "op-a"]
+    assert operation.priority == 5
+    [party] = [p for p in world.register.parties() if p.name == "A"]
+    assert party.uss_manager == "uss.alpha.example"
