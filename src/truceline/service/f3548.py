@@ -53,7 +53,7 @@ def operational_intent_of(
 def constraint_of(service: Service, zone_id: str, uss_base_url: str) -> dict[str, Any]:
     """The zone as an F3548 Constraint: the version in force, else the current one."""
     found = negotiation.get_zone(service, zone_id)
-    wanted = found["active_version"] or found["current_version"]
-    record = next(v for v in negotiation.versions(service, zone_id) if v["version"] == wanted)
-    zone = zone_from_record(record["zone"])
+    wanted = found.active_version or found.current_version
+    record = next(v for v in negotiation.versions(service, zone_id) if v.version == wanted)
+    zone = zone_from_record(record.zone)
     return constraint(zone, manager=_manager(service, zone.party), version=wanted, uss_base_url=uss_base_url)
