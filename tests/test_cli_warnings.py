@@ -1,6 +1,6 @@
 """What the ED-269 reader read as given but warns of (an identifier over ED-269's 7
-characters) or skipped (a NO_RESTRICTION zone) is told: one line each on stderr for check, import, conflicts and
-replay, and a ``warnings`` list in check's JSON and GeoJSON."""
+characters) or skipped (a NO_RESTRICTION zone) is told: one line each on stderr for check,
+import, conflicts and replay, and a ``warnings`` list in check's JSON and GeoJSON."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def _zone(identifier: str, restriction: str, daily: list[dict[str, Any]]) -> dic
 
 def _ed269(folder: Path) -> Path:
     zones = [
-        _zone("DAILY-08", "PROHIBITED", [{"day": ["MON", "FRI"], "startTime": "08:00Z", "endTime": "12:00Z"}]),
+        _zone("DAILY-08", "PROHIBITED", [{"day": ["MON", "FRI"], "startTime": "08:00Z", "endTime": "12:00Z"}]),  # noqa: E501
         _zone("FREE", "NO_RESTRICTION", []),
     ]
     path = folder / "zones-ed269.json"
