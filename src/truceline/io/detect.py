@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from truceline.errors import TrucelineError
 from truceline.io.documents import DocumentFormat, document_format
 from truceline.io.ed269 import read_ed269
 from truceline.io.f3548 import read_f3548_document, read_f3548_operation
@@ -22,7 +23,10 @@ def read_zones_and_operations(path: Path) -> Features:
     ``reference.manager``) or, when it has none, the id is the file's stem and the party
     must be given in the document."""
     document, label = load_json(path)
-    kind = document_format(document)
+    try:
+        kind = document_format(document)
+    except TrucelineError as error:  # an ED-318 document: refused, naming the file
+        raise error.located(label) from None
     if kind is DocumentFormat.GEOJSON:
         return read_geojson(document, source=label)
     if kind is DocumentFormat.ED269:

@@ -24,6 +24,7 @@ from truceline.geo.altitude import AltitudeBand, AltitudeReference, to_metres
 from truceline.geo.shapes import Circle, Polygon, Shape
 from truceline.geo.timewindow import WEEKDAYS, DailyPeriod, Schedule, TimeWindow, time_zone_named
 from truceline.geo.volume import Volume4D
+from truceline.io.documents import ED318_REFUSAL, is_ed318
 from truceline.io.features import Features, ReadWarning
 from truceline.io.fields import Node, Source, describe, fields_named, load_json
 
@@ -129,6 +130,8 @@ def _zone_list(root: Node) -> list[Node]:
     if key not in obj:
         raise root.child("UASZoneList").error("is required (the list of UASZoneVersion)")
     items = root.child(key).items()
+    if is_ed318(obj):
+        raise root.error(ED318_REFUSAL)
     if obj.get("type") == "FeatureCollection" or any(
         isinstance(i.value, dict) and i.value.get("type") == "Feature" for i in items
     ):
