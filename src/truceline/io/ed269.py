@@ -14,7 +14,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import time
+from typing import Any
 
 from truceline.domain.activity import Activity
 from truceline.domain.clock import EPOCH
@@ -26,7 +29,7 @@ from truceline.geo.timewindow import WEEKDAYS, DailyPeriod, Schedule, TimeWindow
 from truceline.geo.volume import Volume4D
 from truceline.io.documents import ED318_REFUSAL, is_ed318
 from truceline.io.features import Features, ReadWarning
-from truceline.io.fields import Node, Source, describe, fields_named, load_json
+from truceline.io.fields import Node, Source, describe, fields_named, format_rfc3339, load_json
 
 # A permanent zone with no startDateTime has stood "forever": we start it at the epoch,
 # so it overlaps every operation (over-reports rather than misses).
@@ -366,4 +369,156 @@ def _position(node: Node) -> tuple[float, float]:
     return (values[0].number(), values[1].number())
 
 
-__all__ = ["MAX_IDENTIFIER_CHARS", "PERMANENT_START", "RESTRICTIONS", "read_ed269"]
+
+
+# -- writing ---------------------------------------------------------------------------
+
+# Entry -> restriction: forbidden entry is PROHIBITED, entry with notice REQ_AUTHORISATION
+# (what the reader maps back; see RESTRICTIONS).
+WRITTEN_RESTRICTIONS = {Entry.FORBIDDEN: "PROHIBITED", Entry.NOTICE: "REQ_AUTHORISATION"}
+
+# The kind each written restriction reads back as; another kind is written with a warning.
+READ_BACK_KINDS = {Entry.FORBIDDEN: ZoneKind.NO_FLY, Entry.NOTICE: ZoneKind.DECONFLICTION}
+
+WRITTEN_REFERENCES = {AltitudeReference.AGL: "AGL", AltitudeReference.AMSL: "AMSL"}
+
+# ED-269 requires a three-letter country; Truceline zones have none. "XXX" is ISO 3166's
+# user-assigned code (the caller may give the real one).
+UNKNOWN_COUNTRY = "XXX"
+
+
+@dataclass(frozen=True, slots=True)
+class Ed269Output:
+    """What ``write_ed269`` wrote: the document, and a warning for each zone left out (it
+    does not fit ED-269) or written with something ED-269 cannot say."""
+
+    document: dict[str, Any]
+    warnings: tuple[ReadWarning, ...] = ()
+
+
+class _Unfit(Exception):
+    """A zone ED-269 cannot express; the message says why."""
+
+
+def write_ed269(zones: Iterable[Zone], *, country: str = UNKNOWN_COUNTRY) -> Ed269Output:
+    """An ED-269 document (``{"formatVersion": "1.0.0", "UASZoneList": [...]}``) for the
+    zones that fit it; the others are left out, each with a warning saying why.
+
+    A zone fits when it restricts every party's air activity (``restricts`` all, activity
+    air or any), its bands are AGL or AMSL, and its volumes are every shape in every time
+    window (ED-269's ``geometry`` x ``applicability``). Reading the output gives the zones
+    back (kind from the restriction: no_fly or deconfliction).
+    """
+    items: list[dict[str, Any]] = []
+    warnings: list[ReadWarning] = []
+    for zone in zones:
+        where = f"zone {describe(zone.id)}"
+        try:
+            items.append(_zone_item(zone, country, where, warnings))
+        except _Unfit as unfit:
+            warnings.append(ReadWarning(where, unfit.args[0], f"{unfit.args[1]}; the zone is left out"))
+    return Ed269Output({"formatVersion": "1.0.0", "UASZoneList": items}, tuple(warnings))
+
+
+def _zone_item(zone: Zone, country: str, where: str, warnings: list[ReadWarning]) -> dict[str, Any]:
+    rule = zone.rule
+    if rule.restricts != RESTRICTS_ALL:
+        raise _Unfit("restricts", f"restricts {describe(rule.restricts)}: an ED-269 zone restricts everyone")
+    if rule.activity is Activity.GROUND:
+        raise _Unfit("activity", "restricts ground activity: ED-269 zones are airspace")
+    if rule.activity is Activity.ANY:
+        warnings.append(ReadWarning(where, "activity", "any: ED-269 carries the air restriction only"))
+    if READ_BACK_KINDS[rule.entry] is not zone.kind:
+        warnings.append(
+            ReadWarning(where, "kind", f"{zone.kind} is not expressed in ED-269; it reads back as "
+                        f"{READ_BACK_KINDS[rule.entry]}")
+        )  # fmt: skip
+    if len(zone.id) > MAX_IDENTIFIER_CHARS:
+        too_long = f"is over ED-269's {MAX_IDENTIFIER_CHARS} characters"
+        warnings.append(ReadWarning(where, "identifier", too_long))
+    windows = list(dict.fromkeys(v.time for v in zone.volumes))
+    airspaces = list(dict.fromkeys((v.shape, v.altitude) for v in zone.volumes))
+    product = [(shape, band, window) for shape, band in airspaces for window in windows]
+    if [(v.shape, v.altitude, v.time) for v in zone.volumes] != product:
+        raise _Unfit("volumes", "its volumes are not every shape in every time window (ED-269's form)")
+    return {
+        "identifier": zone.id,
+        "country": country,
+        "name": zone.name,
+        "type": "COMMON",
+        "restriction": WRITTEN_RESTRICTIONS[rule.entry],
+        "zoneAuthority": [{"name": zone.party or "Truceline register"}],
+        "applicability": [_written_window(w) for w in windows],
+        "geometry": [_written_airspace(shape, band) for shape, band in airspaces],
+        **_written_time_zone(windows),
+    }
+
+
+def _written_window(window: TimeWindow) -> dict[str, Any]:
+    permanent = window.start == PERMANENT_START and window.end is None
+    out: dict[str, Any] = {
+        "permanent": "YES" if permanent else "NO",
+        "startDateTime": None if permanent else format_rfc3339(window.start),
+        "endDateTime": None if window.end is None else format_rfc3339(window.end),
+    }
+    if window.schedule is not None:
+        suffix = _time_suffix(window.schedule.time_zone)
+        out["dailyPeriod"] = [
+            {
+                "day": p.day_names,
+                "startTime": p.start.isoformat("minutes") + suffix,
+                "endTime": p.end.isoformat("minutes") + suffix,
+            }
+            for p in window.schedule.periods
+        ]
+    return out
+
+
+def _time_suffix(time_zone: str) -> str:
+    """ED-269's zone suffix of a time of day: Z for UTC, the offset for a fixed one, none for
+    local time (the IANA zone goes in extendedProperties.timeZone)."""
+    if time_zone == "UTC":
+        return "Z"
+    return time_zone if time_zone[:1] in "+-" else ""
+
+
+def _written_time_zone(windows: list[TimeWindow]) -> dict[str, Any]:
+    schedules = [w.schedule for w in windows if w.schedule is not None]
+    local = {s.time_zone for s in schedules if not _time_suffix(s.time_zone)}
+    if len(local) > 1:
+        raise _Unfit("volumes", f"its schedules are in several time zones ({', '.join(sorted(local))})")
+    return {"extendedProperties": {"timeZone": local.pop()}} if local else {}
+
+
+def _written_airspace(shape: Shape, band: AltitudeBand) -> dict[str, Any]:
+    if band.reference not in WRITTEN_REFERENCES:
+        raise _Unfit("altitude_reference", f"{band.reference}: ED-269 limits are AGL or AMSL")
+    reference = WRITTEN_REFERENCES[band.reference]
+    projection: dict[str, Any]
+    if isinstance(shape, Circle):
+        projection = {"type": "Circle", "center": list(shape.center), "radius": _number(shape.radius_m)}
+    else:
+        projection = {"type": "Polygon", "coordinates": [[list(p) for p in shape.ring]]}
+    return {
+        "uomDimensions": "M",
+        "lowerLimit": None if math.isinf(band.lower_m) else _number(band.lower_m),
+        "lowerVerticalReference": reference,
+        "upperLimit": None if math.isinf(band.upper_m) else _number(band.upper_m),
+        "upperVerticalReference": reference,
+        "horizontalProjection": projection,
+    }
+
+
+def _number(value: float) -> float | int:
+    # ED-269 types limits as integers: an integral value is written as one
+    return int(value) if float(value).is_integer() else value
+
+
+__all__ = [
+    "MAX_IDENTIFIER_CHARS",
+    "PERMANENT_START",
+    "RESTRICTIONS",
+    "Ed269Output",
+    "read_ed269",
+    "write_ed269",
+]
