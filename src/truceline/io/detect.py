@@ -1,5 +1,6 @@
 """Reading a zone or plan file whatever its format: the Truceline GeoJSON profile,
-EUROCAE ED-269, or ASTM F3548 volumes / operational intents (told apart by their keys)."""
+EUROCAE ED-269, or ASTM F3548 volumes / operational intents (JSON, told apart by their
+keys), or an OpenAir airspace file (text whose first record is ``AC``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,24 @@ from truceline.io.f3548 import read_f3548_document, read_f3548_operation
 from truceline.io.features import Features
 from truceline.io.fields import load_json
 from truceline.io.geojson import read_geojson
+from truceline.io.openair import is_openair, read_openair
+
+
+def _openair_text(path: Path) -> str | None:
+    """The file's text if it is OpenAir (not JSON, first record AC), else None (the JSON
+    reader then reads it, and names any fault)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None  # the JSON reader says why the file cannot be read
+    head = data.lstrip()[:1]
+    if head in (b"{", b"["):
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # older national OpenAir files
+    return text if is_openair(text) else None
 
 # The one detector lives in io.documents; this name stays for callers that import it from here.
 detect_format = document_format
@@ -22,6 +41,9 @@ def read_zones_and_operations(path: Path) -> Features:
     operation: its id and party come from the document (``reference.id`` /
     ``reference.manager``) or, when it has none, the id is the file's stem and the party
     must be given in the document."""
+    text = _openair_text(path)
+    if text is not None:
+        return read_openair(path.name, text=text)
     document, label = load_json(path)
     try:
         kind = document_format(document)
