@@ -90,7 +90,7 @@ def read_openair(source: str | Path, *, text: str | None = None, party: str | No
     zones: list[Zone] = []
     warnings: list[ReadWarning] = []
     for number, record in enumerate(records, start=1):
-        where = f"{label}: line {record.line} (AN {describe(record.name)})"
+        where = f'{label}: line {record.line} (AN "{record.name}")'
         try:
             zone = _zone(record, f"{stem}-{number}", party)
         except _LeftOut as out:
