@@ -198,7 +198,7 @@ def test_written_coordinates_read_back_within_15_cm(lon: float, lat: float):
 
 def test_zones_written_back_read_the_same(france):
     written = write_openair(france.zones)
-    assert all(w.field == "time" for w in written.warnings) is False or written.warnings == ()
+    assert written.warnings == ()  # standing zones in AMSL/AGL: nothing OpenAir cannot say
     back = read_openair("back.txt", text=written.text)
     assert back.warnings == ()
     assert len(back.zones) == len(france.zones)

@@ -36,11 +36,12 @@ def _openair_text(path: Path) -> str | None:
 detect_format = document_format
 
 
-def read_zones_and_operations(path: Path) -> Features:
+def read_zones_and_operations(path: Path, *, time_zone: str | None = None) -> Features:
     """Zones, operations and reader warnings of one file. An F3548 document is one
     operation: its id and party come from the document (``reference.id`` /
     ``reference.manager``) or, when it has none, the id is the file's stem and the party
-    must be given in the document."""
+    must be given in the document. ``time_zone``: the zone time zone of ED-269 daily periods
+    written in local time (see io.ed269)."""
     text = _openair_text(path)
     if text is not None:
         return read_openair(path.name, text=text)
@@ -52,7 +53,7 @@ def read_zones_and_operations(path: Path) -> Features:
     if kind is DocumentFormat.GEOJSON:
         return read_geojson(document, source=label)
     if kind is DocumentFormat.ED269:
-        return read_ed269(document, source=label)
+        return read_ed269(document, time_zone=time_zone, source=label)
     document_id = read_f3548_document(document, source=label).operation_id
     operation = read_f3548_operation(document, source=label, operation_id=document_id or path.stem)
     return Features(operations=(operation,))
