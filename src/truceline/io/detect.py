@@ -32,9 +32,6 @@ def _openair_text(path: Path) -> str | None:
         text = data.decode("cp1252", errors="replace")  # older national OpenAir files
     return text if is_openair(text) else None
 
-# The one detector lives in io.documents; this name stays for callers that import it from here.
-detect_format = document_format
-
 
 def read_zones_and_operations(path: Path, *, time_zone: str | None = None) -> Features:
     """Zones, operations and reader warnings of one file. An F3548 document is one
