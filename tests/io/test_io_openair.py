@@ -226,3 +226,12 @@ def test_the_file_is_told_apart_from_json(tmp_path):
     path.write_text("* a comment\nAC P\nAN P1\nAL GND\nAH 1000FT AGL\nV X=45:00:00 N 006:00:00 E\nDC 1\n")
     features = read_zones_and_operations(path)
     assert [z.id for z in features.zones] == ["one-1"]
+
+
+def test_a_windows_1252_file_is_read(tmp_path):
+    path = tmp_path / "old.txt"
+    text = "AC R\nAN ZRT CHENEVI\u00c8RES\nAL GND\nAH 1000FT AMSL\nV X=45:00:00 N 006:00:00 E\nDC 1\n"
+    path.write_bytes(text.encode("cp1252"))
+    (zone,) = read_openair(path).zones
+    assert zone.name == "ZRT CHENEVI\u00c8RES"
+    assert [z.name for z in read_zones_and_operations(path).zones] == ["ZRT CHENEVI\u00c8RES"]
