@@ -35,6 +35,7 @@ def main() -> None:
 
 # The order below is the order of `truceline --help`.
 app.command()(offline.check)
+app.command()(offline.convert)
 app.command("import")(offline.import_)
 app.command()(offline.demo)
 app.add_typer(log_app, name="log")

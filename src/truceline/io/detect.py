@@ -1,6 +1,6 @@
 """Reading a zone or plan file whatever its format: the Truceline GeoJSON profile,
-EUROCAE ED-269, or ASTM F3548 volumes / operational intents / constraints (told apart by
-their keys)."""
+EUROCAE ED-269, or ASTM F3548 volumes / operational intents / constraints (JSON, told apart
+by their keys), or an OpenAir airspace file (text whose first record is ``AC``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
-from truceline.errors import FormatError, ValidationError
+from truceline.errors import FormatError, TrucelineError, ValidationError
 from truceline.io.documents import DocumentFormat, document_format
 from truceline.io.ed269 import read_ed269
 from truceline.io.f3548 import (
@@ -20,10 +20,32 @@ from truceline.io.f3548 import (
 from truceline.io.features import Features
 from truceline.io.fields import load_json
 from truceline.io.geojson import read_geojson
+from truceline.io.openair import is_openair, read_openair
+
+
+def _openair_text(path: Path) -> str | None:
+    """The file's text if it is OpenAir (not JSON, first record AC), else None (the JSON
+    reader then reads it, and names any fault)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None  # the JSON reader says why the file cannot be read
+    head = data.lstrip()[:1]
+    if head in (b"{", b"["):
+        return None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")  # older national OpenAir files
+    return text if is_openair(text) else None
 
 
 def read_zones_and_operations(
-    path: Path, *, party: str | None = None, manager_party: Callable[[str], str | None] | None = None
+    path: Path,
+    *,
+    party: str | None = None,
+    manager_party: Callable[[str], str | None] | None = None,
+    time_zone: str | None = None,
 ) -> Features:
     """Zones, operations and reader warnings of one file.
 
@@ -33,14 +55,21 @@ def read_zones_and_operations(
     Its party is the one its ``reference.manager`` names (``manager_party`` maps a USS
     manager name to a party: the register's ``uss_manager`` aliases; unmapped, the name is
     the party's) or, for a document that names none, ``party`` (``--party``); a manager
-    naming another party than ``party`` is an error.
+    naming another party than ``party`` is an error. ``time_zone``: the zone time zone of
+    ED-269 daily periods written in local time (see io.ed269).
     """
+    text = _openair_text(path)
+    if text is not None:
+        return read_openair(path.name, text=text)
     document, label = load_json(path)
-    kind = document_format(document)
+    try:
+        kind = document_format(document)
+    except TrucelineError as error:  # an ED-318 document: refused, naming the file
+        raise error.located(label) from None
     if kind is DocumentFormat.GEOJSON:
         return read_geojson(document, source=label)
     if kind is DocumentFormat.ED269:
-        return read_ed269(document, source=label)
+        return read_ed269(document, time_zone=time_zone, source=label)
     if is_f3548_constraint(document):
         found = read_f3548_constraint(document, default_id=path.stem, source=label)
         # A zone's party is who declares it, not who files: --party only fills a gap.
