@@ -33,7 +33,9 @@ def test_export_writes_csv_and_geojson(tmp_path: Path, clock) -> None:
     result = runner.invoke(app, ["incidents", "export", "--db", db])
     assert result.exit_code == 0, result.output
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert list(rows[0]) == list(CSV_COLUMNS) and list(CSV_COLUMNS[: len(ACLED_COLUMNS)]) == list(ACLED_COLUMNS)
+    assert list(rows[0]) == list(CSV_COLUMNS) and list(
+        CSV_COLUMNS[: len(ACLED_COLUMNS)]
+    ) == list(ACLED_COLUMNS)
     assert [r["sub_event_type"] for r in rows] == ["Air/drone strike", "Other"]
     assert [(r["fatalities"], r["truceline_fatalities_max"]) for r in rows] == [("1", "3"), ("1", "3")]
     out = tmp_path / "incidents.geojson"

@@ -30,7 +30,9 @@ def feature(lon: float = 36.2, lat: float = 35.2, **props: Any) -> dict[str, Any
         "observation": "heard",
         **props,
     }
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": properties}
+    return {
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": properties
+    }
 
 
 @pytest.fixture
@@ -59,9 +61,17 @@ def world(tmp_path: Path, clock) -> Iterator[World]:
         ({"fatalites": 3}, "properties.fatalites"),
         ({"bearing_deg": 90}, "properties.uncertainty_m"),  # a located point or a bearing, not both
         ({"uncertainty_m": 0, "bearing_deg": 90, "distance_min_m": 10}, "properties.distance_max_m"),
-        ({"uncertainty_m": 0, "bearing_deg": 400, "distance_min_m": 0, "distance_max_m": 10}, "properties.bearing_deg"),
+        (
+            {
+                "uncertainty_m": 0, "bearing_deg": 400, "distance_min_m": 0, "distance_max_m": 10
+            }, "properties.bearing_deg"
+        ),
         ({"distance_max_m": 10}, "properties.distance_max_m"),
-        ({"evidence": [{"sha256": "zz", "media_type": "image/jpeg", "size": 1}]}, "properties.evidence[0].sha256"),
+        (
+            {
+                "evidence": [{"sha256": "zz", "media_type": "image/jpeg", "size": 1}]
+            }, "properties.evidence[0].sha256"
+        ),
         ({"direction_of_fire_deg": 360}, "properties.direction_of_fire_deg"),
     ],
 )
@@ -117,8 +127,8 @@ def test_an_edit_replaces_the_reporters_own_report_only(world: World) -> None:
 
 def test_a_bearing_and_distance_band_becomes_a_sector_attributed_to_the_zone(world: World) -> None:
     client = world.client
-    proposed = client.post("/zones", json={"document": zone_doc("z", square(36.0, 35.0, 36.5, 35.5), party="A")},
-                           headers=world.auth("A")).json()  # fmt: skip
+    document = zone_doc("z", square(36.0, 35.0, 36.5, 35.5), party="A")
+    proposed = client.post("/zones", json={"document": document}, headers=world.auth("A")).json()
     client.post("/zones/z/sign", json={"version": 1, "hash": proposed["hash"]}, headers=world.auth("A"))
     # The observer stands just outside the southern border and hears shelling 1-4.5 km north.
     heard = feature(36.2, 34.995, uncertainty_m=0, bearing_deg=0, distance_min_m=1000, distance_max_m=4500)
@@ -137,19 +147,23 @@ def test_withdrawal_is_final_and_roles_are_kept(world: World) -> None:
     r = client.post("/incidents", json=feature(), headers=world.auth("O1"))
     incident = r.json()["id"]
     assert client.post("/incidents", json=feature(), headers=world.auth("R")).status_code == 403  # an auditor
-    assert client.post(f"/incidents/{incident}/verify", headers=world.auth("O1")).status_code == 403  # its reporter
+    assert client.post(
+        f"/incidents/{incident}/verify", headers=world.auth("O1")
+    ).status_code == 403  # its reporter
     assert client.post(f"/incidents/{incident}/verify", headers=world.auth("A")).status_code == 403  # a party
     r = client.post(f"/incidents/{incident}/withdraw", json={"reason": "Misheard"}, headers=world.auth("O1"))
     assert r.status_code == 200 and r.json()["state"] == "withdrawn"
     assert client.post(f"/incidents/{incident}/verify", headers=world.auth("O2")).status_code == 409
-    assert client.post(f"/incidents/{incident}/dispute", json={"reason": "x"}, headers=world.auth("A")).status_code == 409
+    assert client.post(
+        f"/incidents/{incident}/dispute", json={"reason": "x"}, headers=world.auth("A")
+    ).status_code == 409
     assert client.get("/incidents/nothing", headers=world.auth("A")).status_code == 404
     assert client.get("/incidents?state=withdrawn", headers=world.auth("R")).json()[0]["id"] == incident
 
 
 def test_the_corroboration_window_is_the_configured_one(world: World) -> None:
-    narrow = create_app(world.service, world.clock, tick_interval_s=None,
-                        incident_settings=IncidentSettings(corroboration_distance_m=2000, corroboration_window_s=300))  # fmt: skip
+    five_minutes = IncidentSettings(corroboration_distance_m=2000, corroboration_window_s=300)
+    narrow = create_app(world.service, world.clock, tick_interval_s=None, incident_settings=five_minutes)
     client = TestClient(narrow, raise_server_exceptions=False)
     client.post("/incidents", json=feature(), headers=world.auth("O1"))
     ten_minutes = feature(36.201, 35.2, observed_start="2017-07-10T08:10:00Z")
@@ -164,8 +178,8 @@ def test_the_corroboration_window_is_the_configured_one(world: World) -> None:
 
 def test_stats_need_a_span_and_a_known_period(world: World) -> None:
     client = world.client
-    proposed = client.post("/zones", json={"document": zone_doc("z", square(36.0, 35.0, 36.5, 35.5), party="A")},
-                           headers=world.auth("A")).json()  # fmt: skip
+    document = zone_doc("z", square(36.0, 35.0, 36.5, 35.5), party="A")
+    proposed = client.post("/zones", json={"document": document}, headers=world.auth("A")).json()
     client.post("/zones/z/sign", json={"version": 1, "hash": proposed["hash"]}, headers=world.auth("A"))
     r = client.get("/zones/z/incidents/stats?from=2017-07-10&to=2017-07-10", headers=world.auth("A"))
     assert r.status_code == 422 and r.json()["field"] == "to"

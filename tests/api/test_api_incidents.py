@@ -33,7 +33,9 @@ def instance() -> str:
     return f"uuid:{uuid.uuid4()}"
 
 
-def feature(lon: float, lat: float, start: str, *, uncertainty_m: float = 200, **props: Any) -> dict[str, Any]:
+def feature(
+    lon: float, lat: float, start: str, *, uncertainty_m: float = 200, **props: Any
+) -> dict[str, Any]:
     properties = {
         "instance_id": instance(),
         "observed_start": start,
@@ -44,7 +46,9 @@ def feature(lon: float, lat: float, start: str, *, uncertainty_m: float = 200, *
         "language": "en",
         **props,
     }
-    return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": properties}
+    return {
+        "type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": properties
+    }
 
 
 def _size(world: World) -> int:
@@ -53,7 +57,9 @@ def _size(world: World) -> int:
 
 def run_observers(world: World, tmp_path: Path) -> None:
     client = world.client
-    for name, role in (("O1", "observer"), ("O2", "observer"), ("A", "party"), ("B", "party"), ("G", "guarantor")):
+    for name, role in (
+        ("O1", "observer"), ("O2", "observer"), ("A", "party"), ("B", "party"), ("G", "guarantor")
+    ):
         world.add(name, role)
     # A zone in force: proposed by A, signed by A and B.
     r = client.post("/zones", json={"document": zone_doc("z-east", ZONE, party="A"), "signatories": ["B"]},
@@ -79,7 +85,9 @@ def run_observers(world: World, tmp_path: Path) -> None:
     again = client.post("/incidents/batch", json={"features": queued}, headers=world.auth("O1"))
     assert [item["status"] for item in again.json()] == [200, 200, 200]
     assert [item["incident"]["id"] for item in again.json()] == ids
-    assert [i["incident"]["receipt"] for i in again.json()] == [i["incident"]["receipt"] for i in first.json()]
+    assert [
+        i["incident"]["receipt"] for i in again.json()
+    ] == [i["incident"]["receipt"] for i in first.json()]
     assert _size(world) == size
     listed = client.get("/incidents", headers=world.auth("A")).json()
     assert sorted(i["id"] for i in listed) == sorted(ids)
@@ -110,7 +118,9 @@ def run_observers(world: World, tmp_path: Path) -> None:
     assert fourth["corroborations"][0]["gap_s"] == 600
     assert fourth["state"] == "corroborated" and fourth["grade"] == "corroborated"
     one = client.get(f"/incidents/{ids[0]}", headers=world.auth("B")).json()
-    assert one["state"] == "corroborated" and [s["step"] for s in one["steps"]] == ["reported", "corroborated"]
+    assert one["state"] == "corroborated" and [
+        s["step"] for s in one["steps"]
+    ] == ["reported", "corroborated"]
     # O1's other reports are not near it; and O1's own reports never corroborate each other.
     assert client.get(f"/incidents/{ids[1]}", headers=world.auth("B")).json()["grade"] == "single_source"
 
@@ -131,14 +141,18 @@ def run_observers(world: World, tmp_path: Path) -> None:
     assert client.post(f"/incidents/{ids[0]}/withdraw", headers=world.auth("O2")).status_code == 403
 
     # The zone's daily counts: three reports inside on the 10th (O1's first, O2's), one possibly inside.
-    r = client.get("/zones/z-east/incidents/stats?from=2017-07-09&to=2017-07-11&by=day", headers=world.auth("A"))
+    r = client.get(
+        "/zones/z-east/incidents/stats?from=2017-07-09&to=2017-07-11&by=day", headers=world.auth("A")
+    )
     assert r.status_code == 200, r.text
     stats = r.json()
     assert [p["start"] for p in stats["periods"]] == ["2017-07-09T00:00:00Z", "2017-07-10T00:00:00Z"]
     day = stats["periods"][1]
     assert day["inside"] == {"total": 2, "by_category": {"shelling": 2},
                              "by_state": {"disputed": 1, "verified": 1}}  # fmt: skip
-    assert day["possibly_inside"] == {"total": 1, "by_category": {"small_arms": 1}, "by_state": {"reported": 1}}
+    assert day["possibly_inside"] == {
+        "total": 1, "by_category": {"small_arms": 1}, "by_state": {"reported": 1}
+    }
     assert stats["periods"][0]["inside"]["total"] == 0
     assert stats["disputed_by_party"] == {"B": 1}
     assert stats["access_denied_by_party"] == {}  # the denial was outside the zone

@@ -17,7 +17,9 @@ from truceline.io.incidents import ACLED_TYPES, geo_precision, read_incident, ti
 from truceline.service.incidents import content_hash
 
 quantities = st.one_of(
-    st.none(), st.integers(0, 1000), st.tuples(st.integers(0, 50), st.integers(0, 50)).map(lambda t: sorted(t))
+    st.none(), st.integers(0, 1000), st.tuples(
+        st.integers(0, 50), st.integers(0, 50)
+    ).map(lambda t: sorted(t))
 )
 located = st.fixed_dictionaries({"uncertainty_m": st.floats(0, 50_000)})
 heard = st.fixed_dictionaries(
@@ -67,10 +69,15 @@ json_values = st.recursive(
 )
 
 
+NAMES = ["instance_id", "observed_start", "observed_end", "category", "count", "uncertainty_m", "bearing_deg",
+         "distance_max_m", "evidence", "language", "description"]  # fmt: skip
+
+
 @settings(max_examples=150)
-@given(features(), st.sampled_from(["instance_id", "observed_start", "observed_end", "category", "count",
-       "uncertainty_m", "bearing_deg", "distance_max_m", "evidence", "language", "description"]), json_values)  # fmt: skip
-def test_any_other_value_is_refused_by_its_field_or_accepted(feature: dict[str, Any], name: str, value: Any) -> None:
+@given(features(), st.sampled_from(NAMES), json_values)
+def test_any_other_value_is_refused_by_its_field_or_accepted(
+    feature: dict[str, Any], name: str, value: Any
+) -> None:
     feature["properties"][name] = value
     try:
         read_incident(feature, default_bearing_uncertainty_deg=11.25)
@@ -92,5 +99,7 @@ def test_acled_precisions() -> None:
 
 def test_a_feature_without_a_geometry_locates_nothing() -> None:
     with pytest.raises(ValidationError) as refused:
-        read_incident({"type": "Feature", "geometry": None, "properties": {}}, default_bearing_uncertainty_deg=11.25)
+        read_incident(
+            {"type": "Feature", "geometry": None, "properties": {}}, default_bearing_uncertainty_deg=11.25
+        )
     assert refused.value.field == "geometry"

@@ -31,7 +31,9 @@ lats = st.floats(-70, 70)
     where=st.tuples(st.floats(-1, 1), st.floats(0, 1)),
 )
 def test_a_sector_holds_every_point_its_bearing_and_band_allow(
-    lon: float, lat: float, bearing: float, half_width: float, band: tuple[float, float], where: tuple[float, float]
+    lon: float, lat: float, bearing: float, half_width: float, band: tuple[
+        float, float
+    ], where: tuple[float, float]
 ) -> None:
     low, extra = band
     high = low + extra
@@ -82,7 +84,7 @@ def test_a_grown_polygon_holds_every_point_within_the_distance(
     lon: float, lat: float, size_m: float, grow_m: float, azimuth: float, vertex: int
 ) -> None:
     corners = [GEOD.fwd(lon, lat, a, size_m)[:2] for a in (0.0, 100.0, 200.0, 290.0)]
-    ring = tuple((float(x), float(y)) for x, y in corners) + ((float(corners[0][0]), float(corners[0][1])),)
+    ring = (*((float(x), float(y)) for x, y in corners), (float(corners[0][0]), float(corners[0][1])))
     polygon = Polygon(ring)
     area = around_polygon(polygon, grow_m)
     assert area.shape is not None
@@ -97,7 +99,11 @@ def test_a_grown_polygon_holds_every_point_within_the_distance(
 
 
 @settings(max_examples=30)
-@given(lon=lons, lat=lats, r1=st.floats(0, 3000), r2=st.floats(0, 3000), d=st.floats(0, 20_000), az=st.floats(0, 360))
+@given(
+    lon=lons, lat=lats, r1=st.floats(0, 3000), r2=st.floats(0, 3000), d=st.floats(
+        0, 20_000
+    ), az=st.floats(0, 360)
+)
 def test_the_gap_between_two_circles_is_their_distance_less_the_radii(
     lon: float, lat: float, r1: float, r2: float, d: float, az: float
 ) -> None:
@@ -132,10 +138,14 @@ def test_placement_inside_possibly_inside_and_outside() -> None:
 
 @settings(max_examples=25)
 @given(lon=lons, lat=lats, r=st.floats(10, 5000), d=st.floats(0, 20_000), az=st.floats(0, 360))
-def test_a_circle_placed_against_a_circle_is_exact(lon: float, lat: float, r: float, d: float, az: float) -> None:
+def test_a_circle_placed_against_a_circle_is_exact(
+    lon: float, lat: float, r: float, d: float, az: float
+) -> None:
     zone = Circle((lon, lat), 10_000.0)
     olon, olat, _ = GEOD.fwd(lon, lat, az, d)
     where = placement(around_point(float(olon), float(olat), r), zone)
     centre_d = distance_m(lon, lat, float(olon), float(olat))
-    assert where.within == (centre_d + r <= 10_000.0 + 1e-6) or math.isclose(centre_d + r, 10_000.0, abs_tol=1e-3)
+    assert where.within == (centre_d + r <= 10_000.0 + 1e-6) or math.isclose(
+        centre_d + r, 10_000.0, abs_tol=1e-3
+    )
     assert where.meets == (centre_d - r < 10_000.0) or math.isclose(centre_d - r, 10_000.0, abs_tol=1e-3)

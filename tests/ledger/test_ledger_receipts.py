@@ -29,7 +29,9 @@ def issued(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[dict
     from datetime import UTC, datetime, timedelta
 
     moments = iter(datetime(2017, 7, 10, tzinfo=UTC) + timedelta(seconds=k) for k in range(1000))
-    register = open_register(f"sqlite:///{tmp_path_factory.mktemp('receipts') / 'r.db'}", lambda: next(moments))
+    register = open_register(
+        f"sqlite:///{tmp_path_factory.mktemp('receipts') / 'r.db'}", lambda: next(moments)
+    )
     ledger = register.ledger
     with register.engine.begin() as conn:
         ledger.append(conn, [EntryDraft("incident.reported", "observer-1", {"k": k}) for k in range(ENTRIES)],
@@ -63,9 +65,12 @@ def _flip(text: str, position: int) -> str:
     return base64.b64encode(bytes(raw)).decode("ascii")
 
 
+PARTS = ["entry", "leaf_hash", "root_hash", "path", "sth_root", "sth_signature", "leaf_index", "tree_size",
+         "timestamp"]  # fmt: skip
+
+
 @settings(max_examples=60)
-@given(seq=st.integers(0, ENTRIES - 1), part=st.sampled_from(["entry", "leaf_hash", "root_hash", "path",
-       "sth_root", "sth_signature", "leaf_index", "tree_size", "timestamp"]), position=st.integers(0, 10_000))  # fmt: skip
+@given(seq=st.integers(0, ENTRIES - 1), part=st.sampled_from(PARTS), position=st.integers(0, 10_000))
 def test_a_tampered_receipt_fails(
     issued: tuple[list[dict[str, Any]], bytes], seq: int, part: str, position: int
 ) -> None:

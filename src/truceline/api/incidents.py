@@ -92,7 +92,8 @@ class OptionalReasonIn(BaseModel):
 class ZoneRelationOut(Out):
     zone_id: str
     relation: Literal["inside", "possibly_inside"] = Field(
-        description="inside: the whole uncertainty area is in the zone; possibly_inside: it crosses the border."
+        description="inside: the whole uncertainty area is in the zone; possibly_inside: it crosses "
+        "the border."
     )
 
 
@@ -204,7 +205,9 @@ def _moment(value: str | None, name: str) -> datetime | None:
         try:
             day = date.fromisoformat(value)
         except ValueError:
-            raise ValidationError(f"must be a date or an RFC 3339 date-time, got {value!r}", field=name) from None
+            raise ValidationError(
+                f"must be a date or an RFC 3339 date-time, got {value!r}", field=name
+            ) from None
         return datetime(day.year, day.month, day.day, tzinfo=UTC)
     return parse_rfc3339(value, error=lambda m: ValidationError(m, field=name))
 
@@ -227,8 +230,11 @@ CategoryQuery = Annotated[Category | None, Query()]
 StateQuery = Annotated[State | None, Query()]
 
 
+_RESEND = {200: {"model": IncidentOut, "description": "A resend: the first answer; nothing written."}}
+
+
 @endpoint(router, "POST", "/incidents", REPORTING_ROLES, status_code=201, operation_id="report_incident",
-          responses={200: {"model": IncidentOut, "description": "A resend: the first answer; nothing written."}})  # fmt: skip
+          responses=_RESEND)  # fmt: skip
 async def report(
     body: IncidentFeatureIn, request: Request, response: Response, principal: Principal = CALLER
 ) -> IncidentOut:
@@ -248,7 +254,9 @@ async def report(
 
 
 @endpoint(router, "POST", "/incidents/batch", REPORTING_ROLES, operation_id="report_incidents")
-async def report_batch(body: IncidentBatchIn, request: Request, principal: Principal = CALLER) -> list[BatchItemOut]:
+async def report_batch(
+    body: IncidentBatchIn, request: Request, principal: Principal = CALLER
+) -> list[BatchItemOut]:
     """File several reports, each on its own (an offline device's queue); one answer per item,
     in order, with the status it would get alone."""
     answers = await run_in_threadpool(
@@ -321,10 +329,14 @@ async def export_geojson(
 @endpoint(router, "GET", "/incidents/{incident_id}", EVERYONE)
 async def get_incident(request: Request, incident_id: str = IncidentId) -> IncidentDetailOut:
     """One report with its receipt, grade, zones, corroborations and every step."""
-    return IncidentDetailOut.of(await run_in_threadpool(incidents.get_incident, service_of(request), incident_id))
+    return IncidentDetailOut.of(
+        await run_in_threadpool(incidents.get_incident, service_of(request), incident_id)
+    )
 
 
-@endpoint(router, "POST", "/incidents/{incident_id}/dispute", DISPUTING_ROLES, operation_id="dispute_incident")
+@endpoint(
+    router, "POST", "/incidents/{incident_id}/dispute", DISPUTING_ROLES, operation_id="dispute_incident"
+)
 async def dispute(
     body: ReasonIn, request: Request, incident_id: str = IncidentId, principal: Principal = CALLER
 ) -> IncidentDetailOut:
@@ -350,7 +362,9 @@ async def verify(
     return IncidentDetailOut.of(answer)
 
 
-@endpoint(router, "POST", "/incidents/{incident_id}/withdraw", REPORTING_ROLES, operation_id="withdraw_incident")
+@endpoint(
+    router, "POST", "/incidents/{incident_id}/withdraw", REPORTING_ROLES, operation_id="withdraw_incident"
+)
 async def withdraw(
     request: Request,
     body: OptionalReasonIn | None = None,

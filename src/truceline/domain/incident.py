@@ -182,14 +182,17 @@ class Location:
                 return around_point(lon, lat, self.uncertainty_m)
             rings = self.coordinates
             if not isinstance(rings, list) or len(rings) != 1:
-                raise ValidationError("must hold one ring (holes are not taken)", field="geometry.coordinates")
+                raise ValidationError(
+                    "must hold one ring (holes are not taken)", field="geometry.coordinates"
+                )
             ring = tuple(_position(v, f"geometry.coordinates[0][{i}]") for i, v in enumerate(rings[0]))
             return around_polygon(Polygon(ring), self.uncertainty_m)
         except GeometryError as error:
             if error.field and error.field.startswith("ring"):
                 error.field = "geometry.coordinates[0]" + error.field[4:]
             elif error.field and not error.field.startswith(("geometry", "properties")):
-                error.field = f"geometry.{error.field}" if error.field == "center" else f"properties.{error.field}"
+                section = "geometry" if error.field == "center" else "properties"
+                error.field = f"{section}.{error.field}"
             raise
 
     def to_json(self) -> dict[str, Any]:
@@ -252,11 +255,17 @@ class IncidentReport:
             if (value is not None or name == "instance_id") and (
                 not isinstance(value, str) or not INSTANCE_ID.match(value)
             ):
-                raise ValidationError(f"must be uuid:<a lower-case UUID v4>, got {value!r}", field=f"properties.{name}")
+                raise ValidationError(
+                    f"must be uuid:<a lower-case UUID v4>, got {value!r}", field=f"properties.{name}"
+                )
         if self.deprecated_id == self.instance_id:
-            raise ValidationError("must name another instance than this one", field="properties.deprecated_id")
+            raise ValidationError(
+                "must name another instance than this one", field="properties.deprecated_id"
+            )
         object.__setattr__(self, "category", parse_enum(Category, self.category, "properties.category"))
-        object.__setattr__(self, "observation", parse_enum(Observation, self.observation, "properties.observation"))
+        object.__setattr__(
+            self, "observation", parse_enum(Observation, self.observation, "properties.observation")
+        )
         to_ms(self.observed_start)  # aware, in range
         if self.observed_end < self.observed_start:
             raise ValidationError("must not be before observed_start", field="properties.observed_end")
@@ -271,7 +280,9 @@ class IncidentReport:
                     field=f"properties.{name}",
                 )
         if self.direction_of_fire_deg is not None:
-            _finite_range(self.direction_of_fire_deg, 0.0, 360.0, "properties.direction_of_fire_deg", high_open=True)
+            _finite_range(
+                self.direction_of_fire_deg, 0.0, 360.0, "properties.direction_of_fire_deg", high_open=True
+            )
         check_text(self.description, "properties.description", MAX_DESCRIPTION_CHARS)
         if self.description.strip() and self.language is None:
             raise ValidationError("is needed with a description (a BCP 47 tag such as en or uk)",
@@ -292,7 +303,9 @@ class IncidentReport:
         if self.attributed_to is not None:
             check_party_name(self.attributed_to, "properties.attributed_to")
             if len(self.attributed_to) > MAX_NAME_CHARS:
-                raise ValidationError(f"at most {MAX_NAME_CHARS} characters", field="properties.attributed_to")
+                raise ValidationError(
+                    f"at most {MAX_NAME_CHARS} characters", field="properties.attributed_to"
+                )
 
     @property
     def area(self) -> Area:
@@ -314,7 +327,9 @@ class IncidentReport:
             "direction_of_fire_deg": self.direction_of_fire_deg,
             "description": self.description,
             "language": self.language,
-            "evidence": [{"sha256": e.sha256, "media_type": e.media_type, "size": e.size} for e in self.evidence],
+            "evidence": [
+                {"sha256": e.sha256, "media_type": e.media_type, "size": e.size} for e in self.evidence
+            ],
             "deprecated_id": self.deprecated_id,
             "attributed_to": self.attributed_to,
         }
@@ -346,7 +361,9 @@ class IncidentReport:
             direction_of_fire_deg=record.get("direction_of_fire_deg"),
             description=record.get("description", ""),
             language=record.get("language"),
-            evidence=tuple(Evidence(e["sha256"], e["media_type"], e["size"]) for e in record.get("evidence", [])),
+            evidence=tuple(
+                Evidence(e["sha256"], e["media_type"], e["size"]) for e in record.get("evidence", [])
+            ),
             deprecated_id=record.get("deprecated_id"),
             attributed_to=record.get("attributed_to"),
         )
@@ -367,7 +384,8 @@ def quantity(value: object, name: str) -> Quantity | None:
     for v in (low, high):
         if isinstance(v, bool) or not isinstance(v, int):
             raise ValidationError(
-                f"must be null, a whole number or a range [low, high], got {value!r}", field=f"properties.{name}"
+                f"must be null, a whole number or a range [low, high], got {value!r}",
+                field=f"properties.{name}",
             )
     if low > high:  # type: ignore[operator]
         raise ValidationError(f"range [{low}, {high}] runs backwards", field=f"properties.{name}")

@@ -73,7 +73,9 @@ def around_point(lon: float, lat: float, uncertainty_m: float) -> Area:
 
     Example: around_point(36.2, 35.1, 500).shape == Circle((36.2, 35.1), 500)."""
     if uncertainty_m < 0 or not math.isfinite(uncertainty_m):
-        raise GeometryError(f"must be a finite number of metres >= 0, got {uncertainty_m}", field="uncertainty_m")
+        raise GeometryError(
+            f"must be a finite number of metres >= 0, got {uncertainty_m}", field="uncertainty_m"
+        )
     if uncertainty_m == 0:
         return Area((lon, lat), (lon, lat))
     return Area((lon, lat), (lon, lat), Circle((lon, lat), uncertainty_m))
@@ -87,7 +89,9 @@ def around_polygon(polygon: Polygon, uncertainty_m: float) -> Area:
 
     Requires a valid polygon and ``uncertainty_m`` >= 0 (0: the polygon itself)."""
     if uncertainty_m < 0 or not math.isfinite(uncertainty_m):
-        raise GeometryError(f"must be a finite number of metres >= 0, got {uncertainty_m}", field="uncertainty_m")
+        raise GeometryError(
+            f"must be a finite number of metres >= 0, got {uncertainty_m}", field="uncertainty_m"
+        )
     ring = np.array(polygon.ring, dtype=np.float64)
     lon0, lat0 = float(ring[:-1, 0].mean()), float(ring[:-1, 1].mean())
     if uncertainty_m == 0:
@@ -120,7 +124,9 @@ def sector(
         raise GeometryError(f"needs 0 <= distance_min_m < distance_max_m, got {min_m} and {max_m}",
                             field="distance_max_m")  # fmt: skip
     if not 0 < half_width_deg <= 180:
-        raise GeometryError(f"must be over 0 and at most 180, got {half_width_deg}", field="bearing_uncertainty_deg")
+        raise GeometryError(
+            f"must be over 0 and at most 180, got {half_width_deg}", field="bearing_uncertainty_deg"
+        )
     if half_width_deg == 180:
         centre = (lon, lat)
         return Area((lon, lat), centre, Circle((lon, lat), _grown(max_m)))
@@ -132,7 +138,9 @@ def sector(
     olons, olats, _ = geodesy.GEOD.fwd(np.full(n, lon), np.full(n, lat), azimuths, np.full(n, outer_m))
     vertices = list(zip(olons.tolist(), olats.tolist(), strict=True))
     if inner_m > 0:
-        ilons, ilats, _ = geodesy.GEOD.fwd(np.full(n, lon), np.full(n, lat), azimuths[::-1], np.full(n, inner_m))
+        ilons, ilats, _ = geodesy.GEOD.fwd(
+            np.full(n, lon), np.full(n, lat), azimuths[::-1], np.full(n, inner_m)
+        )
         vertices += list(zip(ilons.tolist(), ilats.tolist(), strict=True))
     else:
         vertices.append((lon, lat))
@@ -169,7 +177,9 @@ def _frame_geometry(area: Area, lon0: float, lat0: float) -> shapely.Geometry:
         x, y = geodesy.to_frame(lon0, lat0, np.array([area.point[0]]), np.array([area.point[1]]))
         return shapely.Point(float(x[0]), float(y[0]))
     ring = np.array(
-        shape_to_polygon_ring(area.shape, FRAME_TOLERANCE_M) if isinstance(area.shape, Circle) else area.shape.ring,
+        shape_to_polygon_ring(
+            area.shape, FRAME_TOLERANCE_M
+        ) if isinstance(area.shape, Circle) else area.shape.ring,
         dtype=np.float64,
     )
     xs, ys = _ring_in_frame(lon0, lat0, ring[:, 0], ring[:, 1])

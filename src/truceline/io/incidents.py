@@ -64,7 +64,9 @@ def read_incident(feature: object, *, default_bearing_uncertainty_deg: float) ->
         raise ValidationError("is not a member of a report Feature", field=unknown[0])
     geometry = feature.get("geometry")
     if not isinstance(geometry, dict) or "coordinates" not in geometry:
-        raise ValidationError("must be a Point or Polygon geometry: an input locating nothing", field="geometry")
+        raise ValidationError(
+            "must be a Point or Polygon geometry: an input locating nothing", field="geometry"
+        )
     props = feature.get("properties")
     if not isinstance(props, dict):
         raise ValidationError("must be an object holding the report", field="properties")
@@ -73,7 +75,9 @@ def read_incident(feature: object, *, default_bearing_uncertainty_deg: float) ->
         raise ValidationError(f"is not a report field; expected one of {', '.join(sorted(PROPERTIES))}",
                               field=f"properties.{unknown[0]}")  # fmt: skip
     start_text = _text(props, "observed_start", required=True)
-    start = parse_rfc3339(start_text or "", error=lambda m: ValidationError(m, field="properties.observed_start"))
+    start = parse_rfc3339(
+        start_text or "", error=lambda m: ValidationError(m, field="properties.observed_start")
+    )
     end_text = _text(props, "observed_end")
     end = start if end_text is None else parse_rfc3339(
         end_text, error=lambda m: ValidationError(m, field="properties.observed_end")
@@ -238,5 +242,7 @@ def feature_collection(incidents: Iterable[Mapping[str, Any]]) -> dict[str, Any]
             "zones": incident["zones"],
             "leaf_index": incident["leaf_index"],
         }
-        features.append({"type": "Feature", "id": incident["id"], "geometry": geometry, "properties": properties})
+        features.append(
+            {"type": "Feature", "id": incident["id"], "geometry": geometry, "properties": properties}
+        )
     return {"type": "FeatureCollection", "features": features}

@@ -28,7 +28,14 @@ from sqlalchemy import Connection
 from truceline.config import IncidentSettings
 from truceline.domain.clock import from_ms, ms_text, to_ms
 from truceline.domain.ids import uuid7
-from truceline.domain.incident import DEFAULT_BEARING_UNCERTAINTY_DEG, Category, IncidentReport, Relation, State, grade_of
+from truceline.domain.incident import (
+    DEFAULT_BEARING_UNCERTAINTY_DEG,
+    Category,
+    IncidentReport,
+    Relation,
+    State,
+    grade_of,
+)
 from truceline.domain.party import DISPUTING_ROLES, VERIFYING_ROLES
 from truceline.errors import ConflictError, ForbiddenError, NotFoundError, TrucelineError, ValidationError
 from truceline.geo.uncertainty import gap_m, placement
@@ -79,7 +86,9 @@ def _attribution(conn: Connection, report: IncidentReport) -> list[dict[str, str
         relation = Relation.OUTSIDE
         for volume in zone.volumes:
             window = volume.time
-            if window.start > report.observed_end or (window.end is not None and window.end <= report.observed_start):
+            if window.start > report.observed_end or (
+                window.end is not None and window.end <= report.observed_start
+            ):
                 continue
             where = placement(area, volume.shape)
             if where.within:
@@ -114,12 +123,16 @@ def _replaced(conn: Connection, report: IncidentReport, principal: Principal) ->
         return None
     old = store.by_instance(conn, report.deprecated_id)
     if old is None:
-        raise ValidationError(f"names no filed report ({report.deprecated_id})", field="properties.deprecated_id")
+        raise ValidationError(
+            f"names no filed report ({report.deprecated_id})", field="properties.deprecated_id"
+        )
     if old.reporter != principal.id:
         raise ForbiddenError("names another reporter's report: nobody edits another's report",
                              field="properties.deprecated_id")  # fmt: skip
     if old.superseded_by is not None:
-        raise ConflictError(f"was already replaced by incident {old.superseded_by}", field="properties.deprecated_id")
+        raise ConflictError(
+            f"was already replaced by incident {old.superseded_by}", field="properties.deprecated_id"
+        )
     if old.state == State.WITHDRAWN:
         raise ConflictError("names a withdrawn report", field="properties.deprecated_id")
     return old
@@ -163,7 +176,9 @@ def _file(
         )
         drafts = [EntryDraft(EntryType.INCIDENT_REPORTED, principal.id, payload)]
         for match in _corroborating(conn, report, principal.id, settings, None if old is None else old.id):
-            drafts.append(EntryDraft(EntryType.INCIDENT_CORROBORATED, OPERATOR, {"incident_id": incident_id, **match}))
+            drafts.append(
+                EntryDraft(EntryType.INCIDENT_CORROBORATED, OPERATOR, {"incident_id": incident_id, **match})
+            )
         return drafts, (True, incident_id)
 
     created, incident_id = service.commit(build)
@@ -233,7 +248,9 @@ def _check_reason(reason: str | None, required: bool) -> None:
             raise ValidationError("is required", field="reason")
         return
     if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REASON_CHARS:
-        raise ValidationError(f"must be a non-empty text of at most {MAX_REASON_CHARS} characters", field="reason")
+        raise ValidationError(
+            f"must be a non-empty text of at most {MAX_REASON_CHARS} characters", field="reason"
+        )
 
 
 def _step(
@@ -252,21 +269,29 @@ def _step(
         if row.state == State.WITHDRAWN:
             raise ConflictError(f"incident {incident_id} is withdrawn", field="incident_id")
         if row.superseded_by is not None:
-            raise ConflictError(f"incident {incident_id} was replaced by {row.superseded_by}", field="incident_id")
+            raise ConflictError(
+                f"incident {incident_id} was replaced by {row.superseded_by}", field="incident_id"
+            )
         own = row.reporter == principal.id
         if entry_type == EntryType.INCIDENT_WITHDRAWN and not own:
             raise ForbiddenError("only its reporter may withdraw a report", field="incident_id")
         if entry_type == EntryType.INCIDENT_VERIFIED:
             require_role(principal, VERIFYING_ROLES)
             if own:
-                raise ForbiddenError("a report is verified by someone other than its reporter", field="incident_id")
+                raise ForbiddenError(
+                    "a report is verified by someone other than its reporter", field="incident_id"
+                )
             if row.verified:
                 raise ConflictError(f"incident {incident_id} is already verified", field="incident_id")
         if entry_type == EntryType.INCIDENT_DISPUTED:
             require_role(principal, DISPUTING_ROLES)
             if own:
-                raise ForbiddenError("a reporter withdraws its own report; it does not dispute it", field="incident_id")
-            if any(s.step == "disputed" and s.party_id == principal.id for s in store.steps_of(conn, incident_id)):
+                raise ForbiddenError(
+                    "a reporter withdraws its own report; it does not dispute it", field="incident_id"
+                )
+            if any(
+                s.step == "disputed" and s.party_id == principal.id for s in store.steps_of(conn, incident_id)
+            ):
                 raise ConflictError(f"{principal.name} has already disputed incident {incident_id}",
                                     field="incident_id")  # fmt: skip
         payload: dict[str, Any] = {"incident_id": incident_id, "party_id": principal.id}
@@ -317,7 +342,9 @@ def _views(conn: Connection, rows: Sequence[IncidentRow]) -> list[dict[str, Any]
     zones, links, names = store.zones_of(conn, ids), store.links_of(conn, ids), _names(conn)
     out = []
     for r in rows:
-        corroborations = [{"incident_id": k.other_id, "gap_m": k.gap_m, "gap_s": k.gap_s} for k in links[r.id]]
+        corroborations = [
+            {"incident_id": k.other_id, "gap_m": k.gap_m, "gap_s": k.gap_s} for k in links[r.id]
+        ]
         out.append(
             {
                 "id": r.id,

@@ -171,7 +171,9 @@ def links_of(conn: Connection, incident_ids: Sequence[str]) -> dict[str, list[Li
 
 
 def steps_of(conn: Connection, incident_id: str) -> list[StepRow]:
-    query = select(incident_steps).where(incident_steps.c.incident_id == incident_id).order_by(incident_steps.c.seq)
+    query = select(incident_steps).where(
+        incident_steps.c.incident_id == incident_id
+    ).order_by(incident_steps.c.seq)
     return [StepRow(**{c.name: r._mapping[c] for c in incident_steps.columns}) for r in conn.execute(query)]
 
 
@@ -205,8 +207,14 @@ def set_incident(conn: Connection, incident_id: str, **values: Any) -> None:
 
 def add_links(conn: Connection, rows: Sequence[LinkRow]) -> None:
     if rows:
-        conn.execute(insert(incident_links), [{c.name: getattr(r, c.name) for c in incident_links.columns} for r in rows])
+        conn.execute(
+            insert(incident_links), [
+                {c.name: getattr(r, c.name) for c in incident_links.columns} for r in rows
+            ]
+        )
 
 
 def add_step(conn: Connection, row: StepRow) -> None:
-    conn.execute(insert(incident_steps).values(**{c.name: getattr(row, c.name) for c in incident_steps.columns}))
+    conn.execute(
+        insert(incident_steps).values(**{c.name: getattr(row, c.name) for c in incident_steps.columns})
+    )
