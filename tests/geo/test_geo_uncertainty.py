@@ -31,9 +31,12 @@ lats = st.floats(-70, 70)
     where=st.tuples(st.floats(-1, 1), st.floats(0, 1)),
 )
 def test_a_sector_holds_every_point_its_bearing_and_band_allow(
-    lon: float, lat: float, bearing: float, half_width: float, band: tuple[
-        float, float
-    ], where: tuple[float, float]
+    lon: float,
+    lat: float,
+    bearing: float,
+    half_width: float,
+    band: tuple[float, float],
+    where: tuple[float, float],
 ) -> None:
     low, extra = band
     high = low + extra

@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.convertors import Convertor, register_url_convertor
 
 from truceline.api.edge import NOT_BLANK, STORABLE
 from truceline.api.log import TreeHeadOut
@@ -28,7 +29,24 @@ from truceline.store.incidents import Filter
 
 router = APIRouter(tags=["incidents"])
 
-IncidentId = Path(min_length=1, max_length=64, pattern=STORABLE)
+# An incident id is a UUIDv7: only such a segment routes to /incidents/{incident_id}, so
+# that /incidents/batch is its own path (GET there is a 405, not "no incident 'batch'").
+_UUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+class _IncidentIdConvertor(Convertor[str]):
+    regex = _UUID
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("incident", _IncidentIdConvertor())
+ONE = "/incidents/{incident_id:incident}"  # the path of one incident
+IncidentId = Path(min_length=36, max_length=36, pattern=f"^{_UUID}$")
 ZoneId = Path(min_length=1, max_length=200, pattern=STORABLE)
 MAX_LIST = 10_000
 
@@ -66,8 +84,8 @@ class IncidentFeatureIn(BaseModel):
         },
     )
     type: Literal["Feature"]
-    id: str | int | None = None
-    bbox: list[float] | None = None
+    id: Annotated[str, Field(strict=True)] | Annotated[int, Field(strict=True)] | None = None
+    bbox: list[Annotated[float, Field(strict=True)]] | None = None
     geometry: dict[str, Any] = Field(description="A GeoJSON Point or Polygon (lon, lat).")
     properties: dict[str, Any] = Field(description="The report's fields (docs/incidents.md).")
 
@@ -326,7 +344,7 @@ async def export_geojson(
     return Response(json.dumps(feature_collection(found)), media_type="application/geo+json")
 
 
-@endpoint(router, "GET", "/incidents/{incident_id}", EVERYONE)
+@endpoint(router, "GET", ONE, EVERYONE)
 async def get_incident(request: Request, incident_id: str = IncidentId) -> IncidentDetailOut:
     """One report with its receipt, grade, zones, corroborations and every step."""
     return IncidentDetailOut.of(
@@ -334,9 +352,7 @@ async def get_incident(request: Request, incident_id: str = IncidentId) -> Incid
     )
 
 
-@endpoint(
-    router, "POST", "/incidents/{incident_id}/dispute", DISPUTING_ROLES, operation_id="dispute_incident"
-)
+@endpoint(router, "POST", ONE + "/dispute", DISPUTING_ROLES, operation_id="dispute_incident")
 async def dispute(
     body: ReasonIn, request: Request, incident_id: str = IncidentId, principal: Principal = CALLER
 ) -> IncidentDetailOut:
@@ -347,7 +363,7 @@ async def dispute(
     return IncidentDetailOut.of(answer)
 
 
-@endpoint(router, "POST", "/incidents/{incident_id}/verify", VERIFYING_ROLES, operation_id="verify_incident")
+@endpoint(router, "POST", ONE + "/verify", VERIFYING_ROLES, operation_id="verify_incident")
 async def verify(
     request: Request,
     body: OptionalReasonIn | None = None,
@@ -362,9 +378,7 @@ async def verify(
     return IncidentDetailOut.of(answer)
 
 
-@endpoint(
-    router, "POST", "/incidents/{incident_id}/withdraw", REPORTING_ROLES, operation_id="withdraw_incident"
-)
+@endpoint(router, "POST", ONE + "/withdraw", REPORTING_ROLES, operation_id="withdraw_incident")
 async def withdraw(
     request: Request,
     body: OptionalReasonIn | None = None,

@@ -127,12 +127,14 @@ def sector(
         raise GeometryError(
             f"must be over 0 and at most 180, got {half_width_deg}", field="bearing_uncertainty_deg"
         )
-    if half_width_deg == 180:
-        centre = (lon, lat)
-        return Area((lon, lat), centre, Circle((lon, lat), _grown(max_m)))
-    n = max(2, math.ceil(2 * half_width_deg / ARC_STEP_DEG) + 1)
-    azimuths = np.linspace(bearing_deg - half_width_deg, bearing_deg + half_width_deg, n)
-    half_step = math.radians(2 * half_width_deg / (n - 1)) / 2
+    # The radial edges are turned out by the absolute margin at the far end, so that a point
+    # on the bearing's limit is inside, not on the border.
+    half = half_width_deg + math.degrees(ABSOLUTE_MARGIN_M / max_m)
+    if half >= 180:
+        return Area((lon, lat), (lon, lat), Circle((lon, lat), _grown(max_m)))
+    n = max(2, math.ceil(2 * half / ARC_STEP_DEG) + 1)
+    azimuths = np.linspace(bearing_deg - half, bearing_deg + half, n)
+    half_step = math.radians(2 * half / (n - 1)) / 2
     outer_m = _grown(max_m) / math.cos(half_step)  # chords of the outer arc stay outside it
     inner_m = max(0.0, min_m * math.cos(half_step) / (1.0 + RELATIVE_MARGIN) - ABSOLUTE_MARGIN_M)
     olons, olats, _ = geodesy.GEOD.fwd(np.full(n, lon), np.full(n, lat), azimuths, np.full(n, outer_m))
@@ -143,7 +145,9 @@ def sector(
         )
         vertices += list(zip(ilons.tolist(), ilats.tolist(), strict=True))
     else:
-        vertices.append((lon, lat))
+        # The apex a metre behind the observer: its own position is inside, not on a vertex.
+        alon, alat, _ = geodesy.GEOD.fwd(lon, lat, bearing_deg + 180.0, ABSOLUTE_MARGIN_M)
+        vertices.append((float(alon), float(alat)))
     vertices.append(vertices[0])
     mid_lon, mid_lat, _ = geodesy.GEOD.fwd(lon, lat, bearing_deg, (min_m + max_m) / 2)
     return Area((lon, lat), (float(mid_lon), float(mid_lat)), Polygon(tuple(vertices)))

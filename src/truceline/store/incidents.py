@@ -207,11 +207,8 @@ def set_incident(conn: Connection, incident_id: str, **values: Any) -> None:
 
 def add_links(conn: Connection, rows: Sequence[LinkRow]) -> None:
     if rows:
-        conn.execute(
-            insert(incident_links), [
-                {c.name: getattr(r, c.name) for c in incident_links.columns} for r in rows
-            ]
-        )
+        values = [{c.name: getattr(r, c.name) for c in incident_links.columns} for r in rows]
+        conn.execute(insert(incident_links), values)
 
 
 def add_step(conn: Connection, row: StepRow) -> None:
