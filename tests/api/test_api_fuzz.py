@@ -26,7 +26,9 @@ _dir = Path(tempfile.mkdtemp(prefix="truceline-fuzz-"))
 _service = Service(open_register(f"sqlite:///{_dir / 'fuzz.db'}", lambda: datetime.now(UTC)))
 # One token per role: each generated request goes with a role the endpoint admits, so
 # the handlers behind the role check are what gets fuzzed.
-TOKENS = {role: add_party(_service, f"fuzz-{role}", role).token for role in ("party", "admin", "auditor")}
+TOKENS = {
+    role: add_party(_service, f"fuzz-{role}", role).token for role in ("party", "admin", "auditor", "observer")
+}
 _app = create_app(_service, tick_interval_s=None)
 
 # /stream stays open by design (its once=false mode); test_api_stream covers it.
@@ -63,7 +65,8 @@ def test_no_server_error(case: schemathesis.Case) -> None:
 # Schema-valid input may still be refused with 422 where the rule is beyond JSON Schema,
 # as the 422 of these routes documents: a document's geometry and format (the ED-269,
 # F3548 and GeoJSON readers), a language tag CLDR must know, a request key that must
-# decode to an Ed25519 key, a log position or tree size beyond the log's present size.
+# decode to an Ed25519 key, a log position or tree size beyond the log's present size, an
+# incident report's fields and geometry, a date in a query.
 BEYOND_SCHEMA = [
     "create_party",
     "propose_zone",
@@ -76,6 +79,13 @@ BEYOND_SCHEMA = [
     "list_log_entries",
     "get_inclusion_proof",
     "get_consistency_proof",
+    # A report's geometry, times and fields (domain/incident.py), the stats' dates.
+    "report_incident",
+    "report_incidents",
+    "list_incidents",
+    "export_incidents_csv",
+    "export_incidents_geojson",
+    "zone_incident_stats",
 ]
 CONFIG = SchemathesisConfig.from_dict(
     {
@@ -103,7 +113,11 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Fas
     sqlite = request.param == "sqlite"
     url = f"sqlite:///{tmp_path / 'fuzz.db'}" if sqlite else request.getfixturevalue("postgres_url")
     service = Service(open_register(url, lambda: datetime.now(UTC)))
-    tokens = {role: add_party(service, f"fuzz-{role}", role).token for role in ("party", "admin", "auditor")}
+    tokens = {
+        role: add_party(service, f"fuzz-{role}", role).token for role in (
+            "party", "admin", "auditor", "observer"
+        )
+    }
     yield create_app(service, tick_interval_s=None), tokens
     service.engine.dispose()
 

@@ -38,6 +38,12 @@ PARTICIPANT_ROLES: tuple[str, ...] = (
 # Who reads the whole log.
 LOG_READER_ROLES: tuple[str, ...] = (Role.ADMIN, Role.AUDITOR, Role.GUARANTOR)
 ADMIN_ROLES: tuple[str, ...] = (Role.ADMIN,)
+# Who files incident reports: an observer, and any party.
+REPORTING_ROLES: tuple[str, ...] = (Role.OBSERVER, Role.PARTY, Role.GUARANTOR, Role.HUMANITARIAN)
+# Who verifies another's report: observers and guarantors (never its reporter).
+VERIFYING_ROLES: tuple[str, ...] = (Role.OBSERVER, Role.GUARANTOR)
+# Who disputes another's report (with a reason): the parties and the guarantors.
+DISPUTING_ROLES: tuple[str, ...] = (Role.PARTY, Role.GUARANTOR)
 # Who hears of zone steps that concern everyone (activation, withdrawal, expiry).
 INFORMED_ROLES: tuple[str, ...] = (Role.PARTY, Role.GUARANTOR, Role.HUMANITARIAN, Role.OBSERVER)
 

@@ -68,6 +68,11 @@ class EntryType(StrEnum):
     MESSAGE_ACKNOWLEDGED = "message.acknowledged"
     MESSAGE_ESCALATED = "message.escalated"
     MESSAGE_UNACKNOWLEDGED = "message.unacknowledged"
+    INCIDENT_REPORTED = "incident.reported"
+    INCIDENT_CORROBORATED = "incident.corroborated"
+    INCIDENT_VERIFIED = "incident.verified"
+    INCIDENT_DISPUTED = "incident.disputed"
+    INCIDENT_WITHDRAWN = "incident.withdrawn"
 
 
 PARTY_REGISTERED = EntryType.PARTY_REGISTERED
