@@ -99,6 +99,7 @@ def create_app(
     app.state.service = service
     app.state.notifier = notifier
     app.state.keepalive_s = keepalive_s
+    app.state.stopping = False  # set by stream.stop_streams: the server is shutting down
     # Inside the body limit that ``problems.install`` adds (the last added runs first).
     app.add_middleware(IdempotencyMiddleware, service=service)
     problems.install(app)

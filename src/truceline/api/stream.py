@@ -108,11 +108,13 @@ async def stream(
                     last = event.id
                 if len(batch) == hotline.EVENT_BATCH:
                     continue
-                if once:
+                if once or request.app.state.stopping:
                     return
-                # Woken by a commit, or after ``keepalive_s`` to check the token again (the
-                # keep-alive itself is the response's ping, sent on the same beat).
+                # Woken by a commit (or ``stop_streams``), or after ``keepalive_s`` to check
+                # the token again (the keep-alive itself is the response's ping, on that beat).
                 await notifier.wait(generation, keepalive_s)
+                if request.app.state.stopping:
+                    return
         finally:  # the end, the client's going or the server's: the generator is closed
             streams_open.dec()
 
@@ -123,6 +125,14 @@ async def stream(
         ping_message_factory=_keepalive,
         sep=SEP,
     )
+
+
+def stop_streams(app: Any) -> None:
+    """End every open stream of ``app`` now, each with a clean end of its body (the server
+    is stopping; callable from a signal handler). sse-starlette ends them too, when it next
+    looks at the server's exit flag: this is the same, sooner."""
+    app.state.stopping = True
+    app.state.notifier.publish()
 
 
 def _keepalive() -> ServerSentEvent:
