@@ -1,5 +1,5 @@
-"""A real ``truceline serve`` process: with an event stream open, SIGTERM ends it within
-1 s, exit code 0, with no traceback and no error line on stderr, and the stream ends as a
+"""A real ``truceline serve`` process: with an event stream open, SIGTERM (or SIGINT) ends
+it within 1 s, exit code 0, with no traceback and no error line on stderr, and the stream ends as a
 stream should (the chunked body closed, not cut). The same process's stderr carries the
 event lines of its commits (service/events.py) in the JSON log format.
 
@@ -102,7 +102,10 @@ class Listener(threading.Thread):
             self.opened.set()
 
 
-def test_sigterm_with_an_open_stream_exits_at_once_and_cleanly(served: tuple[Served, dict[str, str]]) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_with_an_open_stream_exits_at_once_and_cleanly(
+    served: tuple[Served, dict[str, str]], stop: signal.Signals
+) -> None:
     server, tokens = served
     listener = Listener(server.url, tokens["South"])
     listener.start()
@@ -122,17 +125,17 @@ def test_sigterm_with_an_open_stream_exits_at_once_and_cleanly(served: tuple[Ser
     assert sent.json()["id"] in listener.text
 
     started = time.monotonic()
-    server.process.send_signal(signal.SIGTERM)
+    server.process.send_signal(stop)
     try:
         returncode = server.process.wait(timeout=10.0)
     except subprocess.TimeoutExpired:
-        pytest.fail("truceline serve did not stop within 10 s of SIGTERM")
+        pytest.fail(f"truceline serve did not stop within 10 s of {stop.name}")
     elapsed_s = time.monotonic() - started
     stderr = server.process.communicate()[1]
     listener.join(5.0)
 
     assert returncode == 0, stderr
-    assert elapsed_s < SHUTDOWN_BOUND_S, f"{elapsed_s:.2f} s from SIGTERM to exit\n{stderr}"
+    assert elapsed_s < SHUTDOWN_BOUND_S, f"{elapsed_s:.2f} s from {stop.name} to exit\n{stderr}"
     assert "Traceback" not in stderr, stderr
     assert not [line for line in stderr.splitlines() if "ERROR" in line or '"level": "error"' in line], stderr
     assert not listener.is_alive() and listener.ended_cleanly, (listener.error, listener.text)

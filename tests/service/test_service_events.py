@@ -174,7 +174,8 @@ def test_event_lines_carry_their_fields_as_json(desk: Desk, caplog: pytest.LogCa
     assert ticked["entry_types"] == {"message.escalated": 1, "message.sent": 1}
     assert (ticked["tree_size"], ticked["root_hash"]) == (size, root.hex()[:ROOT_PREFIX_CHARS])
     assert ticked["entries"] == 2 and ticked["commands"] == 1 and ticked["level"] == "info"
-    assert escalated["message_id"] == message_id and escalated["level"] == 1
+    assert escalated["message_id"] == message_id and escalated["escalations"] == 1
+    assert escalated["level"] == "info"  # the log level, not overwritten by a field
     assert escalated["priority"] == "high" and escalated["recipient"] == desk["B"].id
     assert sorted(escalated["notified"]) == sorted([desk["A"].id, desk["G"].id])
     assert message_id in escalated["message"]

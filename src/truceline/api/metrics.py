@@ -141,7 +141,7 @@ class Metrics:
         self.ledger_entries.set(log_reader.size(self.service))
         try:
             encode, media_type = choose_encoder(accept or "")
-        except ValueError:  # an Accept whose version is not a number: the plain format
+        except (ValueError, TypeError):  # an Accept whose version is no number: the plain format
             encode, media_type = generate_latest, PLAIN_TEXT
         return encode(self.registry), media_type
 

@@ -152,6 +152,7 @@ def serve(
     # once: api/stream.py) and then raises the signal again for its default action, which
     # would end the process as killed (-15): a server that stopped cleanly exits 0 instead.
     signal.signal(signal.SIGTERM, _stopped)
+    signal.signal(signal.SIGINT, _stopped)  # Ctrl-C: the same clean stop
     # uvicorn's access log stays off: api/access_log.py writes the structured one (off at
     # TRUCELINE_LOG_LEVEL=warning, where a line per request costs the event loop too much).
     # The streams end at once at shutdown; a request still running after 5 s is cut.
@@ -172,8 +173,8 @@ def serve(
 
 
 def _stopped(_signal: int, _frame: FrameType | None) -> None:
-    """SIGTERM outside uvicorn's own handler (before it starts, or raised again once it
-    has drained): a clean stop."""
+    """SIGTERM or SIGINT outside uvicorn's own handler (before it starts, or raised again
+    once it has drained): a clean stop."""
     raise SystemExit(0)
 
 

@@ -33,7 +33,7 @@ EVENT_FIELDS = (
     "tree_size",
     "root_hash",
     "message_id",
-    "level",
+    "escalations",
     "priority",
     "recipient",
     "notified",
@@ -191,7 +191,7 @@ class EventLog:
             extra={
                 "event": escalation.kind.value,
                 "message_id": escalation.message_id,
-                "level": escalation.level,
+                "escalations": escalation.level,  # not "level": the line's log level is that
                 "priority": escalation.priority,
                 "recipient": escalation.recipient,
                 "notified": list(escalation.notified),
