@@ -114,10 +114,22 @@ class Metrics:
             "Deliveries declared never acknowledged after their last escalation.",
             registry=r,
         )
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         Info("truceline_build", "The running version.", registry=r).info({"version": __version__})
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
         GCCollector(registry=r)
+
+    def request_series(self, method: str, route: str, status: int) -> tuple[Counter, Histogram]:
+        """The request counter and latency histogram of one (method, route, status): looked
+        up once, then kept (``labels`` checks and locks on every call; the set is bounded
+        by the routes, methods and statuses the app has)."""
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:
+            series = (self.requests.labels(method, route, str(status)), self.latency.labels(method, route))
+            self._series[key] = series
+        return series
 
     # --- the service's observer (service/events.py) ----------------------------------------
 
@@ -174,9 +186,9 @@ class MetricsMiddleware:
         finally:
             self.metrics.in_progress.dec()
             route = getattr(scope.get("route"), "path", None) or UNMATCHED
-            method = scope["method"]
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - started)
+            count, latency = self.metrics.request_series(scope["method"], route, status)
+            count.inc()
+            latency.observe(time.perf_counter() - started)
 
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
