@@ -66,7 +66,7 @@ def commits_per_s(folder: Path, commits: int) -> float:
     folder.mkdir(exist_ok=True)
     service = Service(open_register(f"sqlite:///{folder / 'commits.db'}", _now))
     try:
-        _p, token = add_party(service, "A")
+        token = add_party(service, "A").token
         add_party(service, "B")
         with service.read() as conn:
             sender = principal_for_token(conn, token)
@@ -104,7 +104,7 @@ def stop_s(folder: Path, with_stream: bool) -> float:
     """Seconds from SIGTERM to the exit of a real ``truceline serve``."""
     db = str(folder / f"serve-{time.monotonic_ns()}.db")
     service = Service(open_register(f"sqlite:///{db}", _now))
-    _p, token = add_party(service, "watcher")
+    token = add_party(service, "watcher").token
     service.engine.dispose()
     port = _free_port()
     process = subprocess.Popen(

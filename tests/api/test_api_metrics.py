@@ -158,7 +158,7 @@ def test_escalations_are_counted_by_priority(world: World) -> None:
 
 def test_open_streams_are_a_gauge(tmp_path: Path) -> None:
     register = open_register(sqlite_url(tmp_path), lambda: datetime.now(UTC))
-    _party, token = add_party(register, "watcher", "party")
+    token = add_party(register, "watcher", "party").token
     app = create_app(register, tick_interval_s=None, keepalive_s=60.0)
     try:
         with running_server(app) as url, httpx.Client(base_url=url, timeout=10.0) as client:

@@ -154,7 +154,7 @@ def test_a_failing_observer_never_undoes_a_commit(desk: Desk, caplog: pytest.Log
     desk.service.observers.add(recorder)
     caplog.set_level(logging.ERROR, logger="truceline.service")
     message_id = hotline.send(desk.service, desk["A"], ["B"], "Hold fire", "en", "routine")
-    assert [m["id"] for m in hotline.inbox(desk.service, desk["B"], "en")] == [message_id]
+    assert [m.id for m in hotline.inbox(desk.service, desk["B"], "en")] == [message_id]
     assert len(recorder.commits) == 1  # the next observer is still told
     assert any("Broken" in r.getMessage() and r.exc_info for r in caplog.records)
 
