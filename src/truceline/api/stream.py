@@ -14,6 +14,7 @@ streams (docs/operations.md, "Shutdown").
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -129,10 +130,16 @@ async def stream(
 
 def stop_streams(app: Any) -> None:
     """End every open stream of ``app`` now, each with a clean end of its body (the server
-    is stopping; callable from a signal handler). sse-starlette ends them too, when it next
-    looks at the server's exit flag: this is the same, sooner."""
+    is stopping). sse-starlette ends them too, when it next looks at the server's exit
+    flag: this is the same, sooner. Callable from a signal handler on the loop's thread:
+    the wake-up is scheduled on the loop, not published here, because the handler may
+    have interrupted that thread inside the notifier's lock (publishing would deadlock)."""
     app.state.stopping = True
-    app.state.notifier.publish()
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # no loop yet (before start-up): no stream is open either
+        return
+    loop.call_soon_threadsafe(app.state.notifier.publish)
 
 
 def _keepalive() -> ServerSentEvent:
