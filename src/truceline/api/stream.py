@@ -131,13 +131,15 @@ async def stream(
 def stop_streams(app: Any) -> None:
     """End every open stream of ``app`` now, each with a clean end of its body (the server
     is stopping). sse-starlette ends them too, when it next looks at the server's exit
-    flag: this is the same, sooner. Callable from a signal handler on the loop's thread:
-    the wake-up is scheduled on the loop, not published here, because the handler may
-    have interrupted that thread inside the notifier's lock (publishing would deadlock)."""
+    flag: this is the same, sooner. Callable from any thread, and from a signal handler on
+    the loop's thread: there the wake-up is scheduled on the loop, not published at once,
+    because the handler may have interrupted that thread inside the notifier's lock
+    (publishing would deadlock)."""
     app.state.stopping = True
     try:
         loop = asyncio.get_running_loop()
-    except RuntimeError:  # no loop yet (before start-up): no stream is open either
+    except RuntimeError:  # another thread than the loop's: it cannot hold the lock now
+        app.state.notifier.publish()
         return
     loop.call_soon_threadsafe(app.state.notifier.publish)
 
