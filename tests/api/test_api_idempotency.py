@@ -3,6 +3,7 @@ with another body is a 422; keys are per party, kept 24 h, shared by server proc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from truceline.api.idempotency import MAX_KEY_LENGTH
+from truceline.api.idempotency import HEADER_NAME, MAX_KEY_LENGTH
 from truceline.store.schema import ledger_entries
 
 MESSAGE = {"to": ["B"], "text": "Hold fire at grid 12", "language": "en", "priority": "urgent"}
@@ -120,3 +121,34 @@ def test_any_printable_key_replays_the_first_answer(world: World, key: str) -> N
     first = send(world, key)
     again = send(world, key)
     assert again.status_code == first.status_code and again.json() == first.json()
+
+
+def test_every_post_documents_the_header_its_refusals_and_the_replay(world: World) -> None:
+    document = world.client.get("/openapi.json").json()
+    posts = {path: item["post"] for path, item in document["paths"].items() if "post" in item}
+    assert "/messages" in posts and "/zones/{zone_id}/sign" in posts
+    for path, operation in posts.items():
+        (header,) = [p for p in operation["parameters"] if p["in"] == "header" and p["name"] == HEADER_NAME]
+        assert header["required"] is False and header["schema"]["maxLength"] == MAX_KEY_LENGTH, path
+        responses = operation["responses"]
+        assert "idempotency-key-reused" in responses["422"]["description"], path
+        assert all(HEADER_NAME in responses[status]["description"] for status in ("400", "409")), path
+        successes = [r for status, r in responses.items() if status.startswith("2")]
+        assert successes and all("Idempotency-Replayed" in r["headers"] for r in successes), path
+    # Only POSTs: a GET takes no key (the middleware passes it through untouched).
+    gets = [item["get"] for item in document["paths"].values() if "get" in item]
+    assert not [g for g in gets if any(p["name"] == HEADER_NAME for p in g.get("parameters", []))]
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(key=st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=12))
+def test_a_key_the_documented_schema_admits_is_never_refused_as_malformed(world: World, key: str) -> None:
+    # The schema a client reads (and schemathesis generates from) must admit no key the
+    # middleware then refuses with a 400, quotes and blanks included.
+    pattern = world.app.openapi()["paths"]["/messages"]["post"]["parameters"][0]["schema"]["pattern"]
+    admitted = re.fullmatch(pattern, key) is not None
+    status = send(world, key).status_code
+    if admitted:
+        assert status != 400, key
+    if status == 400:
+        assert not admitted, key

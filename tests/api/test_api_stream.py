@@ -15,6 +15,7 @@ import pytest
 from api_kit import World, running_server, sqlite_url
 
 from truceline.api.app import create_app
+from truceline.api.stream import stop_streams
 from truceline.service.register import open_register
 
 
@@ -117,5 +118,38 @@ def test_live_delivery_over_a_real_server(world: World, tmp_path: Path) -> None:
             assert [(e[1], e[2]["message"]["text"], e[2]["message"]["priority"]) for e in received] == [
                 ("message", "live", "urgent")
             ]
+    finally:
+        register.engine.dispose()
+
+
+def test_stop_streams_ends_an_open_stream_at_once_and_cleanly(world: World, tmp_path: Path) -> None:
+    # What `truceline serve` calls on SIGTERM (test_api_shutdown runs the real process). A
+    # keep-alive of 60 s: only stop_streams can end the stream within the test's wait.
+    register = open_register(sqlite_url(tmp_path), lambda: datetime.now(UTC))
+    app = create_app(register, tick_interval_s=None, keepalive_s=60.0)
+    try:
+        with running_server(app) as url:
+            opened, ended = threading.Event(), threading.Event()
+            outcome: list[object] = []
+
+            def listen() -> None:
+                try:
+                    headers = world.auth("officer")
+                    with httpx.stream("GET", url + "/stream", headers=headers, timeout=30.0) as response:
+                        for _chunk in response.iter_text():
+                            opened.set()
+                    outcome.append("clean end")  # the chunked body ended, it was not cut
+                except httpx.HTTPError as error:
+                    outcome.append(error)
+                finally:
+                    ended.set()
+
+            threading.Thread(target=listen, daemon=True).start()
+            assert opened.wait(10.0)
+            assert not ended.wait(0.3)  # open, and it stays open by itself
+            stop_streams(app)
+            assert ended.wait(10.0) and outcome == ["clean end"]
+            streams_open = httpx.get(url + "/metrics").text
+            assert "\ntruceline_streams_open 0.0\n" in streams_open
     finally:
         register.engine.dispose()

@@ -1,4 +1,5 @@
-"""Structured logs: one access line per request, and the server's logging set-up.
+"""Structured logs: one access line per request, and the server's logging set-up (which
+also carries the event lines of service/events.py: one per ledger commit and escalation).
 
 The access line (logger ``truceline.access``, level INFO) carries ``party`` (the caller's
 party id, None when no token admitted one), ``method``, ``path``, ``status`` and
@@ -17,9 +18,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from truceline.config import Config, LogFormat
+from truceline.service.events import EVENT_FIELDS
 
 ACCESS_LOGGER = "truceline.access"
 ACCESS_FIELDS = ("party", "method", "path", "status", "duration_ms")
+_FIELDS = tuple(dict.fromkeys((*ACCESS_FIELDS, *EVENT_FIELDS)))  # what a line may carry besides
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -73,7 +76,7 @@ class AccessLog:
 
 class JsonFormatter(logging.Formatter):
     """One JSON object a line: time (UTC, ISO 8601), level, logger, message, the access
-    fields when present, and the traceback of a logged exception."""
+    and event fields when present, and the traceback of a logged exception."""
 
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
@@ -82,7 +85,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
-        for name in ACCESS_FIELDS:
+        for name in _FIELDS:
             if hasattr(record, name):
                 line[name] = getattr(record, name)
         if record.exc_info:

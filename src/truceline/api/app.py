@@ -18,7 +18,8 @@ from starlette.concurrency import run_in_threadpool
 
 from truceline.api import docs, incidents, log, messages, operations, parties, problems, stream, zones
 from truceline.api.access_log import AccessLog
-from truceline.api.idempotency import IdempotencyMiddleware
+from truceline.api.idempotency import IdempotencyMiddleware, document_header
+from truceline.api.metrics import install_metrics
 from truceline.api.responses import HealthOut
 from truceline.api.security import ERRORS, route_operation_id
 from truceline.bus.notify import Notifier
@@ -102,10 +103,12 @@ def create_app(
     app.state.notifier = notifier
     app.state.keepalive_s = keepalive_s
     app.state.incident_settings = incident_settings or load_incident_settings()
+    app.state.stopping = False  # set by stream.stop_streams: the server is shutting down
     # Inside the body limit that ``problems.install`` adds (the last added runs first).
     app.add_middleware(IdempotencyMiddleware, service=service)
     problems.install(app)
-    app.add_middleware(AccessLog)  # outermost: a refused body or a 405 is logged too
+    app.add_middleware(AccessLog)  # a refused body or a 405 is logged too
+    install_metrics(app, service)  # outermost: GET /metrics, and every answer counted
 
     @app.get(
         "/health",
@@ -119,6 +122,7 @@ def create_app(
     for module in (parties, zones, operations, messages, stream, log, incidents):
         app.include_router(module.router)
     docs.install(app, app.title)
+    document_header(app)  # every POST's Idempotency-Key header in /openapi.json
     return app
 
 

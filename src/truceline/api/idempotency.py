@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from truceline.api.problems import problem
+from truceline.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA, problem
 from truceline.errors import AuthError
 from truceline.service import idempotency
 from truceline.service.service import Service
@@ -185,3 +187,72 @@ async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
         return await receive()
 
     return body, replay
+
+
+# The header as /openapi.json gives it on every POST. The pattern is what ``_key_fault``
+# accepts once the value is trimmed and unquoted: printable ASCII, no blank at either end
+# (it would be trimmed away), not an empty quoted string; so a key a client makes from the
+# schema is never refused.
+PARAMETER: dict[str, Any] = {
+    "name": HEADER_NAME,
+    "in": "header",
+    "required": False,
+    "description": (
+        "A key of the client's (a fresh UUID per logical request, the same for its resends): "
+        "a resend with the same key and the same request gets the first answer again, with "
+        "`Idempotency-Replayed: true`, and writes nothing. Kept 24 h per party. See "
+        "docs/operations.md."
+    ),
+    "schema": {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": '^(?!""$)[!-~]([ -~]*[!-~])?$',
+    },
+}
+REPLAYED_HEADER = {
+    "Idempotency-Replayed": {
+        "description": "`true` when this is the kept answer to an earlier request with the same key.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+_FAULTS = {
+    "400": "or an `Idempotency-Key` that is empty, too long or not printable ASCII",
+    "409": "or the first request with this `Idempotency-Key` is still being answered (retry later)",
+    "422": "or an `Idempotency-Key` already used with another request (`idempotency-key-reused`)",
+}
+
+
+def document_header(app: FastAPI) -> None:
+    """Add the ``Idempotency-Key`` header, its refusals (400, 409 and 422) and the
+    ``Idempotency-Replayed`` answer header to every POST of ``app``'s OpenAPI document
+    (the middleware reads the header before any route does, so no route declares it)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = build()
+            for item in document.get("paths", {}).values():
+                operation = item.get("post")
+                if operation is not None:
+                    _describe(operation)
+        return app.openapi_schema  # type: ignore[return-value]
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _describe(operation: dict[str, Any]) -> None:
+    parameters = operation.setdefault("parameters", [])
+    if not any(p.get("in") == "header" and p.get("name") == HEADER_NAME for p in parameters):
+        parameters.append(dict(PARAMETER))
+    responses = operation.setdefault("responses", {})
+    for status, fault in _FAULTS.items():
+        known = responses.get(status) or {
+            "description": "Refused (problem+json).",
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
+        }
+        # New dicts: FastAPI's document shares nested ones with the routes' declarations.
+        responses[status] = {**known, "description": f"{known['description'].rstrip('.')}; {fault}."}
+    for status, response in list(responses.items()):
+        if status.startswith("2"):
+            responses[status] = {**response, "headers": {**response.get("headers", {}), **REPLAYED_HEADER}}

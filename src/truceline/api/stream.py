@@ -5,16 +5,22 @@ the log, so a client that reconnects with ``Last-Event-ID`` (or ``?last_event_id
 exactly what it missed. ``?once=true`` sends what is pending and ends (for scripts and
 tests); otherwise the stream stays open, woken by the bus, with a comment line every
 ``KEEPALIVE_S`` so proxies keep it open.
+
+The response is sse-starlette's ``EventSourceResponse``: it sends the keep-alives, stops
+the stream when the client goes away, and ends every open stream (with a clean end of the
+chunked body) as soon as uvicorn is told to exit, so a SIGTERM is not held up by open
+streams (docs/operations.md, "Shutdown").
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api.messages import message_out
@@ -32,6 +38,8 @@ from truceline.service.auth import Principal
 
 router = APIRouter(tags=["hotline"])
 KEEPALIVE_S = 15.0
+RETRY_MS = 2000  # how long a client waits before it reconnects
+SEP = "\n"  # line ends on the wire (the SSE spec allows \n, \r\n or \r; we keep to one)
 # Event ids are BIGINT on PostgreSQL; a larger one would overflow the query (a 500), so the
 # header is held to the same bound as the query parameter.
 MAX_EVENT_ID = 2**62
@@ -69,7 +77,7 @@ def _start_id(request: Request, query_value: int | None) -> int:
     "/stream",
     PARTICIPANTS,
     operation_id="stream_events",
-    response_class=StreamingResponse,
+    response_class=EventSourceResponse,
     responses={200: {"description": "text/event-stream", "content": {"text/event-stream": {}}}},
 )
 async def stream(
@@ -77,31 +85,64 @@ async def stream(
     last_event_id: int | None = Query(None, ge=0, le=MAX_EVENT_ID, description="Resume after this event id."),
     once: bool = Query(False, description="Send the pending events and close."),
     principal: Principal = CALLER,
-) -> StreamingResponse:
+) -> EventSourceResponse:
     """The caller's live events (`message`, `escalated`, `acknowledged`) as Server-Sent Events."""
     service = service_of(request)
     notifier = request.app.state.notifier
+    streams_open = request.app.state.metrics.streams
     language = reader_language(request, principal)
     after = _start_id(request, last_event_id)
     keepalive_s = request.app.state.keepalive_s
 
-    async def produce() -> AsyncIterator[str]:
+    async def produce() -> AsyncIterator[ServerSentEvent]:
         last = after
-        yield "retry: 2000\n\n"
-        while True:
-            if not await still_admitted(request):
-                return  # revoked or replaced since the stream opened: reconnecting gets the 401
-            generation = notifier.generation  # read before the query: a later commit wakes us
-            batch = await run_in_threadpool(hotline.pending_events, service, principal, last, language)
-            for event in batch:
-                yield f"id: {event.id}\nevent: {event.kind}\ndata: {_data(event)}\n\n"
-                last = event.id
-            if len(batch) == hotline.EVENT_BATCH:
-                continue
-            if once or await request.is_disconnected():
-                return
-            if await notifier.wait(generation, keepalive_s) == generation:
-                yield ": keep-alive\n\n"
+        streams_open.inc()
+        try:
+            yield ServerSentEvent(retry=RETRY_MS, sep=SEP)
+            while True:
+                if not await still_admitted(request):
+                    return  # revoked or replaced since the stream opened: reconnecting gets the 401
+                generation = notifier.generation  # read before the query: a later commit wakes us
+                batch = await run_in_threadpool(hotline.pending_events, service, principal, last, language)
+                for event in batch:
+                    yield ServerSentEvent(_data(event), id=str(event.id), event=event.kind, sep=SEP)
+                    last = event.id
+                if len(batch) == hotline.EVENT_BATCH:
+                    continue
+                if once or request.app.state.stopping:
+                    return
+                # Woken by a commit (or ``stop_streams``), or after ``keepalive_s`` to check
+                # the token again (the keep-alive itself is the response's ping, on that beat).
+                await notifier.wait(generation, keepalive_s)
+                if request.app.state.stopping:
+                    return
+        finally:  # the end, the client's going or the server's: the generator is closed
+            streams_open.dec()
 
-    headers = {"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
-    return StreamingResponse(produce(), media_type="text/event-stream", headers=headers)
+    return EventSourceResponse(
+        produce(),
+        headers={"Cache-Control": "no-store"},
+        ping=keepalive_s,
+        ping_message_factory=_keepalive,
+        sep=SEP,
+    )
+
+
+def stop_streams(app: Any) -> None:
+    """End every open stream of ``app`` now, each with a clean end of its body (the server
+    is stopping). sse-starlette ends them too, when it next looks at the server's exit
+    flag: this is the same, sooner. Callable from any thread, and from a signal handler on
+    the loop's thread: there the wake-up is scheduled on the loop, not published at once,
+    because the handler may have interrupted that thread inside the notifier's lock
+    (publishing would deadlock)."""
+    app.state.stopping = True
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # another thread than the loop's: it cannot hold the lock now
+        app.state.notifier.publish()
+        return
+    loop.call_soon_threadsafe(app.state.notifier.publish)
+
+
+def _keepalive() -> ServerSentEvent:
+    return ServerSentEvent(comment="keep-alive", sep=SEP)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -122,6 +124,7 @@ def serve(
 
     from truceline.api.access_log import configure_logging
     from truceline.api.app import create_app
+    from truceline.api.stream import stop_streams
     from truceline.config import load_config
     from truceline.ledger import fingerprint
     from truceline.service.warmup import warm_up
@@ -131,7 +134,6 @@ def serve(
     err_console.print(
         f"Log key {fingerprint(ledger.public_key)} from {ledger.key_location}.", markup=False, highlight=False
     )
-    # Open event streams would hold a shutdown forever: give them 5 s, then close them.
     config = guarded(load_config)
     configure_logging(config)  # TRUCELINE_LOG_LEVEL / TRUCELINE_LOG_FORMAT
     bus = config.bus  # nats://host:4222 links several servers
@@ -146,15 +148,33 @@ def serve(
     # the default 5 ms keeps the loop from waiting that long behind each batch (measured:
     # 131 -> 146 filings/s achieved at 150/s offered, p50 335 -> 10 ms).
     sys.setswitchinterval(0.001)
+    # SIGTERM is how a platform stops a server. uvicorn drains (open event streams end at
+    # once: api/stream.py) and then raises the signal again for its default action, which
+    # would end the process as killed (-15): a server that stopped cleanly exits 0 instead.
+    signal.signal(signal.SIGTERM, _stopped)
+    signal.signal(signal.SIGINT, _stopped)  # Ctrl-C: the same clean stop
     # uvicorn's access log stays off: api/access_log.py writes the structured one (off at
     # TRUCELINE_LOG_LEVEL=warning, where a line per request costs the event loop too much).
-    uvicorn.run(
-        api,
-        host=host,
-        port=port,
-        log_level="info",
-        access_log=False,
-        timeout_graceful_shutdown=5,
+    # The streams end at once at shutdown; a request still running after 5 s is cut.
+    config = uvicorn.Config(
+        api, host=host, port=port, log_level="info", access_log=False, timeout_graceful_shutdown=5
     )
+
+    class Server(uvicorn.Server):
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
+            # Open streams end now, not at sse-starlette's next look (every 0.5 s).
+            stop_streams(api)
+
+    server = Server(config)
+    server.run()
+    if not server.started:  # e.g. the port is taken: uvicorn has logged why
+        raise typer.Exit(3)  # uvicorn's own exit code for a failed start-up
+
+
+def _stopped(_signal: int, _frame: FrameType | None) -> None:
+    """SIGTERM or SIGINT outside uvicorn's own handler (before it starts, or raised again
+    once it has drained): a clean stop."""
+    raise SystemExit(0)
 
 

@@ -317,6 +317,10 @@ class Appender:
         """The tree size, counting the entries appended here."""
         return self._compact.size
 
+    def root_hash(self) -> bytes:
+        """The Merkle root of the tree of ``size`` entries (what ``flush`` writes to the head)."""
+        return self._compact.root()
+
     def append(self, drafts: Sequence[EntryDraft], now: datetime) -> list[Entry]:
         """As ``Ledger.append``, the rows kept for ``flush``. A draft that breaks the key
         rules raises, and nothing of this call is kept."""

@@ -24,6 +24,7 @@ from truceline.domain.party import Role
 from truceline.domain.zone import ZoneState
 from truceline.engines.strategic import Held, StrategicIndex
 from truceline.ledger.entries import Entry, EntryType
+from truceline.service.events import EventLog, Observers
 from truceline.service.principals import PrincipalCache
 from truceline.service.projection import project
 from truceline.service.register import Build, Committed, Register, lock_log
@@ -112,6 +113,9 @@ class Service:
         self._seen = 0  # entries of the log reflected in ``index``
         # Called (outside the lock) with the entries of every commit: the bus subscribes here.
         self.subscribers: list[Callable[[list[Entry]], None]] = []
+        # Told of every durable transaction and escalation (service/events.py): the event
+        # log lines always, the api's metrics when an app serves this service.
+        self.observers = Observers([EventLog()])
         # Callers' tokens -> principals; cleared by every committed change to a party, this
         # process's or (through ``refresh`` on each lookup) another's.
         self.principals = PrincipalCache(self.engine, refresh=self.refresh)
@@ -256,6 +260,8 @@ class Service:
                     job.entries, job.result = entries, result
                     written.append(job)
                 appender.flush()
+                tree_size = appender.size
+                root_hash = appender.root_hash() if self.observers else b""
         except _IndexFault as fault:
             # Rolled back, and the index is ahead of the log: rebuild it. The faulty job
             # fails; the others run again in a new transaction.
@@ -273,7 +279,9 @@ class Service:
             return []
         # Committed: only now may the principal cache forget (a lookup racing the commit
         # could otherwise store the party as it was).
-        self.principals.entries_committed([e.type for job in written for e in job.entries])
+        committed = [e for job in written for e in job.entries]
+        self.principals.entries_committed([e.type for e in committed])
+        self.observers.committed(len(written), committed, tree_size, root_hash)
         for job in written:
             job.done = True
         return []
