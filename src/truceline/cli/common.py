@@ -24,9 +24,9 @@ if TYPE_CHECKING:
     from truceline.service.register import Register
 
 
-def read_files(paths: Sequence[Path]) -> Features:
+def read_files(paths: Sequence[Path], origins: dict[str, Path] | None = None) -> Features:
     """Zones, operations and reader warnings from GeoJSON, ED-269 or F3548 files; ids must
-    be unique."""
+    be unique. ``origins``, when given, is filled with each zone's file (for errors)."""
     from truceline.io.detect import read_zones_and_operations
     from truceline.io.features import Features
 
@@ -39,6 +39,8 @@ def read_files(paths: Sequence[Path]) -> Features:
             if zone.id in zones:
                 raise ValidationError(f"zone id {zone.id!r} appears twice", field="id", where=str(path))
             zones[zone.id] = zone
+            if origins is not None:
+                origins[zone.id] = path
         for operation in found.operations:
             if operation.id in operations:
                 raise ValidationError(
