@@ -474,3 +474,19 @@ def test_round_trip(data: tuple[list[Zone], list[Operation]]):
     features = read_geojson(text)
     assert list(features.zones) == zones
     assert list(features.operations) == operations
+
+
+def test_a_band_with_two_references_round_trips():
+    band = AltitudeBand(50.0, 800.0, AltitudeReference.AMSL, AltitudeReference.AGL)
+    volume = Volume4D(Circle((36.6, 35.9), 500.0), band, TimeWindow(datetime(2024, 3, 1, tzinfo=UTC), None))
+    zone = Zone("z2", ZoneKind.NO_FLY, (volume,), ZoneRule("all", "air", "forbidden"))
+    written = write_geojson(zones=[zone])
+    assert written["features"][0]["properties"]["altitude_reference"] == "AGL/AMSL"
+    (back,) = read_geojson(written).zones
+    assert back.volumes[0].altitude == band
+
+
+def test_a_bad_half_of_two_references_is_named():
+    feature = zone_feature(altitude_reference="AGL/QNH")
+    with pytest.raises(ValidationError, match=r'properties\.altitude_reference: "QNH" is not one of'):
+        read_geojson(collection(feature))
