@@ -228,7 +228,8 @@ def test_real_ed269_sample_imports_with_its_unlimited_upper_limit(tmp_path: Path
     [zone] = register.zones()
     assert zone == read_ed269(sample).zones[0]
     assert zone.volumes[0].altitude.upper_m == float("inf")
-    # Its AGL band cannot be compared with an AMSL plan: exit 2, not a guess.
+    # Its band runs from the ground (0 m AGL) with no upper limit: it meets an AMSL plan with no
+    # terrain model (nothing flies below the surface), and no conversion is needed.
     plan = tmp_path / "plan.geojson"
     lon, lat = zone.volumes[0].shape.ring[0]
     feature = {
@@ -246,9 +247,10 @@ def test_real_ed269_sample_imports_with_its_unlimited_upper_limit(tmp_path: Path
         },
     }
     plan.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
-    checked = runner.invoke(app, ["check", "--zones", str(sample), "--plans", str(plan)])
-    assert checked.exit_code == 2
-    assert "AGL" in checked.stderr and "AMSL" in checked.stderr
+    checked = runner.invoke(app, ["check", "--zones", str(sample), "--plans", str(plan), "--format", "json"])
+    assert checked.exit_code == 1, checked.stderr
+    [conflict] = json.loads(checked.stdout)["conflicts"]
+    assert conflict["altitude_reference"] == "AMSL" and conflict["altitude_conversion"] is None
     feature["properties"]["altitude_reference"] = "AGL"
     plan.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     checked = runner.invoke(app, ["check", "--zones", str(sample), "--plans", str(plan), "--format", "json"])
