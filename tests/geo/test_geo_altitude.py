@@ -207,3 +207,10 @@ def test_the_whole_world_is_assumed_without_an_area():
     grid = egm96().heights_m
     assert done.band.lower_m == pytest.approx(float(np.min(grid)) - GEOID_MARGIN_M)
     assert done.band.upper_m == pytest.approx(float(np.max(grid)) + GEOID_MARGIN_M)
+
+
+def test_crossed_limits_in_two_references_hold_nothing():
+    # 600 m AGL over 300 m of ground is far above a 500 m AMSL ceiling: an empty band, no error
+    band = AltitudeBand(600.0, 500.0, AMSL, AGL)
+    conv = ReferenceConversions({(AGL, AMSL): 300.0})
+    assert compare_bands(AltitudeBand(0.0, 10_000.0, AMSL), band, conv).band is None

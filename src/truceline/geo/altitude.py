@@ -190,6 +190,15 @@ def _no_conversion(frm: AltitudeReference, to: AltitudeReference, why: str) -> A
     )
 
 
+def _converted_band(lower_m: float, upper_m: float, to: AltitudeReference) -> AltitudeBand:
+    # Limits in two references may cross where the ground is high (50 m AGL over 900 m
+    # ground is above a 600 m AMSL ceiling): that band holds nothing there; it is kept as
+    # one of no thickness, which overlaps no band (bands meeting at a point do not overlap).
+    if lower_m > upper_m:
+        lower_m = upper_m
+    return AltitudeBand(lower_m, upper_m, to)
+
+
 def _join(names: list[str]) -> str | None:
     seen = list(dict.fromkeys(n for n in names if n))
     return "+".join(seen) or None
@@ -219,7 +228,7 @@ class ReferenceConversions:
                 value += self._offset(frm, to)
                 names.append(self.name)
             limits.append(value)
-        return Converted(AltitudeBand(limits[0], limits[1], to), _join(names))
+        return Converted(_converted_band(limits[0], limits[1], to), _join(names))
 
     def convert(self, band: AltitudeBand, to: AltitudeReference, where: Bounds | None = None) -> AltitudeBand:
         return self.converted(band, to, where).band
@@ -288,7 +297,7 @@ class AltitudeModel:
         names: list[str] = []
         lower = self._limit(band.lower_m, band.lower_ref, to, True, area, names)
         upper = self._limit(band.upper_m, band.reference, to, False, area, names)
-        return Converted(AltitudeBand(lower, upper, to), _join(names))
+        return Converted(_converted_band(lower, upper, to), _join(names))
 
     def convert(self, band: AltitudeBand, to: AltitudeReference, where: Bounds | None = None) -> AltitudeBand:
         return self.converted(band, to, where).band
