@@ -175,14 +175,18 @@ def test_feet_and_metres_compare_after_conversion(tmp_path: Path) -> None:
     assert zone_hits[0]["altitude_upper_m"] == pytest.approx(304.8)
 
 
-def test_mixed_altitude_references_are_an_error(tmp_path: Path) -> None:
+def test_agl_without_a_terrain_model_is_an_error_naming_file_zone_and_references(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("TRUCELINE_TERRAIN", raising=False)
     code, _, stderr = run_check(
         tmp_path,
         [zone("z", box(36, 33, 37, 34), altitude_reference="AGL")],
         [plan("p", box(36, 33, 37, 34), altitude_reference="AMSL")],
     )
     assert code == 2
-    assert "AGL" in stderr and "AMSL" in stderr and "conversion" in stderr
+    assert "zones.geojson: zone 'z'" in stderr
+    assert "an altitude in AGL with one in AMSL" in stderr and "TRUCELINE_TERRAIN" in stderr
 
 
 @pytest.mark.parametrize(

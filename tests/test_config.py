@@ -70,3 +70,19 @@ def test_only_the_config_module_reads_the_environment() -> None:
             if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
                 readers.append(path.relative_to(SRC).as_posix())
     assert sorted(set(readers)) == ["config.py"]
+
+
+def test_altitude_settings_from_the_environment(tmp_path):
+    from truceline.config import AltitudeSettings, load_altitude
+
+    assert load_altitude({}) == AltitudeSettings()
+    tile = tmp_path / "N46E006.hgt"
+    tile.write_bytes(b"\0" * 8)
+    settings = load_altitude({"TRUCELINE_TERRAIN": str(tile), "TRUCELINE_QNH": "1008.5"})
+    assert settings == AltitudeSettings(terrain=tile, qnh_hpa=1008.5)
+    # a --qnh flag wins over the variable
+    assert load_altitude({"TRUCELINE_QNH": "1008"}, qnh_hpa=1020.0).qnh_hpa == 1020.0
+    with pytest.raises(ValidationError, match="TRUCELINE_QNH: must be a pressure in hPa, got 'high'"):
+        load_altitude({"TRUCELINE_QNH": "high"})
+    with pytest.raises(ValidationError, match="TRUCELINE_TERRAIN: no such file or folder"):
+        load_altitude({"TRUCELINE_TERRAIN": str(tmp_path / "none")})

@@ -15,6 +15,12 @@ Incident reports (``load_incident_settings``): ``TRUCELINE_CORROBORATION_DISTANC
 (default 2000) and ``TRUCELINE_CORROBORATION_WINDOW_S`` (default 1800): how near in place
 and time an independent report must be for a corroboration to be suggested.
 
+Altitude conversions (``load_altitude``, read apart so that `truceline check` needs no
+server settings): ``TRUCELINE_TERRAIN``, the terrain model for AGL (a GeoTIFF, an SRTM
+``.hgt`` tile or a folder of them; default: none, so AGL meets other references only at the
+ground or unlimited) and ``TRUCELINE_QNH``, the sea-level pressure in hPa for flight levels
+(default: the standard atmosphere with a margin; see docs/formats.md).
+
 The client commands' ``TRUCELINE_URL``, ``TRUCELINE_TOKEN`` and ``TRUCELINE_KEY`` are the
 defaults of their ``--url``, ``--token`` and ``--key`` flags (Typer reads them, named here).
 
@@ -45,6 +51,8 @@ LOG_FORMAT_ENV = "TRUCELINE_LOG_FORMAT"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 CORROBORATION_DISTANCE_ENV = "TRUCELINE_CORROBORATION_DISTANCE_M"
 CORROBORATION_WINDOW_ENV = "TRUCELINE_CORROBORATION_WINDOW_S"
+TERRAIN_ENV = "TRUCELINE_TERRAIN"
+QNH_ENV = "TRUCELINE_QNH"
 
 
 class LogFormat(enum.Enum):
@@ -160,3 +168,28 @@ def load_incident_settings(environ: Mapping[str, str] | None = None) -> Incident
             except ValueError:
                 raise ValidationError(f"must be a number, got {text!r}", field=variable) from None
     return IncidentSettings(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class AltitudeSettings:
+    """What the environment says about altitude conversions (geo.altitude.AltitudeModel)."""
+
+    terrain: Path | None = None  # a GeoTIFF, a .hgt tile or a folder of tiles, ``~`` expanded
+    qnh_hpa: float | None = None
+
+
+def load_altitude(
+    environ: Mapping[str, str] | None = None, *, qnh_hpa: float | None = None
+) -> AltitudeSettings:
+    """The altitude settings of ``environ`` (default: ``os.environ``); ``qnh_hpa`` (a ``--qnh``
+    flag) wins over ``TRUCELINE_QNH``. Raises ValidationError naming the variable."""
+    env = os.environ if environ is None else environ
+    terrain = Path(env[TERRAIN_ENV]).expanduser() if env.get(TERRAIN_ENV) else None
+    if terrain is not None and not terrain.exists():
+        raise ValidationError(f"no such file or folder: {str(terrain)!r}", field=TERRAIN_ENV)
+    if qnh_hpa is None and env.get(QNH_ENV):
+        try:
+            qnh_hpa = float(env[QNH_ENV])
+        except ValueError:
+            raise ValidationError(f"must be a pressure in hPa, got {env[QNH_ENV]!r}", field=QNH_ENV) from None
+    return AltitudeSettings(terrain=terrain, qnh_hpa=qnh_hpa)

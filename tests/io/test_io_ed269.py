@@ -47,8 +47,9 @@ def test_the_real_sample():
     assert isinstance(volume.shape, Polygon)
     assert volume.shape.ring[0] == (6.166485701899006, 46.217024450605436)
     assert len(volume.shape.ring) == 5
-    # "lowerLimit": "0" (a string), "upperLimit": null (no limit), AGL
-    assert volume.altitude.lower_m == 0.0 and volume.altitude.upper_m == math.inf
+    # "lowerLimit": "0" (a string) AGL is the ground (GND: -inf, no terrain needed),
+    # "upperLimit": null (no limit)
+    assert volume.altitude.lower_m == -math.inf and volume.altitude.upper_m == math.inf
     assert volume.altitude.reference is AltitudeReference.AGL
     # permanent YES with null times: standing since the epoch
     assert volume.time.start == PERMANENT_START == datetime(1970, 1, 1, tzinfo=UTC)
@@ -168,10 +169,6 @@ def _polygon(*points: tuple[float, float]) -> dict:
         (
             ed269_zone(geometry=[geometry(uomDimensions="KM")]),
             'geometry[0].uomDimensions: "KM" is not one of',
-        ),
-        (
-            ed269_zone(geometry=[geometry(upperVerticalReference="AGL")]),
-            'geometry[0].upperVerticalReference: "AGL" differs from lowerVerticalReference "AMSL"',
         ),
         (
             ed269_zone(geometry=[geometry(lowerVerticalReference="QNH")]),

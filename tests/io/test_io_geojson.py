@@ -506,3 +506,19 @@ def _with_shapes_of(item, read):
         assert _same_shape(mine.shape, theirs.shape), (mine.shape, theirs.shape)
     volumes = tuple(replace(v, shape=r.shape) for v, r in zip(item.volumes, read.volumes, strict=True))
     return replace(item, volumes=volumes)
+
+
+def test_a_band_with_two_references_round_trips():
+    band = AltitudeBand(50.0, 800.0, AltitudeReference.AMSL, AltitudeReference.AGL)
+    volume = Volume4D(Circle((36.6, 35.9), 500.0), band, TimeWindow(datetime(2024, 3, 1, tzinfo=UTC), None))
+    zone = Zone("z2", ZoneKind.NO_FLY, (volume,), ZoneRule("all", "air", "forbidden"))
+    written = write_geojson(zones=[zone])
+    assert written["features"][0]["properties"]["altitude_reference"] == "AGL/AMSL"
+    (back,) = read_geojson(written).zones
+    assert back.volumes[0].altitude == band
+
+
+def test_a_bad_half_of_two_references_is_named():
+    feature = zone_feature(altitude_reference="AGL/QNH")
+    with pytest.raises(ValidationError, match=r'properties\.altitude_reference: "QNH" is not one of'):
+        read_geojson(collection(feature))

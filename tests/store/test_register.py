@@ -54,7 +54,7 @@ circles = st.builds(
 volumes = st.builds(
     lambda shape, lower, height, start_us, length_us, standing, ref: Volume4D(
         shape,
-        AltitudeBand(lower, lower + height, ref),
+        AltitudeBand.of_text(lower, lower + height, ref),
         TimeWindow(
             T0 + timedelta(microseconds=start_us),
             None if standing else T0 + timedelta(microseconds=start_us + length_us),
@@ -66,7 +66,8 @@ volumes = st.builds(
     st.integers(0, 10**12),
     st.integers(1, 10**11),
     st.booleans(),
-    st.sampled_from(["AMSL", "AGL", "W84"]),
+    # a band whose limits have their own references is stored as "LOWER/UPPER" (String(8))
+    st.sampled_from(["AMSL", "AGL", "W84", "FL", "AGL/AMSL", "AMSL/FL", "AMSL/W84"]),
 )
 
 
@@ -135,6 +136,23 @@ def exercise(register: Register) -> None:
 
     assert register.rebuild() == before[1]
     assert state(register) == before
+
+
+@pytest.mark.postgres
+def test_a_band_with_two_references_round_trips_on_postgresql(
+    postgres_url: str, tmp_path: Path, clock, monkeypatch
+) -> None:
+    monkeypatch.setenv("TRUCELINE_KEYS_DIR", str(tmp_path / "keys"))
+    register = open_register(postgres_url, clock)
+    try:
+        band = AltitudeBand(50.0, 800.0, "AMSL", "AGL")
+        zone = Zone("z-mixed", "no_fly", (Volume4D(Circle((36.0, 35.0), 900.0), band, TimeWindow(T0, None)),),
+                    ZoneRule("all", "air", "forbidden"))  # fmt: skip
+        with register.engine.begin() as conn:
+            zone_store.save_zone(conn, zone)
+        assert [z for z in register.zones() if z.id == "z-mixed"] == [zone]
+    finally:
+        register.engine.dispose()
 
 
 def test_import_and_rebuild_on_sqlite(tmp_path: Path, clock) -> None:
@@ -210,7 +228,8 @@ def test_real_ed269_sample_imports_with_its_unlimited_upper_limit(tmp_path: Path
     [zone] = register.zones()
     assert zone == read_ed269(sample).zones[0]
     assert zone.volumes[0].altitude.upper_m == float("inf")
-    # Its AGL band cannot be compared with an AMSL plan: exit 2, not a guess.
+    # Its band runs from the ground (0 m AGL) with no upper limit: it meets an AMSL plan with no
+    # terrain model (nothing flies below the surface), and no conversion is needed.
     plan = tmp_path / "plan.geojson"
     lon, lat = zone.volumes[0].shape.ring[0]
     feature = {
@@ -228,9 +247,10 @@ def test_real_ed269_sample_imports_with_its_unlimited_upper_limit(tmp_path: Path
         },
     }
     plan.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
-    checked = runner.invoke(app, ["check", "--zones", str(sample), "--plans", str(plan)])
-    assert checked.exit_code == 2
-    assert "AGL" in checked.stderr and "AMSL" in checked.stderr
+    checked = runner.invoke(app, ["check", "--zones", str(sample), "--plans", str(plan), "--format", "json"])
+    assert checked.exit_code == 1, checked.stderr
+    [conflict] = json.loads(checked.stdout)["conflicts"]
+    assert conflict["altitude_reference"] == "AMSL" and conflict["altitude_conversion"] is None
     feature["properties"]["altitude_reference"] = "AGL"
     plan.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]}))
     checked = runner.invoke(app, ["check", "--zones", str(sample), "--plans", str(plan), "--format", "json"])

@@ -53,7 +53,12 @@ class ConflictOut(Out):
     time_end: str | None = Field(description="RFC 3339 end of the overlap; null: open.")
     altitude_lower_m: Number | None
     altitude_upper_m: Number | None = Field(description="null: unlimited.")
-    altitude_reference: str
+    altitude_reference: str = Field(description="W84 | AMSL | AGL | FL: what the bands were compared in.")
+    altitude_conversion: str | None = Field(
+        default=None,
+        description='The conversions between references the verdict took, e.g. "EGM96" or'
+        ' "terrain+EGM96"; null: none (docs/formats.md, "Altitude references").',
+    )
     area_m2: Number
     entry: Entry | None = Field(default=None, description="Zone conflicts only (absent otherwise).")
     priority: Literal["a", "b", "equal"] | None = Field(
@@ -83,7 +88,7 @@ class VolumeOut(Out):
     shape: dict[str, Any] = Field(description="The horizontal shape record (polygon or circle).")
     altitude_lower_m: Number | None
     altitude_upper_m: Number | None = Field(description="null: unlimited.")
-    altitude_reference: str = Field(description="W84 | AMSL | AGL.")
+    altitude_reference: str = Field(description='W84 | AMSL | AGL | FL, or "LOWER/UPPER" (e.g. "AGL/AMSL").')
     time_start: str = Field(description="RFC 3339.")
     time_end: str | None = Field(description="RFC 3339; null: open.")
 

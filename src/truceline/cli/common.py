@@ -30,11 +30,13 @@ def read_files(
     manager_party: Callable[[str], str | None] | None = None,
     *,
     time_zone: str | None = None,
+    origins: dict[str, Path] | None = None,
 ) -> Features:
     """Zones, operations and reader warnings from GeoJSON, ED-269, F3548 or OpenAir files; ids
     must be unique. ``party``: the party of F3548 documents that name none (``--party``);
     ``manager_party``: maps an F3548 ``reference.manager`` to a party (the register's aliases);
-    ``time_zone``: for ED-269 daily periods in local time."""
+    ``time_zone``: for ED-269 daily periods in local time; ``origins``, when given, is filled
+    with each zone's file (for errors)."""
     from truceline.io.detect import read_zones_and_operations
     from truceline.io.features import Features
 
@@ -47,6 +49,8 @@ def read_files(
             if zone.id in zones:
                 raise ValidationError(f"zone id {zone.id!r} appears twice", field="id", where=str(path))
             zones[zone.id] = zone
+            if origins is not None:
+                origins[zone.id] = path
         for operation in found.operations:
             if operation.id in operations:
                 raise ValidationError(

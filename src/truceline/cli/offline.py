@@ -25,6 +25,7 @@ from truceline.cli.rendering import (
 if TYPE_CHECKING:
     from truceline.domain.operation import Operation
     from truceline.domain.zone import Zone
+    from truceline.engines.strategic import Conflict
 
 
 class CheckFormat(StrEnum):
@@ -74,25 +75,48 @@ def check(
     ] = CheckFormat.TABLE,
     party: PartyOption = None,
     time_zone: TimeZoneOption = None,
+    qnh: Annotated[
+        float | None,
+        typer.Option(
+            "--qnh", help="Sea-level pressure, hPa, for flight levels [default: $TRUCELINE_QNH, else ISA]."
+        ),
+    ] = None,
 ) -> None:
     """Check planned operations against zones and each other.
 
+    Altitudes in different references are converted (EGM96 geoid; terrain of
+    $TRUCELINE_TERRAIN for AGL; --qnh for flight levels), each conflict naming the conversion.
     Exit code 0: no conflict; 1: conflicts found; 2: bad input (also: a plan that F3548
     cannot express, with --format f3548).
     """
+    from truceline.config import load_altitude
     from truceline.engines.strategic import conflict_record, find_conflicts
+    from truceline.errors import AltitudeReferenceError
     from truceline.io.report import conflict_report_geojson
+    from truceline.service.altitude import altitude_model
 
     if not plans:
         fail("--plans: give at least one file of planned operations")
-    zone_read = guarded(lambda: read_files(zones, time_zone=time_zone))
+    model = guarded(lambda: altitude_model(load_altitude(qnh_hpa=qnh)))
+    origins: dict[str, Path] = {}
+    zone_read = guarded(lambda: read_files(zones, time_zone=time_zone, origins=origins))
     plan_read = guarded(lambda: read_files(plans, party, time_zone=time_zone))
     if zone_read.operations or plan_read.zones:
         fail("--zones files must hold only zones and --plans files only operations")
     zone_list, operations = list(zone_read.zones), list(plan_read.operations)
     warnings = [*zone_read.warnings, *plan_read.warnings]
     warn(warnings)
-    conflicts = guarded(lambda: find_conflicts(zone_list, operations))
+
+    def run() -> list[Conflict]:
+        try:
+            return find_conflicts(zone_list, operations, model)
+        except AltitudeReferenceError as error:
+            # the engine names the zone; the file it came from is known here
+            where = error.where or ""
+            place = next((path for zid, path in origins.items() if f"zone {zid!r}" in where), None)
+            raise (error if place is None else error.located(str(place))) from None
+
+    conflicts = guarded(run)
     if output is CheckFormat.JSON:
         records = [conflict_record(c) for c in conflicts]
         json.dump({"conflicts": records, "warnings": [w.to_json() for w in warnings]}, sys.stdout, indent=2)
@@ -318,7 +342,7 @@ def demo(
     # The report shows the refused operations' conflicts too, marked ``refused``.
     refused_ops = [r.operation for r in refused]
     all_ops = [*register.operations(), *refused_ops]
-    conflicts = find_conflicts(register.zones(), all_ops)
+    conflicts = find_conflicts(register.zones(), all_ops, service.altitude)
     zones_by_id = {z.id: z for z in register.zones()}
     geojson = conflict_report_geojson(conflicts, zones_by_id, {o.id: o for o in all_ops})
     refused_ids = {o.id for o in refused_ops}

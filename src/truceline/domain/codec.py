@@ -82,7 +82,7 @@ def volume_to_record(volume: Volume4D) -> Record:
         "shape": shape_to_record(volume.shape),
         "altitude_lower_m": _finite_or_none(volume.altitude.lower_m),
         "altitude_upper_m": _finite_or_none(volume.altitude.upper_m),
-        "altitude_reference": str(volume.altitude.reference),
+        "altitude_reference": volume.altitude.reference_text,  # "AGL/AMSL": two references
         "time_start": time_to_text(volume.time.start),
         "time_end": None if volume.time.end is None else time_to_text(volume.time.end),
     }
@@ -96,7 +96,7 @@ def volume_from_record(record: Record) -> Volume4D:
     end = record.get("time_end")
     return Volume4D(
         shape_from_record(record["shape"]),
-        AltitudeBand(
+        AltitudeBand.of_text(
             -math.inf if record["altitude_lower_m"] is None else float(record["altitude_lower_m"]),
             math.inf if record["altitude_upper_m"] is None else float(record["altitude_upper_m"]),
             record["altitude_reference"],

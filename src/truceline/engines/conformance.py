@@ -28,6 +28,7 @@ from truceline.domain.track import TrackBatch
 from truceline.engines.incursion import AltitudePolicy
 from truceline.geo.altitude import AltitudeReference
 from truceline.geo.horizontal import distance_to_shape_m
+from truceline.geo.shapes import shape_bounds
 from truceline.geo.volume import Volume4D
 
 CLOSED_STATES = (OperationState.ENDED, OperationState.CANCELLED)
@@ -94,7 +95,7 @@ def _excess(
 ) -> tuple[float, float, float]:
     """(horizontal m, vertical m, time s) outside ``volume``; all 0 when inside."""
     h = max(distance_to_shape_m(float(batch.lon[i]), float(batch.lat[i]), volume.shape), 0.0)
-    band = policy.band_for(volume.altitude, int(batch.alt_ref[i]))
+    band = policy.band_for(volume.altitude, int(batch.alt_ref[i]), shape_bounds(volume.shape))
     v = _vertical_excess_m(band.lower_m, band.upper_m, float(batch.alt_m[i]),
                            band.reference is AltitudeReference.AGL)
     t = float(batch.t[i])

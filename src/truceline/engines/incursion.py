@@ -38,7 +38,7 @@ from truceline.domain.track import ALT_REF_CODES, TrackBatch
 from truceline.domain.zone import Zone
 from truceline.errors import AltitudeReferenceError
 from truceline.geo import geodesy
-from truceline.geo.altitude import AltitudeBand, AltitudeReference, ReferenceConversions
+from truceline.geo.altitude import AltitudeBand, AltitudeReference, Bounds, Conversions
 from truceline.geo.shapes import shape_bounds, shape_to_polygon_ring
 from truceline.geo.volume import Volume4D
 
@@ -52,11 +52,12 @@ class AltitudePolicy:
     """How track altitudes meet zone bands (see the module docstring)."""
 
     pressure_as: AltitudeReference | None = None
-    conversions: ReferenceConversions | None = None
+    conversions: Conversions | None = None
 
-    def band_for(self, band: AltitudeBand, alt_ref_code: int) -> AltitudeBand:
-        """``band`` in the reference of a track with ``alt_ref_code``; AltitudeReferenceError when
-        no explicit rule allows the comparison."""
+    def band_for(self, band: AltitudeBand, alt_ref_code: int, where: Bounds | None = None) -> AltitudeBand:
+        """``band`` in the reference of a track with ``alt_ref_code``, converted over the area
+        ``where`` (the volume's bounds); AltitudeReferenceError when no explicit rule allows
+        the comparison."""
         ref = ALT_REF_CODES[alt_ref_code]
         if ref is None:
             if self.pressure_as is None:
@@ -66,24 +67,28 @@ class AltitudePolicy:
                     field="altitude_reference",
                 )
             ref = self.pressure_as
-        if band.reference == ref:
+        if band.reference == ref and band.lower_reference is None:
             return band
+        if band.references() <= {ref}:  # only unlimited limits in another reference
+            return AltitudeBand(band.lower_m, band.upper_m, ref)
         if self.conversions is None:
             raise AltitudeReferenceError(
                 f"cannot compare a track altitude in {ref} with a band in {band.reference}"
                 " without a configured conversion",
                 field="altitude_reference",
             )
-        return self.conversions.convert(band, ref)
+        return self.conversions.converted(band, ref, where).band
 
 
 def altitude_interval_s(
     band: AltitudeBand, alt_m: float, vs_mps: float, horizon_s: float
 ) -> tuple[float, float] | None:
     """The closed sub-interval of [0, horizon_s] during which alt_m + vs_mps * t is in the band
-    (None when never). A NaN altitude (ground track) is in an AGL band starting at or below 0."""
+    (None when never). A NaN altitude (ground track) is in an AGL band starting at or below 0,
+    and in any band starting at the ground (-inf: GND/SFC)."""
     if math.isnan(alt_m):
-        if band.reference is AltitudeReference.AGL and band.lower_m <= 0.0 <= band.upper_m:
+        agl = band.reference is AltitudeReference.AGL
+        if (band.lower_m == -math.inf or (agl and band.lower_m <= 0.0)) and (not agl or band.upper_m >= 0.0):
             return (0.0, horizon_s)
         return None
     if vs_mps == 0.0:
@@ -206,7 +211,7 @@ def _entry_time_s(
     policy: AltitudePolicy,
 ) -> float | None:
     """Earliest t in [0, lookahead] with the track inside the volume (shape, band, window)."""
-    band = policy.band_for(volume.altitude, int(batch.alt_ref[i]))
+    band = policy.band_for(volume.altitude, int(batch.alt_ref[i]), shape_bounds(volume.shape))
     vertical = altitude_interval_s(band, alt, float(batch.vs[i]), lookahead_s)
     if vertical is None:
         return None

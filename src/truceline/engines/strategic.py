@@ -9,6 +9,11 @@ party it restricts (``bound=None``, an operator's import) or only the named part
 signatories of a negotiated version in force). A restricted party the zone does not bind
 gets a ``declared_zone`` conflict instead of a ``zone`` one: the zone is declared, not
 recognised by it (docs/zones.md).
+
+Altitudes in different references are compared through ``conversions`` (default: the EGM96
+geoid alone, ``geo.altitude.AltitudeModel()``); a pair it cannot relate raises an
+AltitudeReferenceError naming the zone or operation, and each conflict says which
+conversion it took (``altitude_conversion``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,8 @@ from numba import njit
 from truceline.domain.codec import time_to_text
 from truceline.domain.operation import Operation
 from truceline.domain.zone import Entry, Zone
-from truceline.geo.altitude import ReferenceConversions
+from truceline.errors import AltitudeReferenceError
+from truceline.geo.altitude import AltitudeBand, AltitudeModel, Conversions
 from truceline.geo.cells import CellIndex
 from truceline.geo.horizontal import prepare_shape
 from truceline.geo.shapes import shape_bounds
@@ -98,8 +104,12 @@ class _Columns:
         self._free = list(range(capacity - 1, -1, -1))
         self._reference_codes: dict[str, int] = {}
 
-    def reference_code(self, reference: str) -> int:
-        return self._reference_codes.setdefault(reference, len(self._reference_codes))
+    def reference_code(self, band: AltitudeBand, *, query: bool = False) -> int:
+        # A band with two references is never judged here (nor a query with one): its limits
+        # cannot be compared with another band's as plain numbers.
+        if band.lower_reference is not None:
+            return -2 if query else -1
+        return self._reference_codes.setdefault(str(band.reference), len(self._reference_codes))
 
     def add(self, owner: tuple[str, str, int], volume: Volume4D) -> int:
         if not self._free:
@@ -107,7 +117,7 @@ class _Columns:
         slot = self._free.pop()
         a, t = volume.altitude, volume.time
         self.values[slot] = (a.lower_m, a.upper_m, t.start_s, t.end_s, *shape_bounds(volume.shape))
-        self.reference[slot] = self.reference_code(str(a.reference))
+        self.reference[slot] = self.reference_code(a)
         self.owner[slot] = owner
         return slot
 
@@ -130,7 +140,7 @@ class _Columns:
         a, t = volume.altitude, volume.time
         x0, y0, x1, y1 = shape_bounds(volume.shape)
         query = np.array((a.lower_m, a.upper_m, t.start_s, t.end_s, x0, y0, x1, y1))
-        return _possible(self.values, self.reference, slots, query, self.reference_code(str(a.reference)))
+        return _possible(self.values, self.reference, slots, query, self.reference_code(a, query=True))
 
 
 @njit(cache=True)
@@ -176,8 +186,8 @@ class StrategicIndex:
     ``add_operation`` once it is accepted.
     """
 
-    def __init__(self, conversions: ReferenceConversions | None = None) -> None:
-        self.conversions = conversions
+    def __init__(self, conversions: Conversions | None = None) -> None:
+        self.conversions: Conversions = AltitudeModel() if conversions is None else conversions
         self._zones: dict[str, Zone] = {}
         # zone id -> the parties it binds; a zone absent here binds every party it restricts
         self._bound: dict[str, frozenset[str]] = {}
@@ -260,7 +270,7 @@ class StrategicIndex:
                     zone = self._zones[owner_id]
                     if not zone.rule.applies_to(zone.party, plan.party, plan.activity):
                         continue
-                    found = self._overlap(volume, zone.volumes[j])
+                    found = self._overlap(volume, zone.volumes[j], f"zone {owner_id!r}")
                     if found is None:
                         continue
                     binding = self.binds(owner_id, plan.party)
@@ -272,7 +282,7 @@ class StrategicIndex:
                     other = self._operations[owner_id]
                     if other.id == plan.id or other.party == plan.party:
                         continue
-                    found = self._overlap(volume, other.volumes[j])
+                    found = self._overlap(volume, other.volumes[j], f"operation {owner_id!r}")
                     if found is None:
                         continue
                     conflict = _operation_conflict(plan, i, other, j, found)
@@ -280,8 +290,11 @@ class StrategicIndex:
                 by_pair[pair] = _larger(by_pair.get(pair), conflict)
         return sort_conflicts(by_pair.values())
 
-    def _overlap(self, a: Volume4D, b: Volume4D) -> Overlap | None:
-        return overlap(a, b, self.conversions)
+    def _overlap(self, a: Volume4D, b: Volume4D, what: str) -> Overlap | None:
+        try:
+            return overlap(a, b, self.conversions)
+        except AltitudeReferenceError as error:
+            raise error.located(what) from None
 
 
 def _operation_conflict(x: Operation, xi: int, y: Operation, yi: int, found: Overlap) -> Conflict:
@@ -307,7 +320,7 @@ def sort_conflicts(conflicts: Iterable[Conflict]) -> list[Conflict]:
 def find_conflicts(
     zones: Sequence[Zone],
     operations: Sequence[Operation],
-    conversions: ReferenceConversions | None = None,
+    conversions: Conversions | None = None,
     bound: Mapping[str, Iterable[str]] | None = None,
 ) -> list[Conflict]:
     """Every conflict among ``operations`` and between them and ``zones``, each pair once.
@@ -328,9 +341,11 @@ def find_conflicts(
 def conflict_record(conflict: Conflict) -> dict[str, Any]:
     """The JSON record of a conflict; a contract (docs/formats.md): ``kind``, ``a``, ``b``,
     ``time_start``, ``time_end`` (RFC 3339), ``altitude_lower_m``, ``altitude_upper_m``,
-    ``area_m2``, plus ``entry`` for zone conflicts (``zone`` and ``declared_zone``),
-    ``priority`` for operation conflicts (the side with the higher F3548 priority: "a", "b",
-    "equal", or null when either gives none), and the parties for context."""
+    ``area_m2``, ``altitude_conversion`` (the conversions between altitude references the
+    verdict took, e.g. ``"EGM96"``; null: none), plus ``entry`` for zone conflicts (``zone``
+    and ``declared_zone``), ``priority`` for operation conflicts (the side with the higher
+    F3548 priority: "a", "b", "equal", or null when either gives none), and the parties for
+    context."""
     o = conflict.overlap
     record: dict[str, Any] = {
         "kind": str(conflict.kind),
@@ -344,6 +359,7 @@ def conflict_record(conflict: Conflict) -> dict[str, Any]:
         # An unlimited limit (math.inf) has no JSON spelling: null.
         "altitude_upper_m": None if math.isinf(o.altitude.upper_m) else o.altitude.upper_m,
         "altitude_reference": str(o.altitude.reference),
+        "altitude_conversion": o.altitude_conversion,
         "area_m2": round(o.area_m2, 3),
     }
     if conflict.kind.of_zone:

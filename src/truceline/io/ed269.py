@@ -23,7 +23,14 @@ from truceline.domain.activity import Activity
 from truceline.domain.clock import EPOCH
 from truceline.domain.zone import RESTRICTS_ALL, Entry, Zone, ZoneKind, ZoneRule
 from truceline.errors import TrucelineError
-from truceline.geo.altitude import AltitudeBand, AltitudeReference, to_metres
+from truceline.geo.altitude import (
+    AltitudeBand,
+    AltitudeLimit,
+    AltitudeReference,
+    LimitReference,
+    band_from_limits,
+    to_metres,
+)
 from truceline.geo.shapes import Circle, Polygon, Shape
 from truceline.geo.timewindow import WEEKDAYS, DailyPeriod, Schedule, TimeWindow, time_zone_named
 from truceline.geo.volume import Volume4D
@@ -310,18 +317,19 @@ def _limit(node: Node, units: str) -> float | None:
 
 
 def _band(node: Node, units: str) -> AltitudeBand:
+    """Each limit with its own reference (lowerVerticalReference AGL with upperVerticalReference
+    AMSL is valid and common): the band keeps both (geo.altitude). A lower limit at or below
+    0 m AGL is the ground (GND), which meets every band below the upper limit without a
+    terrain model; a null limit is no limit."""
     lower_node, upper_node = node.child("lowerLimit"), node.child("upperLimit")
     lower, upper = _limit(lower_node, units), _limit(upper_node, units)
-    lower_ref_node = node.child("lowerVerticalReference")
-    upper_ref_node = node.child("upperVerticalReference")
-    lower_ref, upper_ref = _reference(lower_ref_node), _reference(upper_ref_node)
-    # one band, one reference: a null limit's reference does not matter
-    if lower is not None and upper is not None and lower_ref is not upper_ref:
-        raise upper_ref_node.error(
-            f"{describe(upper_ref.value)} differs from lowerVerticalReference {describe(lower_ref.value)};"
-            " a band with two references cannot be compared without a configured conversion"
-        )
-    reference = lower_ref if lower is not None or upper is None else upper_ref
+    lower_ref = _reference(node.child("lowerVerticalReference"))
+    upper_ref = _reference(node.child("upperVerticalReference"))
+    lower_limit = None
+    if lower is not None:
+        at_ground = lower_ref is AltitudeReference.AGL and lower <= 0.0
+        lower_limit = AltitudeLimit.ground() if at_ground else AltitudeLimit(lower, LimitReference(lower_ref))
+    upper_limit = None if upper is None else AltitudeLimit(upper, LimitReference(upper_ref))
     names = {
         "altitude_lower": lower_node.path,
         "lower_m": lower_node.path,
@@ -329,9 +337,10 @@ def _band(node: Node, units: str) -> AltitudeBand:
         "upper_m": upper_node.path,
     }
     with fields_named(names, default=node.path):
-        return AltitudeBand(
-            -math.inf if lower is None else lower, math.inf if upper is None else upper, reference
-        )
+        band = band_from_limits(lower_limit, upper_limit)
+        if not band.references():  # ground to unlimited: keep the reference the file gives
+            band = AltitudeBand(band.lower_m, band.upper_m, upper_ref)
+        return band
 
 
 def _reference(node: Node) -> AltitudeReference:

@@ -327,9 +327,16 @@ def _length(props: Node, stem: str, what: str, *, nullable: bool) -> tuple[float
 def _read_band(props: Node) -> AltitudeBand:
     lower, lower_path = _length(props, "altitude_lower", "the lower limit", nullable=True)
     upper, upper_path = _length(props, "altitude_upper", "the upper limit", nullable=True)
-    reference = AltitudeReference.AMSL
+    reference, lower_reference = AltitudeReference.AMSL, None
     if props.has("altitude_reference"):
-        reference = props.child("altitude_reference").enum(AltitudeReference)
+        ref_node = props.child("altitude_reference")
+        text = ref_node.string()
+        if text.count("/") == 1:  # "AGL/AMSL": each limit its own reference (geo.altitude)
+            lower_text, upper_text = text.split("/")
+            lower_reference = Node(lower_text, ref_node.path).enum(AltitudeReference)
+            reference = Node(upper_text, ref_node.path).enum(AltitudeReference)
+        else:
+            reference = ref_node.enum(AltitudeReference)
     names = {
         "altitude_lower": lower_path,
         "lower_m": lower_path,
@@ -340,7 +347,8 @@ def _read_band(props: Node) -> AltitudeBand:
     with fields_named(names, default="properties"):
         # null is "no limit on that side" (an ED-269 upperLimit of null, for instance)
         return AltitudeBand(
-            -math.inf if lower is None else lower, math.inf if upper is None else upper, reference
+            -math.inf if lower is None else lower, math.inf if upper is None else upper, reference,
+            lower_reference,
         )
 
 
@@ -578,7 +586,7 @@ def _band(band: AltitudeBand) -> dict[str, Any]:
     return {
         "altitude_lower_m": None if band.lower_m == -math.inf else band.lower_m,
         "altitude_upper_m": None if band.upper_m == math.inf else band.upper_m,
-        "altitude_reference": band.reference.value,
+        "altitude_reference": band.reference_text,
     }
 
 

@@ -392,7 +392,7 @@ def activation_drafts(
     (recorded, and told to the operations' parties and the zone's members). Those
     operations stay accepted; the parties concerned now know. O(live operations).
     ``bound``: the parties the zone binds (its signatories); None: every party it restricts."""
-    alone = StrategicIndex()
+    alone = StrategicIndex(service.altitude)
     alone.add_zone(zone, bound)
     operations = service.indexed().operations
     drafts: list[EntryDraft] = []

@@ -83,7 +83,7 @@ def import_features(service: Service, zones: Sequence[Zone], operations: Sequenc
             for z in zones
         ]
         # What this import brought so far: the service's index holds only what is committed.
-        brought = StrategicIndex()
+        brought = StrategicIndex(service.altitude)
         for zone in zones:
             brought.add_zone(zone)  # binding every party it restricts
         brought.build_query_arrays()

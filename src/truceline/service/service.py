@@ -24,6 +24,7 @@ from truceline.domain.party import Role
 from truceline.domain.zone import ZoneState
 from truceline.engines.strategic import Held, StrategicIndex
 from truceline.ledger.entries import Entry, EntryType
+from truceline.service.altitude import altitude_model
 from truceline.service.events import EventLog, Observers
 from truceline.service.principals import PrincipalCache
 from truceline.service.projection import project
@@ -109,7 +110,9 @@ class Service:
         self._lock = threading.RLock()  # the writer (and the index's guard)
         self._queue_lock = threading.Lock()
         self._queue: list[_Job[Any]] = []  # commands waiting for the next group commit
-        self.index = StrategicIndex()
+        # W84/AMSL by EGM96, AGL by TRUCELINE_TERRAIN, FL by TRUCELINE_QNH (service/altitude.py)
+        self.altitude = altitude_model()
+        self.index = StrategicIndex(self.altitude)
         self._seen = 0  # entries of the log reflected in ``index``
         # Called (outside the lock) with the entries of every commit: the bus subscribes here.
         self.subscribers: list[Callable[[list[Entry]], None]] = []
@@ -129,7 +132,7 @@ class Service:
         # another process committing between two of these reads would otherwise leave an
         # operation without its volumes, or entries the index holds but ``_seen`` skips.
         with self._lock, database.snapshot(self.engine) as conn:
-            index = StrategicIndex()
+            index = StrategicIndex(self.altitude)
             bound = self.signatories_in_force(conn)
             for zone in zone_store.load_zones(conn, state=ZoneState.ACTIVE):
                 index.add_zone(zone, bound.get(zone.id))

@@ -46,7 +46,7 @@ def write_volumes(conn: Connection, owner_kind: str, owner_id: str, items: Seque
                 "shape": shape_to_record(volume.shape),
                 "altitude_lower_m": volume.altitude.lower_m,
                 "altitude_upper_m": volume.altitude.upper_m,
-                "altitude_reference": str(volume.altitude.reference),
+                "altitude_reference": volume.altitude.reference_text,  # fits String(8): "AGL/AMSL"
                 "time_start": time_to_text(volume.time.start),
                 "time_end": None if volume.time.end is None else time_to_text(volume.time.end),
             }
