@@ -50,11 +50,14 @@ windows = st.builds(
     schedules,
 )
 shapes = st.one_of(polygons(), st.builds(Circle, st.just((6.1, 46.2)), st.integers(10, 50_000).map(float)))
-bands = st.builds(
-    AltitudeBand,
-    st.sampled_from([0.0, 30.48, float("-inf")]),
-    st.sampled_from([120.0, 3000.5, float("inf")]),
-    st.sampled_from([AltitudeReference.AGL, AltitudeReference.AMSL]),
+_uppers = st.sampled_from([120.0, 3000.5, float("inf")])
+# 0 m AGL is read back as the ground itself (no lower limit: geo.altitude), so an AGL floor
+# is drawn above it or unlimited; an AMSL floor of 0 is a real limit and stays.
+bands = st.one_of(
+    st.builds(AltitudeBand, st.sampled_from([30.48, float("-inf")]), _uppers, st.just(AltitudeReference.AGL)),
+    st.builds(
+        AltitudeBand, st.sampled_from([0.0, 30.48, float("-inf")]), _uppers, st.just(AltitudeReference.AMSL)
+    ),
 )
 
 
