@@ -9,7 +9,10 @@ The server side (`serve`, `import`, `party ...`, `log ...`):
   ``~/.config/truceline/keys``);
 - ``TRUCELINE_BUS``: ``nats://host:4222`` links several servers (default: in-process);
 - ``TRUCELINE_LOG_LEVEL``: ``debug|info|warning|error`` (default ``info``) and
-  ``TRUCELINE_LOG_FORMAT``: ``json|text`` (default ``json``), the server's logs.
+  ``TRUCELINE_LOG_FORMAT``: ``json|text`` (default ``json``), the server's logs;
+- ``TRUCELINE_NOTICE_LEAD_S`` and ``TRUCELINE_EMERGENCY_NOTICE_LEAD_S``: the lead time a
+  humanitarian movement should be notified with before its departure (default 48 h, and
+  24 h when flagged ``emergency``); a shorter one is accepted with a warning.
 
 The client commands' ``TRUCELINE_URL``, ``TRUCELINE_TOKEN`` and ``TRUCELINE_KEY`` are the
 defaults of their ``--url``, ``--token`` and ``--key`` flags (Typer reads them, named here).
@@ -39,6 +42,10 @@ AOT_ENV = "TRUCELINE_AOT"
 LOG_LEVEL_ENV = "TRUCELINE_LOG_LEVEL"
 LOG_FORMAT_ENV = "TRUCELINE_LOG_FORMAT"
 LOG_LEVELS = ("debug", "info", "warning", "error")
+NOTICE_LEAD_ENV = "TRUCELINE_NOTICE_LEAD_S"
+EMERGENCY_NOTICE_LEAD_ENV = "TRUCELINE_EMERGENCY_NOTICE_LEAD_S"
+NOTICE_LEAD_S = 48 * 3600  # humanitarian movements: notified 48 h before departure
+EMERGENCY_NOTICE_LEAD_S = 24 * 3600  # ... or 24 h when flagged emergency
 
 
 class LogFormat(enum.Enum):
@@ -56,6 +63,22 @@ class Config:
     config_home: Path = field(default_factory=lambda: Path.home() / ".config")  # XDG Base Directory's
     log_level: str = "info"  # one of LOG_LEVELS
     log_format: LogFormat = LogFormat.JSON
+    notice_lead_s: int = NOTICE_LEAD_S
+    emergency_notice_lead_s: int = EMERGENCY_NOTICE_LEAD_S
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of seconds >= 0 from ``env[name]`` (empty or unset: ``default``)."""
+    text = env.get(name, "")
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValidationError(f"must be a whole number of seconds >= 0, got {text!r}", field=name)
+    return value
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
@@ -94,6 +117,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         config_home=config_home,
         log_level=log_level,
         log_format=LogFormat(log_format),
+        notice_lead_s=_seconds(env, NOTICE_LEAD_ENV, NOTICE_LEAD_S),
+        emergency_notice_lead_s=_seconds(env, EMERGENCY_NOTICE_LEAD_ENV, EMERGENCY_NOTICE_LEAD_S),
     )
 
 

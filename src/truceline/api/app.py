@@ -16,12 +16,13 @@ from datetime import datetime
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from truceline.api import docs, log, messages, operations, parties, problems, stream, zones
+from truceline.api import docs, log, messages, notifications, operations, parties, problems, stream, zones
 from truceline.api.access_log import AccessLog
 from truceline.api.idempotency import IdempotencyMiddleware
 from truceline.api.responses import HealthOut
 from truceline.api.security import ERRORS, route_operation_id
 from truceline.bus.notify import Notifier
+from truceline.domain.notification import LeadTimes
 from truceline.service import escalation
 from truceline.service import log as log_reader
 from truceline.service.register import Register
@@ -40,11 +41,13 @@ def create_app(
     tick_interval_s: float | None = 1.0,
     keepalive_s: float = stream.KEEPALIVE_S,
     bus_url: str | None = None,
+    notice_leads: LeadTimes | None = None,
 ) -> FastAPI:
     """The API over one register. ``clock`` drives deadlines and expiry (default: the
     register's clock); requests themselves are stamped by the register's clock.
     ``bus_url`` (``nats://host:4222``) links the live streams of several server processes;
-    None or ``inprocess`` keeps them in this process."""
+    None or ``inprocess`` keeps them in this process. ``notice_leads``: the lead times of
+    humanitarian movements (config.py's; default 48 h and 24 h)."""
     service = (
         register_or_service if isinstance(register_or_service, Service) else Service(register_or_service)
     )
@@ -98,6 +101,7 @@ def create_app(
     app.state.service = service
     app.state.notifier = notifier
     app.state.keepalive_s = keepalive_s
+    app.state.notice_leads = notice_leads
     # Inside the body limit that ``problems.install`` adds (the last added runs first).
     app.add_middleware(IdempotencyMiddleware, service=service)
     problems.install(app)
@@ -112,7 +116,7 @@ def create_app(
     async def get_health() -> HealthOut:
         return HealthOut(status="ok", tree_size=await run_in_threadpool(log_reader.size, service))
 
-    for module in (parties, zones, operations, messages, stream, log):
+    for module in (parties, zones, operations, messages, stream, log, notifications):
         app.include_router(module.router)
     docs.install(app, app.title)
     return app

@@ -38,6 +38,11 @@ PARTICIPANT_ROLES: tuple[str, ...] = (
 # Who reads the whole log.
 LOG_READER_ROLES: tuple[str, ...] = (Role.ADMIN, Role.AUDITOR, Role.GUARANTOR)
 ADMIN_ROLES: tuple[str, ...] = (Role.ADMIN,)
+# Who notifies humanitarian sites and movements (docs/humanitarian.md).
+NOTIFYING_ROLES: tuple[str, ...] = (Role.HUMANITARIAN,)
+# Who a notification goes to, unless its notifier names the parties: those whose forces
+# could strike a site or meet a convoy. Each acknowledges or disputes; none may "deny".
+ACKNOWLEDGING_ROLES: tuple[str, ...] = (Role.PARTY, Role.GUARANTOR)
 # Who hears of zone steps that concern everyone (activation, withdrawal, expiry).
 INFORMED_ROLES: tuple[str, ...] = (Role.PARTY, Role.GUARANTOR, Role.HUMANITARIAN, Role.OBSERVER)
 

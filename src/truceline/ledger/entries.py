@@ -68,6 +68,9 @@ class EntryType(StrEnum):
     MESSAGE_ACKNOWLEDGED = "message.acknowledged"
     MESSAGE_ESCALATED = "message.escalated"
     MESSAGE_UNACKNOWLEDGED = "message.unacknowledged"
+    NOTIFICATION_SUBMITTED = "notification.submitted"
+    NOTIFICATION_ACKNOWLEDGED = "notification.acknowledged"
+    NOTIFICATION_DISPUTED = "notification.disputed"
 
 
 PARTY_REGISTERED = EntryType.PARTY_REGISTERED
