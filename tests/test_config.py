@@ -70,3 +70,17 @@ def test_only_the_config_module_reads_the_environment() -> None:
             if isinstance(node, ast.Attribute) and node.attr in ("environ", "getenv"):
                 readers.append(path.relative_to(SRC).as_posix())
     assert sorted(set(readers)) == ["config.py"]
+
+
+def test_notice_lead_times_are_configured_in_seconds() -> None:
+    from truceline.config import EMERGENCY_NOTICE_LEAD_S, NOTICE_LEAD_S
+
+    assert (load_config({}).notice_lead_s, load_config({}).emergency_notice_lead_s) == (
+        NOTICE_LEAD_S,
+        EMERGENCY_NOTICE_LEAD_S,
+    ) == (48 * 3600, 24 * 3600)
+    config = load_config({"TRUCELINE_NOTICE_LEAD_S": "7200", "TRUCELINE_EMERGENCY_NOTICE_LEAD_S": "60"})
+    assert (config.notice_lead_s, config.emergency_notice_lead_s) == (7200, 60)
+    with pytest.raises(ValidationError) as raised:
+        load_config({"TRUCELINE_NOTICE_LEAD_S": "two days"})
+    assert raised.value.field == "TRUCELINE_NOTICE_LEAD_S"

@@ -198,7 +198,7 @@ def notification_feature(n: Notification) -> dict[str, Any]:
         "organisation": n.organisation,
         "ceiling_m": n.ceiling_m,
         "priority": str(n.priority),
-        "acknowledge_within_s": n.ack_within_s,
+        "acknowledge_within_s": n.acknowledge_within_s,
         "on_conflict": str(n.on_conflict),
         "parties": list(n.parties),
     }
