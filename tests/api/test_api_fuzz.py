@@ -26,7 +26,8 @@ _dir = Path(tempfile.mkdtemp(prefix="truceline-fuzz-"))
 _service = Service(open_register(f"sqlite:///{_dir / 'fuzz.db'}", lambda: datetime.now(UTC)))
 # One token per role: each generated request goes with a role the endpoint admits, so
 # the handlers behind the role check are what gets fuzzed.
-TOKENS = {role: add_party(_service, f"fuzz-{role}", role)[1] for role in ("party", "admin", "auditor")}
+ROLES = ("party", "admin", "auditor", "humanitarian")
+TOKENS = {role: add_party(_service, f"fuzz-{role}", role)[1] for role in ROLES}
 _app = create_app(_service, tick_interval_s=None)
 
 # /stream stays open by design (its once=false mode); test_api_stream covers it.
@@ -75,6 +76,12 @@ BEYOND_SCHEMA = [
     "list_log_entries",
     "get_inclusion_proof",
     "get_consistency_proof",
+    # a notification's geometry and times; a version hash naming no notification; a moment
+    # without a timezone
+    "notify",
+    "acknowledge_notification",
+    "dispute_notification",
+    "notification_status",
 ]
 CONFIG = SchemathesisConfig.from_dict(
     {
@@ -102,7 +109,7 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Fas
     sqlite = request.param == "sqlite"
     url = f"sqlite:///{tmp_path / 'fuzz.db'}" if sqlite else request.getfixturevalue("postgres_url")
     service = Service(open_register(url, lambda: datetime.now(UTC)))
-    tokens = {role: add_party(service, f"fuzz-{role}", role)[1] for role in ("party", "admin", "auditor")}
+    tokens = {role: add_party(service, f"fuzz-{role}", role)[1] for role in ROLES}
     yield create_app(service, tick_interval_s=None), tokens
     service.engine.dispose()
 
