@@ -221,11 +221,17 @@ def operation_conflicts(conn: Connection, plan: Operation) -> OperationCheck:
     ends = [v.time.end for v in plan.volumes]
     end_ms = None if any(e is None for e in ends) else to_ms(max(e for e in ends if e is not None))
     records, refused = [], False
-    for row in store.overlapping(conn, to_ms(min(starts)), end_ms):
-        version = store.current_version(conn, row.id)
+    rows = store.overlapping(conn, to_ms(min(starts)), end_ms)
+    current: dict[str, VersionRow] = {}
+    for version in store.versions(conn, [r.id for r in rows]) if rows else []:
+        current[version.notification_id] = version  # log order: the last is the current one
+    for row in rows:
+        version = current.get(row.id)
         if version is None:
             continue
         notification = decoded(version)
+        if notification.notifier == plan.party:
+            continue  # the notifier's own operations, as a new notification skips them
         record = conflict_record(plan, notification)
         if record is not None:
             records.append(record)
