@@ -215,23 +215,53 @@ class OperationCheck:
         return drafts, message_ids
 
 
+Extent = tuple[float, float, float, float]  # west, south, east, north (degrees)
+_EXTENTS: dict[str, Extent] = {}  # by version hash, as _DECODED
+
+
+def _extent(volumes: Iterable[Volume4D]) -> Extent:
+    bounds = [shape_bounds(v.shape) for v in volumes]
+    return (min(b[0] for b in bounds), min(b[1] for b in bounds), max(b[2] for b in bounds),
+            max(b[3] for b in bounds))  # fmt: skip
+
+
+def _notification_extent(version_hash: str, notification: Notification) -> Extent:
+    found = _EXTENTS.get(version_hash)
+    if found is None:
+        if len(_EXTENTS) >= _DECODED_MAX:
+            _EXTENTS.clear()
+        found = _EXTENTS[version_hash] = _extent(notification.volumes())
+    return found
+
+
+def _in_force(conn: Connection, rows: list[NotificationRow]) -> list[tuple[NotificationRow, Notification]]:
+    """The current version of each row, decoded; a record is read only for a version not
+    decoded yet (the row names its current version's hash)."""
+    found = {r.id: _DECODED[r.current_hash] for r in rows if r.current_hash in _DECODED}
+    missing = [r.id for r in rows if r.id not in found]
+    if missing:
+        hashes = {r.id: r.current_hash for r in rows}
+        for version in store.versions(conn, missing):
+            if version.hash == hashes[version.notification_id]:
+                found[version.notification_id] = decoded(version)
+    return [(r, found[r.id]) for r in rows if r.id in found]
+
+
 def operation_conflicts(conn: Connection, plan: Operation) -> OperationCheck:
-    """The ``humanitarian`` conflicts of a plan with the notifications in force during it."""
+    """The ``humanitarian`` conflicts of a plan with the notifications in force during it:
+    those whose time window meets the plan's (SQL), whose extent meets the plan's, then the
+    exact 4D test."""
     starts = [v.time.start for v in plan.volumes]
     ends = [v.time.end for v in plan.volumes]
     end_ms = None if any(e is None for e in ends) else to_ms(max(e for e in ends if e is not None))
     records, refused = [], False
-    rows = store.overlapping(conn, to_ms(min(starts)), end_ms)
-    current: dict[str, VersionRow] = {}
-    for version in store.versions(conn, [r.id for r in rows]) if rows else []:
-        current[version.notification_id] = version  # log order: the last is the current one
-    for row in rows:
-        version = current.get(row.id)
-        if version is None:
-            continue
-        notification = decoded(version)
+    west, south, east, north = _extent(plan.volumes)
+    for row, notification in _in_force(conn, store.overlapping(conn, to_ms(min(starts)), end_ms)):
         if notification.notifier == plan.party:
             continue  # the notifier's own operations, as a new notification skips them
+        w, s, e, n = _notification_extent(row.current_hash, notification)
+        if w > east or e < west or s > north or n < south:
+            continue
         record = conflict_record(plan, notification)
         if record is not None:
             records.append(record)
@@ -359,6 +389,8 @@ def submit(
     committed = service.commit_entries(build)
     entry = committed.entries[0]
     result: SubmitResult = committed.result
+    if len(_DECODED) < _DECODED_MAX:
+        _DECODED[entry.leaf_hash.hex()] = notification  # its volumes built: filings reuse them
     return SubmitResult(**{**_fields(result), "hash": entry.leaf_hash.hex()})
 
 
