@@ -267,3 +267,31 @@ def test_only_humanitarians_notify_and_a_restricted_notification_is_need_to_know
     assert world.client.get(f"/notifications/{nid}", headers=world.auth("B")).status_code == 404
     assert world.client.get(f"/notifications/{nid}", headers=world.auth("A")).status_code == 200
     assert world.client.get("/notifications", headers=world.auth("B")).json() == []
+
+
+def test_a_signed_acknowledgement_keeps_the_partys_request_in_the_ledger(world: World) -> None:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from test_api_signatures import signed
+
+    from truceline.ledger.canonical import b64encode
+    from truceline.ledger.keys import raw_public_key
+
+    key = Ed25519PrivateKey.generate()
+    world.add("S", request_key=b64encode(raw_public_key(key.public_key())))
+    r = world.client.post("/notifications", json=convoy(parties=["S"]), headers=world.auth("WFP"))
+    assert r.status_code == 201, r.text
+    nid, digest = r.json()["id"], r.json()["hash"]
+    path = f"/notifications/{nid}/acknowledge"
+    body = json.dumps({"hash": digest}).encode()
+    plain = {**world.auth("S"), "Content-Type": "application/json"}
+    unsigned = world.client.post(path, content=body, headers=plain)
+    assert unsigned.status_code == 401, unsigned.text  # a party holding a request key must sign
+    headers = signed(key, world.ids["S"], world.clock.now, body, path=path)
+    r = world.client.post(path, content=body, headers={**world.auth("S"), **headers})
+    assert r.status_code == 200, r.text
+    with world.register.engine.connect() as conn:
+        entries = list(world.register.ledger.entries(conn))
+    acknowledged = next(e for e in entries if e.type == "notification.acknowledged")
+    assert acknowledged.payload["hash"] == digest and acknowledged.author == world.ids["S"]
+    assert acknowledged.payload["request"]["body"].encode() == body
+    assert acknowledged.payload["request"]["path"] == path
