@@ -81,8 +81,8 @@ def operation(rng: np.random.Generator, k: int) -> dict[str, Any]:
 def run(folder: Path, count: int, filings: int) -> tuple[float, float, float]:
     clock = Clock()
     service = Service(open_register(f"sqlite:///{folder / 'bench.db'}", clock))
-    _, hum = add_party(service, "HUM", "humanitarian")
-    _, token = add_party(service, "A", "party")
+    hum = add_party(service, "HUM", "humanitarian").token
+    token = add_party(service, "A", "party").token
     add_party(service, "B", "party")
     with service.read() as conn:
         humanitarian, filer = principal_for_token(conn, hum), principal_for_token(conn, token)

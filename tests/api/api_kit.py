@@ -41,7 +41,8 @@ class World:
     def add(
         self, name: str, role: str = "party", language: str = "en", request_key: str | None = None
     ) -> str:
-        party, token = add_party(self.service, name, role, language, request_key)
+        registered = add_party(self.service, name, role, language, request_key)
+        party, token = registered.party, registered.token
         self.tokens[name] = token
         self.ids[name] = party.id
         return token

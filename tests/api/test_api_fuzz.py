@@ -27,7 +27,7 @@ _service = Service(open_register(f"sqlite:///{_dir / 'fuzz.db'}", lambda: dateti
 # One token per role: each generated request goes with a role the endpoint admits, so
 # the handlers behind the role check are what gets fuzzed.
 ROLES = ("party", "admin", "auditor", "humanitarian")
-TOKENS = {role: add_party(_service, f"fuzz-{role}", role)[1] for role in ROLES}
+TOKENS = {role: add_party(_service, f"fuzz-{role}", role).token for role in ROLES}
 _app = create_app(_service, tick_interval_s=None)
 
 # /stream stays open by design (its once=false mode); test_api_stream covers it.
@@ -109,7 +109,7 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Fas
     sqlite = request.param == "sqlite"
     url = f"sqlite:///{tmp_path / 'fuzz.db'}" if sqlite else request.getfixturevalue("postgres_url")
     service = Service(open_register(url, lambda: datetime.now(UTC)))
-    tokens = {role: add_party(service, f"fuzz-{role}", role)[1] for role in ROLES}
+    tokens = {role: add_party(service, f"fuzz-{role}", role).token for role in ROLES}
     yield create_app(service, tick_interval_s=None), tokens
     service.engine.dispose()
 

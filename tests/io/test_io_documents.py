@@ -8,7 +8,6 @@ from hypothesis import strategies as st
 from io_documents import collection, ed269_zone, f3548_volume, operation_feature, zone_feature
 
 from truceline.errors import ValidationError
-from truceline.io import detect
 from truceline.io.documents import DocumentFormat, document_format, exactly_one
 
 json_values = st.recursive(
@@ -32,8 +31,6 @@ json_values = st.recursive(
 )
 def test_the_format_is_told_by_its_keys(document: object, expected: DocumentFormat) -> None:
     assert document_format(document) is expected
-    # The old name, kept for callers that import it from io.detect, is the same function.
-    assert detect.detect_format(document) is expected
 
 
 @given(json_values)

@@ -19,7 +19,7 @@ class Desk:
         self.people: dict[str, Principal] = {}
 
     def add(self, name: str, role: str = "party", language: str = "en") -> Principal:
-        _party, token = add_party(self.service, name, role, language)
+        token = add_party(self.service, name, role, language).token
         with self.service.read() as conn:
             self.people[name] = principal_for_token(conn, token)
         return self.people[name]

@@ -28,12 +28,12 @@ def desk(tmp_path: Path, clock) -> Iterator[Desk]:
 
 def _activate(desk: Desk, doc: dict, zone_id: str, signatories: list[str]) -> None:
     proposal = negotiation.propose(desk.service, desk["A"], doc, signatories)
-    for name in proposal["required"]:
-        negotiation.sign(desk.service, desk[name], zone_id, 1, proposal["hash"])
+    for name in proposal.required:
+        negotiation.sign(desk.service, desk[name], zone_id, 1, proposal.hash)
 
 
 def _inbox_templates(desk: Desk, name: str) -> list[str]:
-    return [m["body"].get("template", "") for m in hotline.inbox(desk.service, desk[name], "en")]
+    return [m.body.get("template", "") for m in hotline.inbox(desk.service, desk[name], "en")]
 
 
 def test_notice_zone_accepts_and_tells_its_members(desk: Desk) -> None:
@@ -68,7 +68,7 @@ def test_update_and_cancel_keep_history(desk: Desk) -> None:
     assert "op" not in {o.id for o in desk.service.live().operations}
     with pytest.raises(ConflictError):
         filing.cancel_operation(desk.service, desk["C"], "op")
-    steps = [(h["step"], h["version"]) for h in filing.history(desk.service, desk["C"], "op", full=False)]
+    steps = [(h.step, h.version) for h in filing.history(desk.service, desk["C"], "op", full=False)]
     assert steps == [("filed", 1), ("updated", 2), ("refused", 3), ("cancelled", 2)]
     with pytest.raises(NotFoundError):
         filing.history(desk.service, desk["B"], "op", full=False)
@@ -189,19 +189,19 @@ def test_conflict_messages_come_from_the_register(desk: Desk) -> None:
     [message_id] = result.messages
     for name in ("A", "B"):
         got = hotline.get_message(desk.service, desk[name], message_id, "en")
-        assert got["from"] is None and set(got["to"]) == {"A", "B"}, name
-        assert got["deadline"] is not None  # a conflict asks each side to acknowledge
+        assert got.sender is None and set(got.to) == {"A", "B"}, name
+        assert got.received.deadline is not None  # a conflict asks each side to acknowledge
     # Either side's reply reaches the other.
     reply = hotline.reply(desk.service, desk["A"], message_id, "We hold at FL100.", "en")
-    assert hotline.get_message(desk.service, desk["B"], reply, "en")["to"] == ["B"]
+    assert hotline.get_message(desk.service, desk["B"], reply, "en").to == ["B"]
 
 
 def _conflict_templates(desk: Desk, name: str, operation_id: str) -> list[str]:
     return [
-        m["body"]["template"]
+        m.body["template"]
         for m in hotline.inbox(desk.service, desk[name], "en")
-        if m["body"].get("template", "").startswith("conflict.")
-        and m["body"]["params"].get("operation") == operation_id
+        if m.body.get("template", "").startswith("conflict.")
+        and m.body["params"].get("operation") == operation_id
     ]
 
 
@@ -218,8 +218,8 @@ def test_a_zone_signed_alone_binds_only_its_proposer(desk: Desk) -> None:
     assert _conflict_templates(desk, "C", "op-c") == ["conflict.declared_zone"]
     assert _conflict_templates(desk, "A", "op-c") == ["conflict.declared_zone"]
     assert _conflict_templates(desk, "B", "op-c") == []
-    [message] = [m for m in hotline.inbox(desk.service, desk["C"], "en") if m["id"] == result.messages[0]]
-    assert "declared by A" in message["text"] and "op-c" in message["text"]
+    [message] = [m for m in hotline.inbox(desk.service, desk["C"], "en") if m.id == result.messages[0]]
+    assert "declared by A" in message.text and "op-c" in message.text
     recorded = [(c["kind"], c["a"], c["b"]) for c in desk.register.conflicts()]
     assert recorded == [("declared_zone", "op-c", "claim")]
     assert "op-c" in {o.id for o in desk.service.live().operations}

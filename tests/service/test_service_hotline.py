@@ -27,15 +27,15 @@ def desk(tmp_path: Path, clock) -> Iterator[Desk]:
     d.close()
 
 
-def _deadline(message: dict) -> datetime:
-    return datetime.fromisoformat(message["deadline"])
+def _deadline(message: hotline.MessageView) -> datetime:
+    return datetime.fromisoformat(message.received.deadline)
 
 
 @pytest.mark.parametrize(("priority", "minutes"), [("urgent", 2), ("high", 15), ("routine", 60)])
 def test_deadline_by_priority(desk: Desk, priority: str, minutes: int) -> None:
     message_id = hotline.send(desk.service, desk["A"], ["B"], "Test", "en", priority)
     got = hotline.get_message(desk.service, desk["B"], message_id, "en")
-    assert _deadline(got) - datetime.fromisoformat(got["sent_at"]) == timedelta(minutes=minutes)
+    assert _deadline(got) - datetime.fromisoformat(got.sent_at) == timedelta(minutes=minutes)
 
 
 def test_escalation_chain(desk: Desk) -> None:
@@ -48,32 +48,32 @@ def test_escalation_chain(desk: Desk) -> None:
         now += timedelta(hours=2)
         desk.clock.now = now
         escalation.tick(desk.service, now)
-        priorities.append(hotline.get_message(desk.service, desk["B"], message_id, "en")["priority"])
+        priorities.append(hotline.get_message(desk.service, desk["B"], message_id, "en").priority)
     assert priorities == ["high", "urgent", "urgent", "urgent"]  # and no fourth escalation
     assert desk.entry_types().count("message.escalated") == escalation.MAX_ESCALATIONS
     for name in ("A", "G"):  # the sender and the guarantor are told each time, then once more
-        told = [m for m in hotline.inbox(desk.service, desk[name], "en") if m["in_reply_to"] == message_id]
-        assert sorted(m["body"]["template"] for m in told) == [
+        told = [m for m in hotline.inbox(desk.service, desk[name], "en") if m.in_reply_to == message_id]
+        assert sorted(m.body["template"] for m in told) == [
             *["message.escalated"] * escalation.MAX_ESCALATIONS,
             "message.unacknowledged",
         ], name
-    assert not [m for m in hotline.inbox(desk.service, desk["C"], "en") if m["in_reply_to"] == message_id]
+    assert not [m for m in hotline.inbox(desk.service, desk["C"], "en") if m.in_reply_to == message_id]
     sender_view = hotline.get_message(desk.service, desk["A"], message_id, "en")
-    assert {d["party"]: d["escalations"] for d in sender_view["deliveries"]} == {"B": 3, "C": 0}
+    assert {d.party: d.escalations for d in sender_view.deliveries} == {"B": 3, "C": 0}
 
 
 def test_reply_thread_and_free_text(desk: Desk) -> None:
     text = "نطلب وقف إطلاق النار في القطاع 3"
     first = hotline.send(desk.service, desk["B"], ["A", "C"], text, "ar", "urgent")
     got = hotline.get_message(desk.service, desk["A"], first, "fr")
-    assert (got["text"], got["language"], got["rtl"]) == (text, "ar", True)  # never translated
+    assert (got.text, got.language, got.rtl) == (text, "ar", True)  # never translated
     answer = hotline.reply(desk.service, desk["A"], first, "Reçu, nous cessons le feu.", "fr")
-    thread = hotline.thread(desk.service, desk["C"], got["thread_id"], "en")
-    assert [m["id"] for m in thread] == [first, answer]
-    assert thread[1]["in_reply_to"] == first and thread[1]["priority"] == "urgent"
-    assert set(thread[1]["to"]) == {"B", "C"}
+    thread = hotline.thread(desk.service, desk["C"], got.thread_id, "en")
+    assert [m.id for m in thread] == [first, answer]
+    assert thread[1].in_reply_to == first and thread[1].priority == "urgent"
+    assert set(thread[1].to) == {"B", "C"}
     with pytest.raises(NotFoundError):
-        hotline.thread(desk.service, desk["G"], got["thread_id"], "en")
+        hotline.thread(desk.service, desk["G"], got.thread_id, "en")
     with pytest.raises(NotFoundError):
         hotline.acknowledge(desk.service, desk["G"], first)
     hotline.acknowledge(desk.service, desk["A"], first)
@@ -97,7 +97,7 @@ def _told(desk: Desk, name: str, message_id: str, template: str) -> list[dict]:
     return [
         m
         for m in hotline.inbox(desk.service, desk[name], "en")
-        if m["in_reply_to"] == message_id and m["body"]["template"] == template
+        if m.in_reply_to == message_id and m.body["template"] == template
     ]
 
 
@@ -113,12 +113,12 @@ def test_overdue_minutes_count_from_the_deadline_first_missed(desk: Desk) -> Non
         now = _deadline(hotline.get_message(desk.service, desk["B"], message_id, "en")) + timedelta(seconds=1)
         desk.clock.now = now
         assert escalation.tick(desk.service, now).escalated == [(message_id, desk["B"].id)]
-    told = sorted(_told(desk, "A", message_id, "message.escalated"), key=lambda m: m["seq"])
-    figures = [m["body"]["params"]["overdue_min"] for m in told]
+    told = sorted(_told(desk, "A", message_id, "message.escalated"), key=lambda m: m.seq)
+    figures = [m.body["params"]["overdue_min"] for m in told]
     # routine (60 min) lapses; high (15 min) lapses; urgent (2 min) lapses.
     assert figures == [0, 15, 17]
-    assert all(datetime.fromisoformat(m["body"]["params"]["deadline"]) == first for m in told)
-    assert "17 minutes overdue" in told[-1]["text"]
+    assert all(datetime.fromisoformat(m.body["params"]["deadline"]) == first for m in told)
+    assert "17 minutes overdue" in told[-1].text
 
 
 def test_after_the_last_escalation_sender_and_guarantors_are_told_once(desk: Desk) -> None:
@@ -136,13 +136,13 @@ def test_after_the_last_escalation_sender_and_guarantors_are_told_once(desk: Des
     assert result.unacknowledged == [(message_id, desk["B"].id)] and result.escalated == []
     for name in ("A", "G"):
         [notice] = _told(desk, name, message_id, "message.unacknowledged")
-        assert notice["from"] is None and notice["deadline"] is None and notice["priority"] == "urgent"
-        assert notice["body"]["params"]["party"] == "B"
+        assert notice.sender is None and notice.received.deadline is None and notice.priority == "urgent"
+        assert notice.body["params"]["party"] == "B"
         # urgent: 2 minutes, then three escalations of 3 minutes' ticks each, plus the last 3
-        assert notice["body"]["params"]["overdue_min"] == 10
-        assert "was never acknowledged" in notice["text"]
-    assert not [m for m in hotline.inbox(desk.service, desk["B"], "en") if m["in_reply_to"] == message_id]
-    assert not [m for m in hotline.inbox(desk.service, desk["C"], "en") if m["in_reply_to"] == message_id]
+        assert notice.body["params"]["overdue_min"] == 10
+        assert "was never acknowledged" in notice.text
+    assert not [m for m in hotline.inbox(desk.service, desk["B"], "en") if m.in_reply_to == message_id]
+    assert not [m for m in hotline.inbox(desk.service, desk["C"], "en") if m.in_reply_to == message_id]
     assert desk.entry_types().count("message.unacknowledged") == 1
 
     # Later ticks, and a restarted process on the same database, do not tell it again.
@@ -154,10 +154,10 @@ def test_after_the_last_escalation_sender_and_guarantors_are_told_once(desk: Des
     assert len(_told(desk, "A", message_id, "message.unacknowledged")) == 1
     # B may still acknowledge, late; the sender sees the delivery's last deadline lapsed.
     hotline.acknowledge(desk.service, desk["B"], message_id)
-    deliveries = hotline.get_message(desk.service, desk["A"], message_id, "en")["deliveries"]
-    late = next(d for d in deliveries if d["party"] == "B")
-    assert late["escalations"] == escalation.MAX_ESCALATIONS and late["deadline"] is not None
-    assert late["acknowledged_at"] is not None
+    deliveries = hotline.get_message(desk.service, desk["A"], message_id, "en").deliveries
+    late = next(d for d in deliveries if d.party == "B")
+    assert late.escalations == escalation.MAX_ESCALATIONS and late.deadline is not None
+    assert late.acknowledged_at is not None
 
 
 class _StepClock:
@@ -195,10 +195,10 @@ def test_overdue_figure_is_whole_minutes_past_the_first_deadline(
             if escalation.tick(desk.service, now) != escalation.TickResult():
                 expected.append(int((now - first).total_seconds() // 60))
         told = sorted(
-            (m for m in hotline.inbox(desk.service, desk["A"], "en") if m["in_reply_to"] == message_id),
-            key=lambda m: m["seq"],
+            (m for m in hotline.inbox(desk.service, desk["A"], "en") if m.in_reply_to == message_id),
+            key=lambda m: m.seq,
         )
-        assert [m["body"]["params"]["overdue_min"] for m in told] == expected
+        assert [m.body["params"]["overdue_min"] for m in told] == expected
     finally:
         desk.close()
 
@@ -208,9 +208,9 @@ def test_the_inbox_of_pending_messages_leaves_out_the_acknowledged_newest_first(
     second = hotline.send(desk.service, desk["B"], ["C"], "two", "en")
     third = hotline.send(desk.service, desk["A"], ["C", "B"], "three", "en")
     hotline.acknowledge(desk.service, desk["C"], second)
-    assert [m["id"] for m in hotline.inbox(desk.service, desk["C"], "en")] == [third, second, first]
+    assert [m.id for m in hotline.inbox(desk.service, desk["C"], "en")] == [third, second, first]
     pending = hotline.inbox(desk.service, desk["C"], "en", pending_only=True)
-    assert [m["id"] for m in pending] == [third, first]
-    assert all(m["acknowledged_at"] is None for m in pending)
+    assert [m.id for m in pending] == [third, first]
+    assert all(m.received.acknowledged_at is None for m in pending)
     newest = hotline.inbox(desk.service, desk["C"], "en", pending_only=True, limit=1)
-    assert [m["id"] for m in newest] == [third]
+    assert [m.id for m in newest] == [third]

@@ -29,14 +29,14 @@ def desk(tmp_path: Path, clock) -> Iterator[Desk]:
 
 def _activate(desk: Desk, zone_id: str, doc: dict, signatories: list[str]) -> None:
     proposal = negotiation.propose(desk.service, desk["A"], doc, signatories)
-    for name in proposal["required"]:
-        negotiation.sign(desk.service, desk[name], zone_id, 1, proposal["hash"])
+    for name in proposal.required:
+        negotiation.sign(desk.service, desk[name], zone_id, 1, proposal.hash)
 
 
 def test_only_required_signatories_act(desk: Desk) -> None:
     proposal = negotiation.propose(desk.service, desk["A"], zone("z", "A", square(36, 35, 36.5, 35.5)), ["B"])
     with pytest.raises(ForbiddenError):
-        negotiation.sign(desk.service, desk["C"], "z", 1, proposal["hash"])
+        negotiation.sign(desk.service, desk["C"], "z", 1, proposal.hash)
     with pytest.raises(ForbiddenError):
         negotiation.counter_propose(desk.service, desk["C"], "z", zone("z", "A", square(36, 35, 36.6, 35.5)))
     with pytest.raises(ConflictError):  # the same version again
@@ -51,24 +51,20 @@ def test_only_required_signatories_act(desk: Desk) -> None:
 
 def test_rejection_then_counter_proposal(desk: Desk) -> None:
     proposal = negotiation.propose(desk.service, desk["A"], zone("z", "A", square(36, 35, 36.5, 35.5)), ["B"])
-    negotiation.reject(desk.service, desk["B"], "z", 1, proposal["hash"], "Отступите на 5 км к югу")
+    negotiation.reject(desk.service, desk["B"], "z", 1, proposal.hash, "Отступите на 5 км к югу")
     got = negotiation.get_zone(desk.service, "z")
-    assert got["state"] == "rejected"
-    assert got["steps"][-1] == {
-        **got["steps"][-1],
-        "step": "rejected",
-        "party": "B",
-        "reason": "Отступите на 5 км к югу",
-    }
+    assert got.state == "rejected"
+    last = got.steps[-1]
+    assert (last.step, last.party, last.reason) == ("rejected", "B", "Отступите на 5 км к югу")
     with pytest.raises(ConflictError):
-        negotiation.sign(desk.service, desk["A"], "z", 1, proposal["hash"])
+        negotiation.sign(desk.service, desk["A"], "z", 1, proposal.hash)
     v2 = negotiation.counter_propose(
         desk.service, desk["A"], "z", zone("z", "A", square(36, 34.95, 36.5, 35.45))
     )
-    assert negotiation.get_zone(desk.service, "z")["state"] == "proposed"
+    assert negotiation.get_zone(desk.service, "z").state == "proposed"
     for name in ("A", "B"):
-        negotiation.sign(desk.service, desk[name], "z", 2, v2["hash"])
-    assert negotiation.get_zone(desk.service, "z")["state"] == "active"
+        negotiation.sign(desk.service, desk[name], "z", 2, v2.hash)
+    assert negotiation.get_zone(desk.service, "z").state == "active"
     # The rejecting party was told; the reason is kept as written, never translated.
     types = desk.entry_types()
     assert types.count("zone.rejected") == 1 and types.count("zone.activated") == 1
@@ -79,7 +75,7 @@ def test_withdrawal_stops_the_zone_constraining(desk: Desk) -> None:
     plan = operation("op-c", "C", square(36.1, 35.1, 36.2, 35.2))
     assert not filing.file_operation(desk.service, desk["C"], plan).accepted
     negotiation.withdraw(desk.service, desk["A"], "z")
-    assert negotiation.get_zone(desk.service, "z")["state"] == "withdrawn"
+    assert negotiation.get_zone(desk.service, "z").state == "withdrawn"
     plan2 = operation("op-c2", "C", square(36.1, 35.1, 36.2, 35.2))
     assert filing.file_operation(desk.service, desk["C"], plan2).accepted
     with pytest.raises(ConflictError):
@@ -101,16 +97,16 @@ def test_activation_tells_operations_already_filed(desk: Desk) -> None:
         assert filing.file_operation(
             desk.service, desk[name], operation(f"op-{name}", name, square(36.1, 35.1, 36.2, 35.2))
         ).accepted
-    hash1 = negotiation.get_zone(desk.service, "z")["current_hash"]
+    hash1 = negotiation.get_zone(desk.service, "z").current_hash
     for name in ("A", "B"):
         negotiation.sign(desk.service, desk[name], "z", 1, hash1)
 
     def told(name: str) -> set[tuple[str, str, str]]:
         return {
-            (m["body"]["template"], m["body"]["params"]["operation"], m["body"]["params"]["zone"])
+            (m.body["template"], m.body["params"]["operation"], m.body["params"]["zone"])
             for m in hotline.inbox(desk.service, desk[name], "en")
-            if m["body"].get("template", "").startswith("conflict.")
-            and m["body"]["params"].get("zone") == "z"
+            if m.body.get("template", "").startswith("conflict.")
+            and m.body["params"].get("zone") == "z"
         }
 
     # B signed the zone: bound by it. C did not: the zone is declared, not recognised, by C.
@@ -125,7 +121,7 @@ def test_expiry_at_clock_time(desk: Desk) -> None:
     assert escalation.tick(desk.service, desk.clock.now).expired == []
     desk.clock.now = desk.clock.now.replace(hour=12)
     assert escalation.tick(desk.service, desk.clock.now).expired == ["z"]
-    assert negotiation.get_zone(desk.service, "z")["state"] == "expired"
+    assert negotiation.get_zone(desk.service, "z").state == "expired"
     assert "z" not in desk.service.live().zones and all(z.id != "z" for z in desk.service.live().zones)
     assert escalation.tick(desk.service, desk.clock.now + timedelta(seconds=1)).expired == []
     assert desk.entry_types().count("zone.expired") == 1
@@ -170,22 +166,22 @@ def test_diff_areas_balance(old: Polygon, new: Polygon) -> None:
 def _broadcasts(desk: Desk, name: str, template: str) -> list[dict]:
     from truceline.service import hotline
 
-    return [m for m in hotline.inbox(desk.service, desk[name], "en") if m["body"].get("template") == template]
+    return [m for m in hotline.inbox(desk.service, desk[name], "en") if m.body.get("template") == template]
 
 
 def test_an_activation_is_told_to_everyone_but_the_party_that_caused_it(desk: Desk) -> None:
     proposal = negotiation.propose(desk.service, desk["A"], zone("z", "A", square(36, 35, 36.5, 35.5)), ["B"])
-    negotiation.sign(desk.service, desk["A"], "z", 1, proposal["hash"])
-    negotiation.sign(desk.service, desk["B"], "z", 1, proposal["hash"])  # B's signature activates it
+    negotiation.sign(desk.service, desk["A"], "z", 1, proposal.hash)
+    negotiation.sign(desk.service, desk["B"], "z", 1, proposal.hash)  # B's signature activates it
     assert _broadcasts(desk, "B", "zone.activated") == []
     for name in ("A", "C", "G"):
         [told] = _broadcasts(desk, name, "zone.activated")
         # It informs and asks nothing: from the register, no deadline, never escalated.
-        assert told["from"] is None and told["deadline"] is None and told["priority"] == "high", name
-    broadcast = _broadcasts(desk, "C", "zone.activated")[0]["id"]
+        assert told.sender is None and told.received.deadline is None and told.priority == "high", name
+    broadcast = _broadcasts(desk, "C", "zone.activated")[0].id
     later = desk.clock.now + timedelta(days=1)
     assert broadcast not in {m for m, _ in escalation.tick(desk.service, later).escalated}
-    assert [m["priority"] for m in _broadcasts(desk, "C", "zone.activated")] == ["high"]
+    assert [m.priority for m in _broadcasts(desk, "C", "zone.activated")] == ["high"]
 
 
 def test_withdrawal_and_expiry_are_told_without_deadline_or_escalation(desk: Desk) -> None:
@@ -199,8 +195,8 @@ def test_withdrawal_and_expiry_are_told_without_deadline_or_escalation(desk: Des
     for name in ("B", "C", "G"):
         for template in ("zone.withdrawn", "zone.expired"):
             [told] = _broadcasts(desk, name, template)
-            assert told["deadline"] is None, (name, template)
-            broadcasts.add(told["id"])
+            assert told.received.deadline is None, (name, template)
+            broadcasts.add(told.id)
     result = escalation.tick(desk.service, desk.clock.now + timedelta(days=1))
     assert broadcasts.isdisjoint(m for m, _ in [*result.escalated, *result.unacknowledged])
 
@@ -216,4 +212,4 @@ def test_signatories_must_hold_a_role_that_signs(desk: Desk, role: str) -> None:
     desk.add("H", "humanitarian")
     assert negotiation.propose(
         desk.service, desk["A"], zone("z", "A", square(36, 35, 36.5, 35.5)), ["G", "H"]
-    )["required"] == ["A", "G", "H"]
+    ).required == ["A", "G", "H"]

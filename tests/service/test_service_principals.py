@@ -31,7 +31,7 @@ def desk(tmp_path):
 def test_known_tokens_are_remembered_unknown_ones_are_not(desk):
     ticks = Ticks()
     cache = PrincipalCache(desk.service.engine, ttl_s=10.0, monotonic=ticks)
-    _party, token = add_party(desk.service, "Blue")
+    token = add_party(desk.service, "Blue").token
     assert cache.cached(token) is None
     principal = cache.lookup(token)
     assert principal.name == "Blue" and cache.cached(token) == principal
@@ -44,7 +44,7 @@ def test_known_tokens_are_remembered_unknown_ones_are_not(desk):
 
 
 def test_a_committed_party_entry_clears_the_service_cache(desk):
-    _party, token = add_party(desk.service, "Blue")
+    token = add_party(desk.service, "Blue").token
     principals = desk.service.principals
     principal = principals.lookup(token)
     assert principals.cached(token) == principal

@@ -97,7 +97,8 @@ def test_party_add_beside_a_writer_reads_no_operation(url: str, clock: Any) -> N
         if "FROM operations" in statement or "FROM volumes" in statement
         else None,
     )
-    party, token = add_party(cli, "Observer One", "observer", "fr")
+    registered = add_party(cli, "Observer One", "observer", "fr")
+    party, token = registered.party, registered.token
     assert read_operations == []
     with cli.engine.connect() as conn:
         assert principal_for_token(conn, token).name == "Observer One"
@@ -110,8 +111,8 @@ def test_a_server_sees_what_another_server_filed(url: str, clock: Any) -> None:
     """GET of an operation another server filed: was 404 until this server wrote itself."""
     first = Service(open_register(url, clock))
     second = Service(open_register(url, clock))
-    _party, token = add_party(first, "A")
-    _party, token_b = add_party(first, "Cell", "admin")
+    token = add_party(first, "A").token
+    token_b = add_party(first, "Cell", "admin").token
     with first.read() as conn:
         a: Principal = principal_for_token(conn, token)
     with second.read() as conn:

@@ -298,7 +298,7 @@ def test_import_meets_a_negotiated_zone_as_a_filing_does(tmp_path: Path, clock) 
     service = Service(open_register(f"sqlite:///{db}", clock))
     people = {}
     for name in ("A", "B", "C"):
-        _party, token = add_party(service, name, "party", "en")
+        token = add_party(service, name, "party", "en").token
         with service.read() as conn:
             people[name] = principal_for_token(conn, token)
     # A's zone restricts every other party; A and B sign it, C does not.
@@ -313,7 +313,7 @@ def test_import_meets_a_negotiated_zone_as_a_filing_does(tmp_path: Path, clock) 
     ]
     proposal = negotiation.propose(service, people["A"], document, ["B"])
     for name in ("A", "B"):
-        negotiation.sign(service, people[name], "z", 1, proposal["hash"])
+        negotiation.sign(service, people[name], "z", 1, proposal.hash)
     service.engine.dispose()
 
     inside = [_op_feature("op-b", "B", 36.1, 35.1), _op_feature("op-c", "C", 36.2, 35.2)]

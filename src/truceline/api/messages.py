@@ -114,6 +114,36 @@ class MessageOut(Out):
     deliveries: list[DeliveryOut] | None = Field(default=None, description="The sender only.")
 
 
+def message_out(view: hotline.MessageView) -> MessageOut:
+    """The answer for one message. Built from keywords so that a member the reader has no
+    business with (a recipient's deadline, the sender's deliveries) stays unset, and the
+    routes' ``response_model_exclude_unset`` leaves it out rather than sending null."""
+    fields: dict[str, Any] = {
+        "id": view.id,
+        "thread_id": view.thread_id,
+        "in_reply_to": view.in_reply_to,
+        "sender": view.sender,
+        "to": view.to,
+        "sent_at": view.sent_at,
+        "priority": view.priority,
+        "text": view.text,
+        "language": view.language,
+        "rtl": view.rtl,
+        "body": view.body,
+        "about": view.about,
+        "seq": view.seq,
+    }
+    if view.received is not None:
+        fields.update(
+            deadline=view.received.deadline,
+            acknowledged_at=view.received.acknowledged_at,
+            escalations=view.received.escalations,
+        )
+    if view.deliveries is not None:
+        fields["deliveries"] = DeliveryOut.many(view.deliveries)
+    return MessageOut(**fields)
+
+
 @endpoint(router, "POST", "/messages", PARTICIPANTS, status_code=201, operation_id="send_message")
 async def send(body: MessageIn, request: Request, principal: Principal = CALLER) -> MessageIdOut:
     """Send a message written by a duty officer (free text, never translated)."""
@@ -143,7 +173,7 @@ async def inbox(
     """The caller's inbox, newest first, rendered in its language (Accept-Language or its setting)."""
     language = reader_language(request, principal)
     found = await run_in_threadpool(hotline.inbox, service_of(request), principal, language, pending, limit)
-    return MessageOut.many(found)
+    return [message_out(m) for m in found]
 
 
 @endpoint(router, "GET", "/messages/{message_id}", PARTICIPANTS, response_model_exclude_unset=True)
@@ -153,7 +183,7 @@ async def get_message(
     """One message the caller sent or received (the sender also sees each acknowledgement)."""
     language = reader_language(request, principal)
     found = await run_in_threadpool(hotline.get_message, service_of(request), principal, message_id, language)
-    return MessageOut.of(found)
+    return message_out(found)
 
 
 @endpoint(router, "POST", "/messages/{message_id}/ack", PARTICIPANTS, operation_id="acknowledge_message")
@@ -208,4 +238,4 @@ async def thread(
     """The messages of a thread that the caller sent or received, oldest first."""
     language = reader_language(request, principal)
     found = await run_in_threadpool(hotline.thread, service_of(request), principal, thread_id, language)
-    return MessageOut.many(found)
+    return [message_out(m) for m in found]

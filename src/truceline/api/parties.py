@@ -102,11 +102,12 @@ class MeOut(Out):
 async def create_party(body: PartyIn, request: Request, principal: Principal = CALLER) -> PartyCreatedOut:
     """Register a party; the response holds its bearer token, shown this once only."""
     service = service_of(request)
-    party, token = await run_in_threadpool(
+    registered = await run_in_threadpool(
         add_party, service, body.name, body.role, body.language, body.request_key, principal.id
     )
+    party = registered.party
     return PartyCreatedOut(
-        id=party.id, name=party.name, role=party.role.value, language=party.language, token=token
+        id=party.id, name=party.name, role=party.role.value, language=party.language, token=registered.token
     )
 
 

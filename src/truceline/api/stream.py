@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from truceline.api.messages import message_out
 from truceline.api.security import (
     CALLER,
     PARTICIPANTS,
@@ -40,7 +41,8 @@ def _data(event: hotline.LiveEvent) -> str:
     """The JSON text of an event's SSE ``data:`` line (one line: no newline inside)."""
     data: dict[str, Any] = {"event_id": event.id, "kind": event.kind, "seq": event.seq}
     if event.message is not None:
-        data["message"] = event.message
+        message = message_out(event.message)
+        data["message"] = message.model_dump(mode="json", by_alias=True, exclude_unset=True)
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 

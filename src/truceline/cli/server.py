@@ -48,7 +48,8 @@ def party_add(
 
     checked_language(language)  # before the database is opened (or created)
     register = open_register_or_fail(db)
-    party, token = guarded(lambda: add_party(register, name, role, language, public_key))
+    registered = guarded(lambda: add_party(register, name, role, language, public_key))
+    party, token = registered.party, registered.token  # the token is shown here, once
     if as_json:
         print_json(
             {

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import overload
 
 from truceline.errors import ValidationError
 
@@ -36,6 +37,14 @@ def to_ms(moment: datetime) -> int:
 def from_ms(ms: int) -> datetime:
     """The UTC instant ``ms`` milliseconds after the Unix epoch."""
     return EPOCH + timedelta(milliseconds=ms)
+
+
+@overload
+def ms_text(ms: int) -> str: ...
+@overload
+def ms_text(ms: None) -> None: ...
+@overload
+def ms_text(ms: int | None) -> str | None: ...
 
 
 def ms_text(ms: int | None) -> str | None:

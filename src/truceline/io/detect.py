@@ -12,9 +12,6 @@ from truceline.io.features import Features
 from truceline.io.fields import load_json
 from truceline.io.geojson import read_geojson
 
-# The one detector lives in io.documents; this name stays for callers that import it from here.
-detect_format = document_format
-
 
 def read_zones_and_operations(path: Path) -> Features:
     """Zones, operations and reader warnings of one file. An F3548 document is one

@@ -33,7 +33,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from truceline.domain.clock import from_ms, to_ms
+from truceline.domain.clock import from_ms
 from truceline.errors import AuthError, FormatError, ValidationError
 from truceline.ledger.canonical import b64decode, b64encode, canonical_json, parse_canonical
 from truceline.ledger.keys import public_key_from_raw, raw_public_key, signature_ok
@@ -106,10 +106,6 @@ def envelope(
         parts += [b',"signature":"', b64encode(signature).encode("ascii"), b'"']
     parts += [b',"time_ms":', str(at_ms).encode("ascii"), b',"type":"', entry_type.encode("ascii"), b'"}']
     return b"".join(parts)
-
-
-# Integer milliseconds since the Unix epoch (floor), the ledger's name for ``clock.to_ms``.
-time_ms = to_ms
 
 
 def check_type(entry_type: object, *, field: str = "type") -> str:

@@ -22,6 +22,7 @@ from datetime import datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import Connection, Engine, bindparam, delete, func, insert, select, update
 
+from truceline.domain.clock import to_ms
 from truceline.errors import LogKeyError, ValidationError, VerificationError
 from truceline.ledger.entries import (
     PARTY_REGISTERED,
@@ -30,7 +31,6 @@ from truceline.ledger.entries import (
     EntryDraft,
     KeyRegistry,
     build_entry,
-    time_ms,
 )
 from truceline.ledger.keys import (
     KEYS_DIR_ENV,
@@ -221,7 +221,7 @@ class Ledger:
         """The log's signature over (size, root, now). ``size`` defaults to the whole log;
         requires 0 <= size <= tree size."""
         size = self.size(conn) if size is None else size
-        return SignedTreeHead.sign(size, self.root(conn, size), time_ms(now), self.log_key)
+        return SignedTreeHead.sign(size, self.root(conn, size), to_ms(now), self.log_key)
 
     def verify(self, conn: Connection) -> int:
         """Re-check the whole stored log from its entries' bytes: every check an offline
@@ -323,7 +323,7 @@ class Appender:
         if not drafts:
             return []
         self._read_keys(drafts)
-        at_ms = time_ms(now)
+        at_ms = to_ms(now)
         mark = self.mark()
         registry = KeyRegistry(self._key_of)
         entries: list[Entry] = []

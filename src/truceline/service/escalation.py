@@ -23,11 +23,11 @@ from datetime import datetime
 
 from sqlalchemy import Connection
 
-from truceline.domain.clock import from_ms
+from truceline.domain.clock import from_ms, to_ms
 from truceline.domain.message import Priority
 from truceline.domain.party import INFORMED_ROLES, Role
 from truceline.domain.zone import ZoneState
-from truceline.ledger.entries import EntryDraft, EntryType, time_ms
+from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR
 from truceline.service.hotline import message_draft
 from truceline.service.service import PartyRow, Service
@@ -77,7 +77,7 @@ def _due(conn: Connection, at_ms: int) -> list[DueRow]:
 def tick(service: Service, now: datetime) -> TickResult:
     """Escalate every delivery overdue at ``now`` and expire every zone ended by ``now``,
     in one ledger batch. Cheap when nothing is due (two indexed queries, no write)."""
-    at_ms = time_ms(now)
+    at_ms = to_ms(now)
     with service.read() as conn:
         nothing_due = not _due(conn, at_ms) and not _expiring(conn, at_ms)
     if nothing_due:

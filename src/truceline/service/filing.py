@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from truceline.domain.clock import ms_text
 from truceline.domain.codec import operation_from_record, operation_to_record
 from truceline.domain.operation import Operation, OperationState
 from truceline.domain.party import Role
@@ -34,7 +35,7 @@ from truceline.io.geojson import read_operations
 from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service import notifications
 from truceline.service.auth import OPERATOR, Principal
-from truceline.service.hotline import MessageDraft, message_draft, ms_to_text
+from truceline.service.hotline import MessageDraft, message_draft
 from truceline.service.need_to_know import full, visible_operations
 from truceline.service.service import Service
 from truceline.service.texts import template_body
@@ -77,15 +78,6 @@ class FilingResult:
     accepted: bool
     conflicts: list[dict[str, Any]]
     messages: list[str]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "operation_id": self.operation_id,
-            "version": self.version,
-            "accepted": self.accepted,
-            "conflicts": self.conflicts,
-            "messages": self.messages,
-        }
 
 
 def _forbidding(conflict: Conflict) -> bool:
@@ -216,7 +208,7 @@ def _file(
         drafts: list[EntryDraft] = []
         message_ids: list[str] = []
         if any(_forbidding(c) for c in conflicts) or humanitarian.refused:
-            # The refusal is told in the answer (409) and proven by this entry; a hotline
+            # The refusal is told in the result (not accepted) and proven by this entry; a hotline
             # message from the filer to itself would only escalate against it.
             refused = {**base, "update": update_of is not None}
             drafts.append(EntryDraft(EntryType.OPERATION_REFUSED, principal.id, refused))
@@ -257,10 +249,16 @@ def update_operation(
     return _file(service, principal, document, request, operation_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    operation_id: str
+    state: OperationState = OperationState.CANCELLED
+
+
 def cancel_operation(
     service: Service, principal: Principal, operation_id: str, request: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
+) -> Cancelled:
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], Cancelled]:
         stored = operation_store.operation_row(conn, operation_id)
         if stored is None:
             raise NotFoundError(f"no operation {operation_id!r}", field="operation_id")
@@ -274,32 +272,32 @@ def cancel_operation(
         payload: dict[str, Any] = {"operation_id": operation_id, "party": principal.name, "version": version}
         if request is not None:
             payload["request"] = dict(request)
-        return [EntryDraft(EntryType.OPERATION_CANCELLED, principal.id, payload)], {
-            "operation_id": operation_id,
-            "state": "cancelled",
-        }
+        return [EntryDraft(EntryType.OPERATION_CANCELLED, principal.id, payload)], Cancelled(operation_id)
 
     return service.commit(build)
 
 
-def history(service: Service, principal: Principal, operation_id: str, full: bool) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class HistoryStep:
+    """One step of an operation: its ledger entry (``seq``), the version and record it
+    concerned (no record for a cancellation), the conflict records found, and when."""
+
+    seq: int
+    step: str  # filed | updated | refused | cancelled
+    version: int
+    operation: dict[str, Any] | None
+    conflicts: list[dict[str, Any]]
+    at: str
+
+
+def history(service: Service, principal: Principal, operation_id: str, full: bool) -> list[HistoryStep]:
     """Every step of an operation (filed, updated, refused, cancelled), oldest first. Only
     its own party (or ``full`` readers) may read it."""
     with service.read() as conn:
         rows = operation_store.history(conn, operation_id)
     if not rows or (not full and rows[0].party != principal.name):
         raise NotFoundError(f"no operation {operation_id!r}", field="operation_id")
-    return [
-        {
-            "seq": r.seq,
-            "step": r.step,
-            "version": r.version,
-            "operation": r.record,
-            "conflicts": r.conflicts,
-            "at": ms_to_text(r.time_ms),
-        }
-        for r in rows
-    ]
+    return [HistoryStep(r.seq, r.step, r.version, r.record, r.conflicts, ms_text(r.time_ms)) for r in rows]
 
 
 def _in_force(conn: Connection, operation_id: str) -> HistoryRow | None:
@@ -329,7 +327,7 @@ def list_operations(service: Service, principal: Principal) -> list[dict[str, An
 
 
 def get_operation(service: Service, principal: Principal, operation_id: str) -> dict[str, Any]:
-    """One operation as ``principal`` may see it; 404 when it may see none of it."""
+    """One operation as ``principal`` may see it; NotFoundError when it may see none of it."""
     held = service.live()
     operations, zones = held.operations, held.zones
     wanted = [o for o in operations if o.id == operation_id]

@@ -10,19 +10,19 @@ depends on the priority; ``escalation`` deals with the ones that do not.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
 
-from truceline.domain.clock import ms_text
+from truceline.domain.clock import ms_text, to_ms
 from truceline.domain.ids import uuid7
 from truceline.domain.message import Priority
 from truceline.errors import ConflictError, NotFoundError, ValidationError
 from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR, Principal
-from truceline.service.service import PartyRow, Service, now_ms
+from truceline.service.service import PartyRow, Service
 from truceline.service.texts import free_body, render_text
 from truceline.store import hotline as store
 from truceline.store.hotline import DeliveryRow, MessageRow
@@ -65,7 +65,7 @@ def message_draft(
     never escalates, though a reader may still acknowledge it. ``ack_within_s``: a deadline
     of the sender's choosing (a humanitarian notification's ``acknowledge_within_s``) in
     place of the priority's."""
-    message_id = uuid7(now_ms(now))
+    message_id = uuid7(to_ms(now))
     payload: dict[str, Any] = {
         "message_id": message_id,
         "thread_id": thread_id or message_id,
@@ -187,7 +187,7 @@ def reply(
 def acknowledge(
     service: Service, principal: Principal, message_id: str, request: Mapping[str, Any] | None = None
 ) -> None:
-    """Acknowledge a message the caller received. A second acknowledgement is a 409."""
+    """Acknowledge a message the caller received. A second acknowledgement is a ConflictError."""
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], None]:
         delivery = store.delivery(conn, message_id, principal.id)
@@ -201,9 +201,6 @@ def acknowledge(
         return [EntryDraft(EntryType.MESSAGE_ACKNOWLEDGED, principal.id, payload)], None
 
     service.commit(build)
-
-
-ms_to_text = ms_text  # kept: callers import it from here
 
 
 def deadline_ms(delivery: DeliveryRow) -> int | None:
@@ -223,41 +220,81 @@ class View:
     language: str
     names: dict[str, PartyRow]
 
-
-def message_json(row: MessageRow, delivery: DeliveryRow | None, view: View) -> dict[str, Any]:
-    """A message as one reader sees it (rendered in ``view.language``), as a JSON-ready
-    mapping; ``delivery``: the message's delivery to that reader, if it is one."""
-    text = render_text(row.body, view.language)
-
-    def name(party_id: str | None) -> str | None:
+    def name(self, party_id: str | None) -> str | None:
         if party_id is None:
             return None
-        found = view.names.get(party_id)
+        found = self.names.get(party_id)
         return found.name if found else party_id
 
-    out: dict[str, Any] = {
-        "id": row.id,
-        "thread_id": row.thread_id,
-        "in_reply_to": row.in_reply_to,
-        "from": name(row.sender),
-        "to": [name(r) for r in row.recipients],
-        "sent_at": ms_to_text(row.time_ms),
-        "priority": row.priority,
-        "text": text.text,
-        "language": text.language,
-        "rtl": text.rtl,
-        "body": row.body,
-        "about": row.about,
-        "seq": row.seq,
-    }
-    if delivery is not None:
-        out.update(
+
+@dataclass(frozen=True, slots=True)
+class DeliveryState:
+    """A message's delivery to one recipient: its (possibly escalated) priority, deadline
+    (RFC 3339; None: it only informs) and acknowledgement."""
+
+    party: str | None
+    priority: str
+    deadline: str | None
+    acknowledged_at: str | None
+    escalations: int
+
+    @classmethod
+    def of(cls, delivery: DeliveryRow, view: View) -> DeliveryState:
+        return cls(
+            party=view.name(delivery.recipient),
             priority=delivery.priority,
-            deadline=ms_to_text(deadline_ms(delivery)),
-            acknowledged_at=ms_to_text(delivery.acked_ms),
+            deadline=ms_text(deadline_ms(delivery)),
+            acknowledged_at=ms_text(delivery.acked_ms),
             escalations=delivery.escalations,
         )
-    return out
+
+
+@dataclass(frozen=True, slots=True)
+class MessageView:
+    """A message as one reader sees it, its text rendered in the reader's language.
+
+    ``received``: the reader's own delivery, when the reader is a recipient (its priority
+    is then the one shown); ``deliveries``: every recipient's, for the sender of a message
+    read alone (``get_message``), else None.
+    """
+
+    id: str
+    thread_id: str
+    in_reply_to: str | None
+    sender: str | None  # None: the register itself
+    to: list[str | None]
+    sent_at: str
+    priority: str
+    text: str
+    language: str
+    rtl: bool
+    body: dict[str, Any]
+    about: dict[str, Any] | None
+    seq: int
+    received: DeliveryState | None = None
+    deliveries: list[DeliveryState] | None = None
+
+
+def message_view(row: MessageRow, delivery: DeliveryRow | None, view: View) -> MessageView:
+    """``row`` as ``view``'s reader sees it; ``delivery``: its delivery to that reader, if any."""
+    text = render_text(row.body, view.language)
+    received = None if delivery is None else DeliveryState.of(delivery, view)
+    return MessageView(
+        id=row.id,
+        thread_id=row.thread_id,
+        in_reply_to=row.in_reply_to,
+        sender=view.name(row.sender),
+        to=[view.name(r) for r in row.recipients],
+        sent_at=ms_text(row.time_ms),
+        priority=row.priority if received is None else received.priority,
+        text=text.text,
+        language=text.language,
+        rtl=text.rtl,
+        body=row.body,
+        about=row.about,
+        seq=row.seq,
+        received=received,
+    )
 
 
 def _view(conn: Connection, principal: Principal, language: str) -> View:
@@ -266,39 +303,29 @@ def _view(conn: Connection, principal: Principal, language: str) -> View:
 
 def inbox(
     service: Service, principal: Principal, language: str, pending_only: bool = False, limit: int = 100
-) -> list[dict[str, Any]]:
+) -> list[MessageView]:
     """Messages addressed to the caller, newest first (only unacknowledged ones if asked)."""
     with service.read() as conn:
         rows = store.inbox(conn, principal.id, pending_only, limit)
         view = _view(conn, principal, language)
-        return [message_json(r.message, r.delivery, view) for r in rows]
+        return [message_view(r.message, r.delivery, view) for r in rows]
 
 
-def get_message(service: Service, principal: Principal, message_id: str, language: str) -> dict[str, Any]:
+def get_message(service: Service, principal: Principal, message_id: str, language: str) -> MessageView:
     with service.read() as conn:
         row = _message_row(conn, message_id)
         if not _visible(row, principal):
             raise NotFoundError(f"no message {message_id!r}", field="message_id")
-        delivery = store.delivery(conn, message_id, principal.id)
-        out = message_json(row, delivery, _view(conn, principal, language))
-        if row.sender == principal.id:
-            # The sender sees who has acknowledged.
-            acks = store.deliveries_of(conn, message_id)
-            names = Service.parties_by_id(conn)
-            out["deliveries"] = [
-                {
-                    "party": names[d.recipient].name if d.recipient in names else d.recipient,
-                    "priority": d.priority,
-                    "deadline": ms_to_text(deadline_ms(d)),
-                    "acknowledged_at": ms_to_text(d.acked_ms),
-                    "escalations": d.escalations,
-                }
-                for d in acks
-            ]
-        return out
+        view = _view(conn, principal, language)
+        found = message_view(row, store.delivery(conn, message_id, principal.id), view)
+        if row.sender != principal.id:
+            return found
+        # The sender sees who has acknowledged.
+        deliveries = [DeliveryState.of(d, view) for d in store.deliveries_of(conn, message_id)]
+        return replace(found, deliveries=deliveries)
 
 
-def thread(service: Service, principal: Principal, thread_id: str, language: str) -> list[dict[str, Any]]:
+def thread(service: Service, principal: Principal, thread_id: str, language: str) -> list[MessageView]:
     """The messages of a thread that the caller sent or received, oldest first."""
     with service.read() as conn:
         rows = store.thread_messages(conn, thread_id)
@@ -307,7 +334,7 @@ def thread(service: Service, principal: Principal, thread_id: str, language: str
             raise NotFoundError(f"no thread {thread_id!r}", field="thread_id")
         view = _view(conn, principal, language)
         own = store.deliveries_to(conn, principal.id, [r.id for r in visible])
-        return [message_json(r, own.get(r.id), view) for r in visible]
+        return [message_view(r, own.get(r.id), view) for r in visible]
 
 
 EVENT_BATCH = 200  # events per read of the live stream
@@ -316,12 +343,12 @@ EVENT_BATCH = 200  # events per read of the live stream
 @dataclass(frozen=True, slots=True)
 class LiveEvent:
     """One event of a reader's live feed: ``message`` is the message it is about as that
-    reader sees it (``message_json``), None if the message is not stored."""
+    reader sees it, None if the message is not stored."""
 
     id: int
     kind: str  # message | escalated | acknowledged
     seq: int
-    message: dict[str, Any] | None
+    message: MessageView | None
 
 
 def pending_events(service: Service, principal: Principal, after_id: int, language: str) -> list[LiveEvent]:
@@ -333,6 +360,6 @@ def pending_events(service: Service, principal: Principal, after_id: int, langua
         ids = sorted({r.message_id for r in rows})
         by_id = store.messages_by_id(conn, ids)
         own = store.deliveries_to(conn, principal.id, ids)
-        view = View(principal, language, Service.parties_by_id(conn))
-        found = {m: message_json(row, own.get(m), view) for m, row in by_id.items()}
+        view = _view(conn, principal, language)
+        found = {m: message_view(row, own.get(m), view) for m, row in by_id.items()}
         return [LiveEvent(r.id, r.kind, r.seq, found.get(r.message_id)) for r in rows]

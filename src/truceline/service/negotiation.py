@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from enum import StrEnum
+from typing import Any, Literal
 
 from sqlalchemy import Connection
 
@@ -43,6 +44,108 @@ from truceline.store import zones as store
 from truceline.store.zones import NegotiationRow, VersionRow
 
 MAX_SIGNATORIES = 50
+
+
+# --- results -------------------------------------------------------------------------------------
+# What each command and query returns; the api turns them into its response models.
+
+
+@dataclass(frozen=True, slots=True)
+class Proposed:
+    """A zone's first version, and who must sign it."""
+
+    zone_id: str
+    version: int
+    hash: str
+    required: list[str]
+    warnings: list[ReadWarning]
+
+
+@dataclass(frozen=True, slots=True)
+class CounterProposed:
+    """A new version of a zone (``hash``: SHA-256 hex of its canonical record)."""
+
+    zone_id: str
+    version: int
+    hash: str
+    warnings: list[ReadWarning]
+
+
+@dataclass(frozen=True, slots=True)
+class Signed:
+    """One signature: how many of the required signatures the version has, and whether this one
+    put it in force."""
+
+    zone_id: str
+    version: int
+    signed: int
+    required: int
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    zone_id: str
+    version: int
+    state: ZoneState = ZoneState.REJECTED
+
+
+@dataclass(frozen=True, slots=True)
+class Withdrawn:
+    zone_id: str
+    state: ZoneState = ZoneState.WITHDRAWN
+
+
+class Origin(StrEnum):
+    NEGOTIATED = "negotiated"
+    IMPORTED = "imported"
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneStep:
+    """One step of a negotiation (``seq``: its ledger entry; ``at``: RFC 3339)."""
+
+    seq: int
+    step: str
+    party: str | None
+    version: int | None
+    reason: str | None
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneView:
+    """A zone as listed: its negotiation state, or an imported zone's. ``binds``: the names of
+    the parties the version in force binds, or "all" for an imported zone."""
+
+    id: str
+    kind: str
+    name: str
+    proposer: str | None
+    required: list[str]
+    state: str
+    current_version: int
+    current_hash: str
+    active_version: int | None
+    signed_current: list[str]
+    ends_at: str | None
+    origin: Origin
+    binds: list[str] | Literal["all"]
+    steps: list[ZoneStep] = field(default_factory=list)  # filled by get_zone only
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneVersion:
+    """One version of a zone; ``author``/``proposed_at``/``seq`` of an imported zone's one
+    version are the operator, and unknown here (the log's zone.imported entry says when)."""
+
+    version: int
+    hash: str
+    author: str
+    proposed_at: str | None
+    seq: int | None
+    signed_by: list[str]
+    zone: dict[str, Any]  # the zone record (docs/formats.md)
 
 
 def version_hash(zone: Zone) -> str:
@@ -154,15 +257,15 @@ def propose(
     document: object,
     signatories: list[str],
     request: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Proposed:
     """Propose a zone (version 1), naming the parties whose signature it needs besides the
-    proposer's. Returns {zone_id, version, hash, required, warnings}."""
+    proposer's."""
     read = read_zone(document, principal.name)
     zone = read.zone
     if len(signatories) > MAX_SIGNATORIES:
         raise ValidationError(f"at most {MAX_SIGNATORIES} signatories", field="signatories")
 
-    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], Proposed]:
         by_name = Service.parties_by_name(conn)
         for i, name in enumerate(signatories):
             if name not in by_name:
@@ -209,10 +312,7 @@ def propose(
                     ),
                 )
             )
-        warnings = [w.to_json() for w in read.warnings]
-        return drafts, {
-            "zone_id": zone.id, "version": 1, "hash": digest, "required": required, "warnings": warnings,
-        }  # fmt: skip
+        return drafts, Proposed(zone.id, 1, digest, required, list(read.warnings))
 
     return service.commit(build)
 
@@ -232,11 +332,10 @@ def counter_propose(
     zone_id: str,
     document: object,
     request: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    """A new version of the zone by one of its signatories; returns {zone_id, version, hash,
-    warnings}."""
+) -> CounterProposed:
+    """A new version of the zone by one of its signatories."""
 
-    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], CounterProposed]:
         row = _negotiation(conn, zone_id)
         _check_signatory(row, principal)
         read = read_zone(document, row.proposer_name)
@@ -277,8 +376,7 @@ def counter_propose(
                     ),
                 )
             )
-        warnings = [w.to_json() for w in read.warnings]
-        return drafts, {"zone_id": zone_id, "version": version, "hash": digest, "warnings": warnings}
+        return drafts, CounterProposed(zone_id, version, digest, list(read.warnings))
 
     return service.commit(build)
 
@@ -301,11 +399,11 @@ def sign(
     version: int,
     digest: str,
     request: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Signed:
     """Sign the current version (named by number and hash, so a party signs what it read).
     The last required signature activates the zone in the same transaction."""
 
-    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], Signed]:
         row = _negotiation(conn, zone_id)
         _check_signatory(row, principal)
         current = _check_current(conn, row, version, digest)
@@ -387,13 +485,7 @@ def sign(
                     )
                 )
             drafts += activation_drafts(conn, service, zone, principal, now, signatories)
-        return drafts, {
-            "zone_id": zone_id,
-            "version": version,
-            "signed": len(signed & required_ids),
-            "required": len(required_ids),
-            "active": activated,
-        }
+        return drafts, Signed(zone_id, version, len(signed & required_ids), len(required_ids), activated)
 
     return service.commit(build)
 
@@ -406,12 +498,12 @@ def reject(
     digest: str,
     reason: str,
     request: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
+) -> Rejected:
     """Reject the current version with a reason (free text, kept as written)."""
     if not isinstance(reason, str) or not reason.strip() or len(reason) > 2000:
         raise ValidationError("must be a non-empty text of at most 2000 characters", field="reason")
 
-    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], Rejected]:
         row = _negotiation(conn, zone_id)
         _check_signatory(row, principal)
         current = _check_current(conn, row, version, digest)
@@ -449,17 +541,17 @@ def reject(
                     ),
                 )
             )
-        return drafts, {"zone_id": zone_id, "version": version, "state": "rejected"}
+        return drafts, Rejected(zone_id, version)
 
     return service.commit(build)
 
 
 def withdraw(
     service: Service, principal: Principal, zone_id: str, request: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
+) -> Withdrawn:
     """Withdraw a zone (its proposer only); it stops constraining filings at once."""
 
-    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], dict[str, Any]]:
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], Withdrawn]:
         row = _negotiation(conn, zone_id)
         if row.proposer != principal.id:
             raise ForbiddenError("only the proposer may withdraw a zone", field="zone_id")
@@ -487,7 +579,7 @@ def withdraw(
                     escalate=False,  # informs; asks nothing
                 )
             )
-        return drafts, {"zone_id": zone_id, "state": "withdrawn"}
+        return drafts, Withdrawn(zone_id)
 
     return service.commit(build)
 
@@ -499,50 +591,46 @@ def withdraw(
 # zone binds the parties that signed its version in force (``binds``: their names).
 
 
-_ms_text = ms_text
-
-
-def _zone_json(conn: Connection, row: NegotiationRow) -> dict[str, Any]:
+def _zone_view(conn: Connection, row: NegotiationRow) -> ZoneView:
     signatures = store.signers(conn, row.zone_id, row.current_version)
     names = Service.parties_by_id(conn)
     current = _version_row(conn, row.zone_id, row.current_version)
-    return {
-        "id": row.zone_id,
-        "kind": row.kind,
-        "name": row.name,
-        "proposer": row.proposer_name,
-        "required": list(row.required),
-        "state": row.state,
-        "current_version": row.current_version,
-        "current_hash": current.hash,
-        "active_version": row.active_version,
-        "signed_current": sorted(names[s].name for s in signatures if s in names),
-        "ends_at": None if row.ends_ms is None else _ms_text(row.ends_ms),
-        "origin": "negotiated",
+    return ZoneView(
+        id=row.zone_id,
+        kind=row.kind,
+        name=row.name,
+        proposer=row.proposer_name,
+        required=list(row.required),
+        state=row.state,
+        current_version=row.current_version,
+        current_hash=current.hash,
+        active_version=row.active_version,
+        signed_current=sorted(names[s].name for s in signatures if s in names),
+        ends_at=ms_text(row.ends_ms),
+        origin=Origin.NEGOTIATED,
         # A withdrawn or expired zone keeps its last active_version, but binds nobody.
-        "binds": Service.signatories_in_force(conn, row.zone_id).get(row.zone_id, [])
+        binds=Service.signatories_in_force(conn, row.zone_id).get(row.zone_id, [])
         if row.state == ZoneState.ACTIVE
         else [],
-    }
+    )
 
 
-def _imported_json(zone: Zone, state: str) -> dict[str, Any]:
-    ends = ends_ms(zone_to_record(zone))
-    return {
-        "id": zone.id,
-        "kind": str(zone.kind),
-        "name": zone.name,
-        "proposer": zone.party,
-        "required": [],
-        "state": state,
-        "current_version": 1,
-        "current_hash": version_hash(zone),
-        "active_version": 1 if state == "active" else None,
-        "signed_current": [],
-        "ends_at": None if ends is None else _ms_text(ends),
-        "origin": "imported",
-        "binds": "all",
-    }
+def _imported_view(zone: Zone, state: str) -> ZoneView:
+    return ZoneView(
+        id=zone.id,
+        kind=str(zone.kind),
+        name=zone.name,
+        proposer=zone.party,
+        required=[],
+        state=state,
+        current_version=1,
+        current_hash=version_hash(zone),
+        active_version=1 if state == ZoneState.ACTIVE else None,
+        signed_current=[],
+        ends_at=ms_text(ends_ms(zone_to_record(zone))),
+        origin=Origin.IMPORTED,
+        binds="all",
+    )
 
 
 def _imported_state(conn: Connection, zone_id: str) -> str:
@@ -552,62 +640,58 @@ def _imported_state(conn: Connection, zone_id: str) -> str:
     return state
 
 
-def list_zones(service: Service, state: str | None = None) -> list[dict[str, Any]]:
+def list_zones(service: Service, state: str | None = None) -> list[ZoneView]:
     """Every zone, negotiated or imported, by id (``state``: those in that state only)."""
     with database.snapshot(service.engine) as conn:  # the zones and their volumes, as one
-        found = [_zone_json(conn, r) for r in store.negotiations(conn, state)]
+        found = [_zone_view(conn, r) for r in store.negotiations(conn, state)]
         for zone in _imported(conn):
-            imported = _imported_json(zone, _imported_state(conn, zone.id))
-            if state is None or imported["state"] == state:
+            imported = _imported_view(zone, _imported_state(conn, zone.id))
+            if state is None or imported.state == state:
                 found.append(imported)
-    return sorted(found, key=lambda z: z["id"])
+    return sorted(found, key=lambda z: z.id)
 
 
-def get_zone(service: Service, zone_id: str) -> dict[str, Any]:
+def get_zone(service: Service, zone_id: str) -> ZoneView:
+    """One zone, with its negotiation steps, oldest first (none for an imported zone)."""
     with database.snapshot(service.engine) as conn:
         for zone in _imported(conn, zone_id):
-            return {**_imported_json(zone, _imported_state(conn, zone_id)), "steps": []}
-        out = _zone_json(conn, _negotiation(conn, zone_id))
-        steps = store.steps(conn, zone_id)
+            return _imported_view(zone, _imported_state(conn, zone_id))
+        view = _zone_view(conn, _negotiation(conn, zone_id))
         names = Service.parties_by_id(conn)
-        out["steps"] = [
-            {
-                "seq": s.seq,
-                "step": s.step,
-                "party": names[s.party_id].name if s.party_id in names else s.party_id,
-                "version": s.version,
-                "reason": s.reason,
-                "at": _ms_text(s.time_ms),
-            }
-            for s in steps
+        steps = [
+            ZoneStep(
+                seq=s.seq,
+                step=s.step,
+                party=names[s.party_id].name if s.party_id in names else s.party_id,
+                version=s.version,
+                reason=s.reason,
+                at=ms_text(s.time_ms),
+            )
+            for s in store.steps(conn, zone_id)
         ]
-        return out
+        return replace(view, steps=steps)
 
 
-def versions(service: Service, zone_id: str) -> list[dict[str, Any]]:
+def versions(service: Service, zone_id: str) -> list[ZoneVersion]:
     with database.snapshot(service.engine) as conn:
         for zone in _imported(conn, zone_id):
             # One version, brought in by the operator (when: the log's zone.imported entry).
-            record = zone_to_record(zone)
-            digest = version_hash(zone)
-            return [{"version": 1, "hash": digest, "author": OPERATOR, "proposed_at": None, "seq": None,
-                     "signed_by": [], "zone": record}]  # fmt: skip
+            return [ZoneVersion(1, version_hash(zone), OPERATOR, None, None, [], zone_to_record(zone))]
         _negotiation(conn, zone_id)
         names = Service.parties_by_id(conn)
-        rows = store.versions(conn, zone_id)
         out = []
-        for r in rows:
+        for r in store.versions(conn, zone_id):
             signers = store.signers(conn, zone_id, r.version)
             out.append(
-                {
-                    "version": r.version,
-                    "hash": r.hash,
-                    "author": names[r.author].name if r.author in names else r.author,
-                    "proposed_at": _ms_text(r.time_ms),
-                    "seq": r.seq,
-                    "signed_by": sorted(names[s].name for s in signers if s in names),
-                    "zone": r.record,
-                }
+                ZoneVersion(
+                    version=r.version,
+                    hash=r.hash,
+                    author=names[r.author].name if r.author in names else r.author,
+                    proposed_at=ms_text(r.time_ms),
+                    seq=r.seq,
+                    signed_by=sorted(names[s].name for s in signers if s in names),
+                    zone=r.record,
+                )
             )
         return out
 

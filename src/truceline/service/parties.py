@@ -10,14 +10,23 @@ from typing import Any
 
 from sqlalchemy import Connection
 
+from truceline.domain.clock import to_ms
 from truceline.domain.party import Party
 from truceline.errors import ConflictError, NotFoundError, ValidationError
-from truceline.ledger.entries import EntryDraft, EntryType, time_ms
+from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR, new_party_id, new_token, party_draft, token_hash
 from truceline.service.register import Committer
 from truceline.store import parties as store
 
 MAX_REASON_CHARS = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """A party just registered, and its bearer token: shown this once, only its SHA-256 is kept."""
+
+    party: Party
+    token: str
 
 
 def add_party(
@@ -27,7 +36,7 @@ def add_party(
     language: str = "en",
     request_key: str | None = None,
     author: str = OPERATOR,
-) -> tuple[Party, str]:
+) -> Registration:
     """Register a party; returns it with its bearer token (only the token's SHA-256 is kept).
 
     ``committer``: the server's ``Service``, or for the CLI the ``Register`` alone (a
@@ -36,9 +45,9 @@ def add_party(
     ConflictError for a name already registered.
     """
 
-    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], tuple[Party, str]]:
-        new = party_draft(conn, new_party_id(time_ms(now)), name, role, language, request_key, author)
-        return [new.draft], (new.party, new.token)
+    def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], Registration]:
+        new = party_draft(conn, new_party_id(to_ms(now)), name, role, language, request_key, author)
+        return [new.draft], Registration(new.party, new.token)
 
     return committer.commit(build)
 

@@ -18,7 +18,6 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Connection
 
-from truceline.domain.clock import to_ms
 from truceline.domain.codec import operation_from_record, operation_to_record, zone_from_record
 from truceline.domain.operation import Operation
 from truceline.domain.party import Role
@@ -335,4 +334,3 @@ class Service:
         return {row.id: row for row in cls.party_rows(conn)}
 
 
-now_ms = to_ms  # kept: callers import it from here
