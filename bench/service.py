@@ -125,7 +125,7 @@ def prepare(url: str, n_zones: int, n_operations: int) -> tuple[dict[str, str], 
     """Load the zones and operations through the ledger; register the parties; their tokens."""
     register = open_register(url, lambda: datetime.now(UTC))
     service = Service(register)
-    tokens = {name: add_party(service, name)[1] for name in PARTIES}
+    tokens = {name: add_party(service, name).token for name in PARTIES}
     zones, operations = scenario(n_zones, n_operations, seed=7)
     t = time.perf_counter()
     # Through the operator's import, as `truceline import`: the operations a forbidden zone

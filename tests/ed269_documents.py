@@ -1,5 +1,6 @@
 """One ED-269 zone for the warning tests of the CLI and the API: a day's applicability,
-with the daily periods and restriction each test needs."""
+with the daily periods and restriction each test needs, and a zone authority (its absence
+is warned of)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def ed269_day_zone(
                 "dailyPeriod": daily,
             }
         ],
+        "zoneAuthority": [{"name": "Authority", "email": "a@example.org"}],
         "geometry": [
             {
                 "uomDimensions": "M",

@@ -1,6 +1,6 @@
-"""What the ED-269 reader read conservatively (a daily period as all day) or skipped (a
-NO_RESTRICTION zone) is told: one line each on stderr for check, import, conflicts and
-replay, and a ``warnings`` list in check's JSON and GeoJSON."""
+"""What the ED-269 reader read as given but warns of (an identifier over ED-269's 7
+characters) or skipped (a NO_RESTRICTION zone) is told: one line each on stderr for check,
+import, conflicts and replay, and a ``warnings`` list in check's JSON and GeoJSON."""
 
 from __future__ import annotations
 
@@ -17,9 +17,8 @@ runner = CliRunner()
 
 RING = [[36.0, 33.0], [36.2, 33.0], [36.2, 33.2], [36.0, 33.2], [36.0, 33.0]]
 DAILY_WARNING = (
-    'truceline: warning: {file}: zone 0 (identifier "DAILY"): applicability[0].dailyPeriod[0]: '
-    'daily period (MON,FRI "08:00Z"-"12:00Z") read as active all day: Truceline has no daily '
-    "windows, so this may over-report"
+    'truceline: warning: {file}: zone 0 (identifier "DAILY-08"): identifier: is 8 characters long; '
+    "ED-269 allows 7 (read as given)"
 )
 SKIPPED_WARNING = (
     'truceline: warning: {file}: zone 1 (identifier "FREE"): restriction: NO_RESTRICTION restricts '
@@ -33,7 +32,7 @@ def _zone(identifier: str, restriction: str, daily: list[dict[str, Any]]) -> dic
 
 def _ed269(folder: Path) -> Path:
     zones = [
-        _zone("DAILY", "PROHIBITED", [{"day": ["MON", "FRI"], "startTime": "08:00Z", "endTime": "12:00Z"}]),
+        _zone("DAILY-08", "PROHIBITED", [{"day": ["MON", "FRI"], "startTime": "08:00Z", "endTime": "12:00Z"}]),  # noqa: E501
         _zone("FREE", "NO_RESTRICTION", []),
     ]
     path = folder / "zones-ed269.json"
@@ -41,7 +40,7 @@ def _ed269(folder: Path) -> Path:
     return path
 
 
-def _plan(folder: Path) -> Path:
+def _plan(folder: Path, hour: int = 9) -> Path:
     feature = {
         "type": "Feature",
         "id": "p1",
@@ -49,7 +48,7 @@ def _plan(folder: Path) -> Path:
         "properties": {
             "party": "B", "activity": "air", "altitude_lower_m": 100, "altitude_upper_m": 500,
             "altitude_reference": "AMSL",
-            "time_start": "2017-07-10T14:00:00Z", "time_end": "2017-07-10T15:00:00Z",
+            "time_start": f"2017-07-10T{hour:02}:00:00Z", "time_end": f"2017-07-10T{hour:02}:30:00Z",
         },
     }  # fmt: skip
     path = folder / "plan.geojson"
@@ -64,11 +63,19 @@ def _warning_lines(stderr: str) -> list[str]:
 def test_check_prints_each_warning_on_stderr(tmp_path: Path) -> None:
     zones, plan = _ed269(tmp_path), _plan(tmp_path)
     result = runner.invoke(app, ["check", "--zones", str(zones), "--plans", str(plan)])
-    # 14:00 is outside the daily 08:00-12:00, but read all day: a conflict, and said why.
+    # Monday 09:00Z is inside the daily MON,FRI 08:00Z-12:00Z: a conflict.
     assert result.exit_code == 1, result.output
     assert _warning_lines(result.stderr) == [
         DAILY_WARNING.format(file=zones.name), SKIPPED_WARNING.format(file=zones.name)
     ]
+
+
+def test_check_honours_the_daily_period(tmp_path: Path) -> None:
+    zones, plan = _ed269(tmp_path), _plan(tmp_path, hour=14)
+    # Monday 14:00Z is outside the daily 08:00Z-12:00Z: no conflict.
+    result = runner.invoke(app, ["check", "--zones", str(zones), "--plans", str(plan)])
+    assert result.exit_code == 0, result.output
+    assert "No conflict." in result.stdout
 
 
 def test_check_json_and_geojson_carry_the_warnings(tmp_path: Path) -> None:
@@ -76,13 +83,13 @@ def test_check_json_and_geojson_carry_the_warnings(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", "--zones", str(zones), "--plans", str(plan), "--format", "json"])
     assert result.exit_code == 1, result.output
     answer = json.loads(result.stdout)
-    assert [c["b"] for c in answer["conflicts"]] == ["DAILY"]
+    assert [c["b"] for c in answer["conflicts"]] == ["DAILY-08"]
+    assert answer["conflicts"][0]["time_start"] == "2017-07-10T09:00:00Z"
     assert answer["warnings"] == [
         {
-            "where": f'{zones.name}: zone 0 (identifier "DAILY")',
-            "field": "applicability[0].dailyPeriod[0]",
-            "message": 'daily period (MON,FRI "08:00Z"-"12:00Z") read as active all day: '
-            "Truceline has no daily windows, so this may over-report",
+            "where": f'{zones.name}: zone 0 (identifier "DAILY-08")',
+            "field": "identifier",
+            "message": "is 8 characters long; ED-269 allows 7 (read as given)",
         },
         {
             "where": f'{zones.name}: zone 1 (identifier "FREE")',

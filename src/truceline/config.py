@@ -14,6 +14,10 @@ The server side (`serve`, `import`, `party ...`, `log ...`):
   humanitarian movement should be notified with before its departure (default 48 h, and
   24 h when flagged ``emergency``); a shorter one is accepted with a warning.
 
+Incident reports (``load_incident_settings``): ``TRUCELINE_CORROBORATION_DISTANCE_M``
+(default 2000) and ``TRUCELINE_CORROBORATION_WINDOW_S`` (default 1800): how near in place
+and time an independent report must be for a corroboration to be suggested.
+
 The client commands' ``TRUCELINE_URL``, ``TRUCELINE_TOKEN`` and ``TRUCELINE_KEY`` are the
 defaults of their ``--url``, ``--token`` and ``--key`` flags (Typer reads them, named here).
 
@@ -42,6 +46,8 @@ AOT_ENV = "TRUCELINE_AOT"
 LOG_LEVEL_ENV = "TRUCELINE_LOG_LEVEL"
 LOG_FORMAT_ENV = "TRUCELINE_LOG_FORMAT"
 LOG_LEVELS = ("debug", "info", "warning", "error")
+CORROBORATION_DISTANCE_ENV = "TRUCELINE_CORROBORATION_DISTANCE_M"
+CORROBORATION_WINDOW_ENV = "TRUCELINE_CORROBORATION_WINDOW_S"
 NOTICE_LEAD_ENV = "TRUCELINE_NOTICE_LEAD_S"
 EMERGENCY_NOTICE_LEAD_ENV = "TRUCELINE_EMERGENCY_NOTICE_LEAD_S"
 NOTICE_LEAD_S = 48 * 3600  # humanitarian movements: notified 48 h before departure
@@ -142,3 +148,40 @@ def load_compile_cache(environ: Mapping[str, str] | None = None) -> CompileCache
         base = env.get("XDG_CACHE_HOME", "")
         folder = (Path(base) if Path(base).is_absolute() else Path.home() / ".cache") / "truceline" / "aot"
     return CompileCache(folder=folder, enabled=env.get(AOT_ENV, "1") != "0", compiler=env.get("CC") or "cc")
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentSettings:
+    """How the register suggests corroboration: another reporter's report whose uncertainty
+    area comes within ``corroboration_distance_m`` of this one's, and whose observed time
+    within ``corroboration_window_s`` of this one's (the defaults: 2 km and 30 min)."""
+
+    corroboration_distance_m: float = 2_000.0
+    corroboration_window_s: float = 1_800.0
+
+    def __post_init__(self) -> None:
+        for name, env in (
+            ("corroboration_distance_m", CORROBORATION_DISTANCE_ENV),
+            ("corroboration_window_s", CORROBORATION_WINDOW_ENV),
+        ):
+            value = getattr(self, name)
+            if not (0 <= value <= 1_000_000):
+                raise ValidationError(f"must be a number from 0 to 1000000, got {value}", field=env)
+
+
+def load_incident_settings(environ: Mapping[str, str] | None = None) -> IncidentSettings:
+    """The IncidentSettings of ``environ`` (default: ``os.environ``); ValidationError names
+    the variable."""
+    env = os.environ if environ is None else environ
+    values: dict[str, float] = {}
+    for name, variable in (
+        ("corroboration_distance_m", CORROBORATION_DISTANCE_ENV),
+        ("corroboration_window_s", CORROBORATION_WINDOW_ENV),
+    ):
+        text = env.get(variable, "")
+        if text:
+            try:
+                values[name] = float(text)
+            except ValueError:
+                raise ValidationError(f"must be a number, got {text!r}", field=variable) from None
+    return IncidentSettings(**values)

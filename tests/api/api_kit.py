@@ -39,9 +39,14 @@ class World:
         self.ids: dict[str, str] = {}
 
     def add(
-        self, name: str, role: str = "party", language: str = "en", request_key: str | None = None
+        self,
+        name: str,
+        role: str = "party",
+        language: str = "en",
+        request_key: str | None = None,
+        uss_manager: str | None = None,
     ) -> str:
-        registered = add_party(self.service, name, role, language, request_key)
+        registered = add_party(self.service, name, role, language, request_key, uss_manager=uss_manager)
         party, token = registered.party, registered.token
         self.tokens[name] = token
         self.ids[name] = party.id

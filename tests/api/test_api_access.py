@@ -32,7 +32,9 @@ ROUTES = _routes()
 
 
 def _concrete(path: str) -> str:
-    url = re.sub(r"\{[^}]+\}", "x", path)
+    # An incident id routes only as a UUID (api/incidents.py); any other id is "x".
+    url = path.replace("{incident_id}", "01a23c70-0000-7000-8000-000000000000")
+    url = re.sub(r"\{[^}]+\}", "x", url)
     # The stream stays open unless asked to send what is pending and close.
     return url + "?once=true" if url == "/stream" else url
 

@@ -26,7 +26,7 @@ _dir = Path(tempfile.mkdtemp(prefix="truceline-fuzz-"))
 _service = Service(open_register(f"sqlite:///{_dir / 'fuzz.db'}", lambda: datetime.now(UTC)))
 # One token per role: each generated request goes with a role the endpoint admits, so
 # the handlers behind the role check are what gets fuzzed.
-ROLES = ("party", "admin", "auditor", "humanitarian")
+ROLES = ("party", "admin", "auditor", "observer", "humanitarian")
 TOKENS = {role: add_party(_service, f"fuzz-{role}", role).token for role in ROLES}
 _app = create_app(_service, tick_interval_s=None)
 
@@ -64,18 +64,27 @@ def test_no_server_error(case: schemathesis.Case) -> None:
 # Schema-valid input may still be refused with 422 where the rule is beyond JSON Schema,
 # as the 422 of these routes documents: a document's geometry and format (the ED-269,
 # F3548 and GeoJSON readers), a language tag CLDR must know, a request key that must
-# decode to an Ed25519 key, a log position or tree size beyond the log's present size.
+# decode to an Ed25519 key, a log position or tree size beyond the log's present size, an
+# incident report's fields and geometry, a date in a query.
 BEYOND_SCHEMA = [
     "create_party",
     "propose_zone",
     "counter_propose_zone",
     "file_operation",
+    "file_operation_with_id",
     "update_operation",
     "send_message",
     "reply_to_message",
     "list_log_entries",
     "get_inclusion_proof",
     "get_consistency_proof",
+    # A report's geometry, times and fields (domain/incident.py), the stats' dates.
+    "report_incident",
+    "report_incidents",
+    "list_incidents",
+    "export_incidents_csv",
+    "export_incidents_geojson",
+    "zone_incident_stats",
     # a notification's geometry and times; a version hash naming no notification; a moment
     # without a timezone
     "notify",

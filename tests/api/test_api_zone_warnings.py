@@ -1,5 +1,5 @@
 """POST /zones and POST /zones/{id}/versions answer with the ED-269 reader's warnings (a
-daily period read as all day), typed in the OpenAPI document."""
+an identifier over ED-269's 7 characters), typed in the OpenAPI document."""
 
 from __future__ import annotations
 
@@ -28,20 +28,19 @@ def _ed269(identifier: str, restriction: str, daily: list[dict[str, Any]], upper
 
 MON_8_12 = [{"day": ["MON"], "startTime": "08:00Z", "endTime": "12:00Z"}]
 DAILY = {
-    "where": 'body: zone 0 (identifier "DAILY")',
-    "field": "applicability[0].dailyPeriod[0]",
-    "message": 'daily period (MON "08:00Z"-"12:00Z") read as active all day: '
-    "Truceline has no daily windows, so this may over-report",
+    "where": 'body: zone 0 (identifier "DAILY-08")',
+    "field": "identifier",
+    "message": "is 8 characters long; ED-269 allows 7 (read as given)",
 }
 
 
 def test_a_proposal_answers_with_the_readers_warnings(world: World) -> None:
-    zones = [_ed269("DAILY", "PROHIBITED", MON_8_12), _ed269("FREE", "NO_RESTRICTION", [])]
+    zones = [_ed269("DAILY-08", "PROHIBITED", MON_8_12), _ed269("FREE", "NO_RESTRICTION", [])]
     proposal = {"document": {"UASZoneList": zones}, "signatories": ["B"]}
     r = world.client.post("/zones", json=proposal, headers=world.auth("A"))
     assert r.status_code == 201, r.text
     body = r.json()
-    assert body["zone_id"] == "DAILY" and body["required"] == ["A", "B"]
+    assert body["zone_id"] == "DAILY-08" and body["required"] == ["A", "B"]
     assert body["warnings"] == [
         DAILY,
         {
@@ -51,8 +50,8 @@ def test_a_proposal_answers_with_the_readers_warnings(world: World) -> None:
         },
     ]
     # A counter-proposal says the same of its own document.
-    again = {"UASZoneList": [_ed269("DAILY", "PROHIBITED", MON_8_12, upper_m=2000)]}
-    r = world.client.post("/zones/DAILY/versions", json={"document": again}, headers=world.auth("B"))
+    again = {"UASZoneList": [_ed269("DAILY-08", "PROHIBITED", MON_8_12, upper_m=2000)]}
+    r = world.client.post("/zones/DAILY-08/versions", json={"document": again}, headers=world.auth("B"))
     assert r.status_code == 201, r.text
     assert r.json()["version"] == 2 and r.json()["warnings"] == [DAILY]
 

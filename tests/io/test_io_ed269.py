@@ -145,22 +145,6 @@ def test_applicability_dates_and_product_of_volumes():
     assert zone.volumes[1].time.end is None
 
 
-@pytest.mark.parametrize("key", ["dailyPeriod", "schedule"])
-def test_a_daily_period_is_read_whole_day_with_a_warning(key: str):
-    period = {
-        "permanent": "YES",
-        key: [{"day": ["MON", "TUE"], "startTime": "08:00:00.00Z", "endTime": "12:00Z"}],
-    }
-    features = read_ed269(doc(ed269_zone(applicability=[period])), source="z.json")
-    assert features.zones[0].volumes[0].time.start == PERMANENT_START
-    (warning,) = features.warnings
-    assert warning.field == f"applicability[0].{key}[0]"
-    assert str(warning).startswith(
-        f'z.json: zone 0 (identifier "SYR01"): applicability[0].{key}[0]: daily period '
-        '(MON,TUE "08:00:00.00Z"-"12:00Z") read as active all day'
-    )
-
-
 def test_other_containers():
     assert [z.id for z in read_ed269({"title": "t", "features": [ed269_zone()]}).zones] == ["SYR01"]
     assert [z.id for z in read_ed269([ed269_zone("A"), ed269_zone("B")]).zones] == ["A", "B"]
@@ -279,7 +263,11 @@ def test_geometry_faults_name_the_vertex():
             {"type": "FeatureCollection", "features": []},
             "zones.json: type: this is a GeoJSON FeatureCollection",
         ),
-        (doc(ed269_zone("A"), ed269_zone("A")), 'zones.json: zone 1 (identifier "A"): identifier: repeats'),
+        (
+            doc(ed269_zone("A"), ed269_zone("A")),
+            'zones.json: zone 1 (identifier "A"): identifier: "A" is used by two zones: zone 0 (name'
+            ' "Sample zone") and zone 1 (name "Sample zone")',
+        ),
         (doc({"identifier": 7}), "zones.json: zone 0: identifier: must be a string, got 7"),
         (doc("zone"), 'zones.json: zone 0: must be an object, got "zone"'),
         ("nope", "zones.json: cannot read the file"),

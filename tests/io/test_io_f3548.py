@@ -4,6 +4,7 @@ F3548 OpenAPI and InterUSS's automated-testing interfaces)."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 
 import pytest
@@ -11,10 +12,17 @@ from io_documents import f3548_circle_volume, f3548_volume
 
 from truceline.domain.activity import Activity
 from truceline.domain.operation import OperationState
+from truceline.domain.zone import Entry, ZoneKind
 from truceline.errors import FormatError, GeometryError, TrucelineError, ValidationError
 from truceline.geo.altitude import AltitudeReference
 from truceline.geo.shapes import Circle, Polygon
-from truceline.io.f3548 import read_f3548_document, read_f3548_operation, read_f3548_volumes
+from truceline.io.f3548 import (
+    is_f3548_constraint,
+    read_f3548_constraint,
+    read_f3548_document,
+    read_f3548_operation,
+    read_f3548_volumes,
+)
 
 
 def error_of(doc: object, **kwargs: object) -> TrucelineError:
@@ -290,3 +298,91 @@ def test_a_non_positive_radius_is_named():
     error = error_of(f3548_circle_volume(radius_m=0))
     assert isinstance(error, ValidationError)
     assert str(error).startswith("plan.json: volume.outline_circle.radius.value: "), str(error)
+
+
+# --- constraints, read as zones ---------------------------------------------------------------
+
+CONSTRAINT_ID = "5f0c2a36-2a7e-4d1b-9c55-8a3f2b1f9e10"
+
+
+def _constraint(**details: object) -> dict:
+    return {
+        "reference": {"id": CONSTRAINT_ID, "manager": "uss.authority", "version": 1},
+        "details": {"volumes": [f3548_volume()], **details},
+    }
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        _constraint(type="no_fly"),  # Constraint
+        {"constraint": _constraint(type="TFR")},  # GetConstraintDetailsResponse
+        {"constraint_id": CONSTRAINT_ID, "constraint": _constraint(type="TFR"), "subscriptions": []},
+        {"constraint_id": CONSTRAINT_ID, "constraint": {"details": {"volumes": [f3548_volume()]}}},
+    ],
+    ids=["Constraint", "GetConstraintDetailsResponse", "PutConstraintDetailsParameters", "put-no-reference"],
+)
+def test_constraint_documents_are_zones(doc: dict):
+    assert is_f3548_constraint(doc)
+    (zone,) = read_f3548_constraint(doc, source="c.json").zones
+    assert zone.id == CONSTRAINT_ID and zone.kind is ZoneKind.NO_FLY
+    assert zone.rule.entry is Entry.FORBIDDEN and zone.rule.activity is Activity.AIR
+    assert zone.party == ("uss.authority" if "reference" in doc.get("constraint", doc) else None)
+    assert zone.volumes == tuple(read_f3548_volumes(f3548_volume()))
+
+
+def test_constraint_details_alone_take_the_id_given():
+    details = {"volumes": [f3548_volume()], "type": "humanitarian_corridor"}
+    (zone,) = read_f3548_constraint(details, default_id="corridor-1").zones
+    assert (zone.id, zone.kind) == ("corridor-1", ZoneKind.HUMANITARIAN_CORRIDOR)
+    with pytest.raises(FormatError, match="carries no id"):
+        read_f3548_constraint(details)
+
+
+@pytest.mark.parametrize(
+    ("restriction", "kind", "entry"),
+    [
+        ("PROHIBITED", ZoneKind.NO_FLY, Entry.FORBIDDEN),
+        ("REQ_AUTHORISATION", ZoneKind.DECONFLICTION, Entry.NOTICE),
+        ("CONDITIONAL", ZoneKind.DECONFLICTION, Entry.NOTICE),
+    ],
+)
+def test_a_geozone_sets_kind_and_entry_as_ed269_does(restriction: str, kind: ZoneKind, entry: Entry):
+    geozone = {"identifier": "LSR01", "country": "CHE", "zone_authority": [], "name": "Range",
+               "type": "COMMON", "restriction": restriction}  # fmt: skip
+    (zone,) = read_f3548_constraint(_constraint(geozone=geozone)).zones
+    assert (zone.kind, zone.rule.entry, zone.name) == (kind, entry, "Range")
+
+
+def test_a_geozone_without_restriction_is_skipped_with_a_warning_and_a_bad_one_named():
+    geozone = {"identifier": "LSR01", "restriction": "NO_RESTRICTION"}
+    found = read_f3548_constraint(_constraint(geozone=geozone), source="c.json")
+    assert found.zones == () and "NO_RESTRICTION restricts nothing" in str(found.warnings[0])
+    with pytest.raises(FormatError, match=r"c\.json: details\.geozone\.restriction: \"NOPE\" is not one of"):
+        read_f3548_constraint(_constraint(geozone={"restriction": "NOPE"}), source="c.json")
+
+
+def test_a_constraint_volume_may_leave_out_a_limit_an_intent_volume_may_not():
+    volume = f3548_volume()
+    del volume["volume"]["altitude_upper"]
+    (zone,) = read_f3548_constraint({"volumes": [volume], "type": "no_fly"}, default_id="z").zones
+    assert zone.volumes[0].altitude.upper_m == math.inf
+    assert zone.volumes[0].altitude.reference is AltitudeReference.W84
+    with pytest.raises(FormatError, match=r"volumes\[0\]\.volume\.altitude_upper: is required"):
+        read_f3548_operation({"volumes": [volume]}, party="p", operation_id="o")
+
+
+def test_a_constraint_is_not_read_as_an_operation():
+    with pytest.raises(FormatError, match="is an F3548 constraint"):
+        read_f3548_operation(_constraint(type="no_fly"), party="p")
+
+
+def test_priority_is_read_and_must_be_an_integer():
+    def priority(value: object) -> int | None:
+        details = {"volumes": [f3548_volume()], "priority": value}
+        return read_f3548_operation(details, party="p", operation_id="o").priority
+
+    assert priority(3) == 3 and priority(None) is None and priority(2.0) == 2
+    for bad in ("high", 1.5, True):
+        with pytest.raises(FormatError, match="priority: must be an integer"):
+            priority(bad)

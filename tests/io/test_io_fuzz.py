@@ -22,7 +22,7 @@ from io_documents import (
 
 from truceline.errors import TrucelineError
 from truceline.io.ed269 import read_ed269
-from truceline.io.f3548 import read_f3548_document, read_f3548_operation
+from truceline.io.f3548 import read_f3548_constraint, read_f3548_document, read_f3548_operation
 from truceline.io.geojson import read_geojson
 
 KEYS = [
@@ -76,6 +76,10 @@ KEYS = [
     "upperLimit",
     "lowerVerticalReference",
     "horizontalProjection",
+    "constraint",
+    "constraint_id",
+    "geozone",
+    "priority",
 ]
 WORDS = [
     "Feature",
@@ -104,6 +108,7 @@ WORDS = [
     "PROHIBITED",
     "NO_RESTRICTION",
     "Accepted",
+    "CONDITIONAL",
     "2024-03-01T10:00:00Z",
     "2024-03-01T10:00:00",
     "0",
@@ -149,6 +154,17 @@ def _valid_documents() -> dict[str, object]:
             "flight_plan": {"basic_information": {"usage_state": "Planned", "area": [f3548_volume()]}}
         },
         "f3548-extents": {"extents": [f3548_volume()], "state": "Accepted"},
+        "f3548-constraint": {
+            "constraint_id": "c",
+            "constraint": {
+                "reference": {"id": "c", "manager": "m"},
+                "details": {
+                    "volumes": [f3548_volume(), f3548_circle_volume()],
+                    "type": "no_fly",
+                    "geozone": {"identifier": "LS01", "name": "n", "restriction": "PROHIBITED"},
+                },
+            },
+        },
         "ed269": {
             "UASZoneList": [
                 ed269_zone("A"),
@@ -177,6 +193,7 @@ READERS: dict[str, Callable[[object], object]] = {
     "f3548": lambda d: read_f3548_document(d, source="f"),  # type: ignore[arg-type]
     "f3548-operation": lambda d: read_f3548_operation(d, party="p", operation_id="o", source="f"),  # type: ignore[arg-type]
     "ed269": lambda d: read_ed269(d, source="f"),  # type: ignore[arg-type]
+    "f3548-constraint": lambda d: read_f3548_constraint(d, default_id="z", source="f"),  # type: ignore[arg-type]
 }
 
 
@@ -218,6 +235,7 @@ def test_the_valid_documents_are_valid():
     for name in ("f3548-list", "f3548-intent", "f3548-plan", "f3548-extents"):
         read_f3548_operation(VALID[name], party="p", operation_id="o")  # type: ignore[arg-type]
     assert len(read_ed269(VALID["ed269"]).zones) == 2  # type: ignore[arg-type]
+    assert len(read_f3548_constraint(VALID["f3548-constraint"]).zones) == 1  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("reader", sorted(READERS))
@@ -239,7 +257,8 @@ def test_mutated_documents(name: str, data: st.DataObject):
     mutated = _mutated(doc, path, replacement, delete)
     if isinstance(mutated, str):  # a bare str would be read as a path
         mutated = [mutated]
-    reader = "ed269" if name == "ed269" else "geojson" if name == "geojson" else "f3548-operation"
+    special = {"ed269": "ed269", "geojson": "geojson", "f3548-constraint": "f3548-constraint"}
+    reader = special.get(name, "f3548-operation")
     _only_truceline_errors(READERS[reader], mutated)
 
 

@@ -53,5 +53,5 @@ def test_every_entry_type_has_its_projector_and_an_unknown_type_projects_nothing
         def __getattr__(self, name: str) -> object:
             raise AssertionError(f"an unknown entry type reached the database ({name})")
 
-    later = Entry(0, 0, "operator", "incident.reported", {}, None, b"", b"")
+    later = Entry(0, 0, "operator", "sighting.logged", {}, None, b"", b"")
     projection.project(Untouchable(), later)  # type: ignore[arg-type]

@@ -140,3 +140,19 @@ def test_non_conforming_in_time():
     res = check_conformance(TrackBatch.from_tracks([trk("early", 0, 0, 500, 50, 0)]),
                             [operation(window=window)], policy=PRESSURE_AS_AMSL)
     assert res.time_s.tolist() == [60.0] and res.horizontal_m[0] == 0.0
+
+
+def test_a_zone_schedule_is_honoured_for_live_tracks():
+    from datetime import time
+
+    from truceline.geo.timewindow import DailyPeriod, Schedule
+
+    # 2026-01-01 is a Thursday; the zone is active 00:02-00:10 UTC every day
+    early = Schedule("UTC", (DailyPeriod(frozenset(range(7)), time(0, 2), time(0, 10)),))
+    zone = circle_zone(window=TimeWindow(datetime(2025, 1, 1, tzinfo=UTC), None, early))
+    inside = trk("a", 0, 0, 3000, 0, 0)  # at 00:00:00, parked inside the circle
+    res = incursions([inside], [zone])
+    assert res.entry_s.tolist() == [120.0] and res.inside_now.tolist() == [False]
+    assert incursions([trk("b", 0, 0, 3000, 0, 0, t=T0 + 200)], [zone]).inside_now.tolist() == [True]
+    # after the period, and the next one beyond the look-ahead: nothing
+    assert len(incursions([trk("c", 0, 0, 3000, 0, 0, t=T0 + 700)], [zone])) == 0

@@ -9,11 +9,19 @@ from pydantic import ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api.edge import STORABLE
+from truceline.api.f3548 import (
+    FORMAT,
+    FormatName,
+    OperationalIntentF3548,
+    f3548_answer,
+    f3548_response,
+    wants_f3548,
+)
 from truceline.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA, RefusedError
 from truceline.api.responses import Number, Out
 from truceline.api.security import CALLER, FILERS, PARTICIPANTS, endpoint, service_of, signed_request
 from truceline.domain.zone import Entry
-from truceline.service import filing
+from truceline.service import f3548, filing
 from truceline.service.auth import Principal
 from truceline.service.need_to_know import READER_ROLES
 
@@ -28,7 +36,8 @@ REFUSED = {
     }
 }
 DOCUMENT = Body(
-    description="A GeoJSON profile FeatureCollection of one operation, or an ASTM F3548 document."
+    description="A GeoJSON profile FeatureCollection of one operation, or an ASTM F3548 document "
+    "(its `reference.manager`, if any, is the caller's name or `uss_manager` alias)."
 )
 
 
@@ -47,6 +56,11 @@ class ConflictOut(Out):
     altitude_reference: str
     area_m2: Number
     entry: Entry | None = Field(default=None, description="Zone conflicts only (absent otherwise).")
+    priority: Literal["a", "b", "equal"] | None = Field(
+        default=None,
+        description="Operation conflicts only (absent otherwise): the side with the higher F3548 "
+        "priority; null when either operation gives none.",
+    )
 
 
 class FilingOut(Out):
@@ -92,6 +106,7 @@ class OperationOut(Out):
     volumes: list[VolumeOut]
     state: str | None = Field(default=None, description="Full view only.")
     name: str | None = Field(default=None, description="Full view only.")
+    priority: int | None = Field(default=None, description="F3548 priority, if given (full view only).")
 
 
 class OperationStepOut(Out):
@@ -144,18 +159,68 @@ async def file_operation(
     return _outcome(result)
 
 
+@endpoint(
+    router,
+    "POST",
+    "/operations/{operation_id}",
+    FILERS,
+    status_code=201,
+    responses=REFUSED,
+    response_model_exclude_unset=True,
+    operation_id="file_operation_with_id",
+)
+async def file_operation_with_id(
+    request: Request,
+    operation_id: str = OperationId,
+    document: dict[str, Any] | list[Any] = DOCUMENT,
+    principal: Principal = CALLER,
+) -> FilingOut:
+    """File an operation under the id in the URL: for a document that carries none (a bare
+    F3548 Volume4D list, OperationalIntentDetails, PutOperationalIntentReferenceParameters),
+    or carries the same. Answers as `POST /operations`."""
+    result = await run_in_threadpool(
+        filing.file_operation,
+        service_of(request),
+        principal,
+        document,
+        signed_request(request),
+        operation_id,
+    )
+    return _outcome(result)
+
+
 @endpoint(router, "GET", "/operations", READER_ROLES, response_model_exclude_unset=True)
 async def list_operations(request: Request, principal: Principal = CALLER) -> list[OperationOut]:
     """Live operations as need-to-know allows: own in full, others' concerning volumes only."""
     return OperationOut.many(await run_in_threadpool(filing.list_operations, service_of(request), principal))
 
 
-@endpoint(router, "GET", "/operations/{operation_id}", READER_ROLES, response_model_exclude_unset=True)
+@endpoint(
+    router,
+    "GET",
+    "/operations/{operation_id}",
+    READER_ROLES,
+    response_model_exclude_unset=True,
+    responses=f3548_response(OperationalIntentF3548, "an ASTM F3548 OperationalIntent"),
+)
 async def get_operation(
-    request: Request, operation_id: str = OperationId, principal: Principal = CALLER
+    request: Request,
+    operation_id: str = OperationId,
+    format: FormatName | None = FORMAT,
+    principal: Principal = CALLER,
 ) -> OperationOut:
-    """One operation as need-to-know allows (404 when the caller may see none of it)."""
-    found = await run_in_threadpool(filing.get_operation, service_of(request), principal, operation_id)
+    """One operation as need-to-know allows (404 when the caller may see none of it). As
+    F3548 (`?format=f3548` or `Accept: application/vnd.astm.f3548+json`): an
+    OperationalIntent; 403 when the caller may see only part of it, 422 when it does not fit
+    F3548 (not W84, no end time; docs/formats.md)."""
+    service = service_of(request)
+    if wants_f3548(request, format):
+        base_url = str(request.base_url).rstrip("/")
+        document = await run_in_threadpool(
+            f3548.operational_intent_of, service, principal, operation_id, base_url
+        )
+        return f3548_answer(OperationalIntentF3548, document)  # type: ignore[return-value]
+    found = await run_in_threadpool(filing.get_operation, service, principal, operation_id)
     return OperationOut.of(found)
 
 

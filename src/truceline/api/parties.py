@@ -34,6 +34,12 @@ class PartyIn(BaseModel):
         max_length=64,
         description="Base64 raw Ed25519 public key that signs the party's requests.",
     )
+    uss_manager: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The name the party's USS writes as ASTM F3548 `reference.manager`, if not its name.",
+    )
 
 
 class PartyCreatedOut(Out):
@@ -54,6 +60,7 @@ class PartyCreatedOut(Out):
     name: str
     role: RoleName
     language: str
+    uss_manager: str | None = Field(description="Its F3548 `reference.manager` alias, if any.")
     token: str = Field(description="The bearer token, shown this once only.")
 
 
@@ -87,6 +94,7 @@ class PartyOut(Out):
     name: str
     role: RoleName
     language: str
+    uss_manager: str | None = Field(description="Its F3548 `reference.manager` alias, if any.")
     revoked: bool
 
 
@@ -103,11 +111,23 @@ async def create_party(body: PartyIn, request: Request, principal: Principal = C
     """Register a party; the response holds its bearer token, shown this once only."""
     service = service_of(request)
     registered = await run_in_threadpool(
-        add_party, service, body.name, body.role, body.language, body.request_key, principal.id
+        add_party,
+        service,
+        body.name,
+        body.role,
+        body.language,
+        body.request_key,
+        principal.id,
+        body.uss_manager,
     )
     party = registered.party
     return PartyCreatedOut(
-        id=party.id, name=party.name, role=party.role.value, language=party.language, token=registered.token
+        id=party.id,
+        name=party.name,
+        role=party.role.value,
+        language=party.language,
+        uss_manager=party.uss_manager,
+        token=registered.token,
     )
 
 
@@ -145,7 +165,12 @@ async def list_parties(request: Request) -> list[PartyOut]:
             revoked = revoked_ids(conn)
             return [
                 PartyOut(
-                    id=p.id, name=p.name, role=p.role.value, language=p.language, revoked=p.id in revoked
+                    id=p.id,
+                    name=p.name,
+                    role=p.role.value,
+                    language=p.language,
+                    uss_manager=p.uss_manager,
+                    revoked=p.id in revoked,
                 )
                 for p in Service.party_rows(conn)
             ]

@@ -122,7 +122,10 @@ def allowed_methods(request: Request) -> str:
     HEAD and OPTIONS are not served, so not named."""
     path = request.url.path
     methods: set[str] = set()
-    for template, item in request.app.openapi().get("paths", {}).items():
+    paths = request.app.openapi().get("paths", {})
+    if path in paths:  # a literal path is its own (/incidents/batch is no incident's id)
+        return ", ".join(sorted(m.upper() for m in paths[path] if m in _HTTP_METHODS))
+    for template, item in paths.items():
         if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), path):
             methods |= {m.upper() for m in item if m in _HTTP_METHODS}
     return ", ".join(sorted(methods))

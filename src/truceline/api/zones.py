@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api.edge import NOT_BLANK, STORABLE
+from truceline.api.f3548 import FORMAT, ConstraintF3548, FormatName, f3548_answer, f3548_response, wants_f3548
 from truceline.api.responses import Out
 from truceline.api.security import (
     CALLER,
@@ -20,7 +21,7 @@ from truceline.api.security import (
     signed_request,
 )
 from truceline.domain.zone import ZoneKind
-from truceline.service import negotiation
+from truceline.service import f3548, negotiation
 from truceline.service.auth import Principal
 
 router = APIRouter(tags=["zones"])
@@ -256,10 +257,25 @@ async def list_zones(
     return ZoneOut.many(await run_in_threadpool(negotiation.list_zones, service_of(request), state))
 
 
-@endpoint(router, "GET", "/zones/{zone_id}", PARTICIPANTS)
-async def get_zone(request: Request, zone_id: str = ZoneId) -> ZoneDetailOut:
-    """One zone with its negotiation steps."""
-    return ZoneDetailOut.of(await run_in_threadpool(negotiation.get_zone, service_of(request), zone_id))
+@endpoint(
+    router,
+    "GET",
+    "/zones/{zone_id}",
+    PARTICIPANTS,
+    responses=f3548_response(ConstraintF3548, "an ASTM F3548 Constraint"),
+)
+async def get_zone(
+    request: Request, zone_id: str = ZoneId, format: FormatName | None = FORMAT
+) -> ZoneDetailOut:
+    """One zone with its negotiation steps. As F3548 (`?format=f3548` or
+    `Accept: application/vnd.astm.f3548+json`): a Constraint of the version in force (else
+    the current one); 422 when it does not fit F3548 (not W84, no end time)."""
+    service = service_of(request)
+    if wants_f3548(request, format):
+        base_url = str(request.base_url).rstrip("/")
+        document = await run_in_threadpool(f3548.constraint_of, service, zone_id, base_url)
+        return f3548_answer(ConstraintF3548, document)  # type: ignore[return-value]
+    return ZoneDetailOut.of(await run_in_threadpool(negotiation.get_zone, service, zone_id))
 
 
 @endpoint(router, "GET", "/zones/{zone_id}/versions", PARTICIPANTS, operation_id="list_zone_versions")

@@ -4,7 +4,8 @@ prints; errors print one line on stderr and exit non-zero.
 This module is the table of contents: the root app and the order of its commands. The
 commands live beside what they work on: ``offline`` (files and the local database),
 ``log`` (the ledger), ``db`` (the schema's migrations), ``server`` (serve, parties),
-``client`` (requests to a server), ``tactical`` (recorded state vectors); ``rendering``
+``client`` (requests to a server), ``tactical`` (recorded state vectors), ``incidents``
+(observers' reports); ``rendering``
 holds what they print."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import typer
 from truceline.cli import client, offline, server, tactical
 from truceline.cli.common import read_files
 from truceline.cli.db import db_app
+from truceline.cli.incidents import incidents_app
 from truceline.cli.log import log_app
 from truceline.cli.notifications import notifications_app
 from truceline.cli.rendering import HELP_MARKUP, _span, conflict_table, utc_text
@@ -36,6 +38,7 @@ def main() -> None:
 
 # The order below is the order of `truceline --help`.
 app.command()(offline.check)
+app.command()(offline.convert)
 app.command("import")(offline.import_)
 app.command()(offline.demo)
 app.add_typer(log_app, name="log")
@@ -48,4 +51,5 @@ app.command()(client.inbox)
 app.command()(client.ack)
 app.command()(tactical.conflicts)
 app.command()(tactical.replay)
+app.add_typer(incidents_app, name="incidents")
 app.add_typer(notifications_app, name="notifications")

@@ -3,7 +3,7 @@ zone and operation files, checking --language."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,9 +24,17 @@ if TYPE_CHECKING:
     from truceline.service.register import Register
 
 
-def read_files(paths: Sequence[Path]) -> Features:
-    """Zones, operations and reader warnings from GeoJSON, ED-269 or F3548 files; ids must
-    be unique."""
+def read_files(
+    paths: Sequence[Path],
+    party: str | None = None,
+    manager_party: Callable[[str], str | None] | None = None,
+    *,
+    time_zone: str | None = None,
+) -> Features:
+    """Zones, operations and reader warnings from GeoJSON, ED-269, F3548 or OpenAir files; ids
+    must be unique. ``party``: the party of F3548 documents that name none (``--party``);
+    ``manager_party``: maps an F3548 ``reference.manager`` to a party (the register's aliases);
+    ``time_zone``: for ED-269 daily periods in local time."""
     from truceline.io.detect import read_zones_and_operations
     from truceline.io.features import Features
 
@@ -34,7 +42,7 @@ def read_files(paths: Sequence[Path]) -> Features:
     operations: dict[str, Operation] = {}
     warnings: list[ReadWarning] = []
     for path in paths:
-        found = read_zones_and_operations(path)
+        found = read_zones_and_operations(path, party=party, manager_party=manager_party, time_zone=time_zone)
         for zone in found.zones:
             if zone.id in zones:
                 raise ValidationError(f"zone id {zone.id!r} appears twice", field="id", where=str(path))
@@ -49,6 +57,15 @@ def read_files(paths: Sequence[Path]) -> Features:
     return Features(tuple(zones.values()), tuple(operations.values()), tuple(warnings))
 
 
+
+TimeZoneOption = Annotated[
+    str | None,
+    typer.Option(
+        "--time-zone",
+        help="IANA time zone (e.g. Europe/Zurich) of ED-269 daily periods written in local time"
+        " (a zone's extendedProperties.timeZone wins).",
+    ),
+]
 
 DbOption = Annotated[
     str | None,

@@ -228,6 +228,41 @@ def log_verify_proof(
     console.print(f"OK: {said}{signed}.", markup=False)
 
 
+@log_app.command("verify-receipt")
+def log_verify_receipt(
+    file: Annotated[Path, typer.Argument(help="A receipt the register answered with (e.g. an incident's).")],
+    key: Annotated[
+        str | None,
+        typer.Option("--key", help="The log's public key (base64, or a file holding it): the receipt "
+                     "must be signed by it."),
+    ] = None,
+) -> None:
+    """Verify a receipt from the file alone: the entry is in the signed tree at the index it
+    names, and the log signed the entry itself (docs/incidents.md).
+
+    Exit code 0: verified; 1: verification failed (why on stderr); 2: unreadable input.
+    """
+    from truceline.errors import VerificationError
+    from truceline.ledger import fingerprint
+    from truceline.ledger.keys import parse_public_key
+    from truceline.ledger.receipts import Receipt, verify_receipt
+
+    pinned = guarded(lambda: parse_public_key(read_key_argument(key), field="--key")) if key else None
+    receipt = guarded(lambda: Receipt.load(file))
+    try:
+        entry = verify_receipt(receipt, pinned)
+    except VerificationError as error:
+        fail(error, EXIT_VERIFY_FAILED)
+    head = receipt.proof.sth
+    assert head is not None
+    pinned_text = " (the pinned key)" if pinned is not None else " (not pinned: pass --key)"
+    console.print(
+        f"OK: entry {entry.seq} ({entry.type}, {entry.time.isoformat()}) is in the tree of "
+        f"{receipt.proof.tree_size} entries; signed by {fingerprint(head.public_key)}{pinned_text}.",
+        markup=False,
+    )
+
+
 @log_app.command("public-key")
 def log_public_key(db: DbOption = None) -> None:
     """Print the log's Ed25519 public key (base64 of the raw 32 bytes)."""

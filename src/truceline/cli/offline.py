@@ -1,4 +1,4 @@
-"""Commands on files and the local database: check, import, demo."""
+"""Commands on files and the local database: check, convert, import, demo."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from truceline.cli.common import DbOption, open_register_or_fail, read_files
+from truceline.cli.common import DbOption, TimeZoneOption, open_register_or_fail, read_files
 from truceline.cli.rendering import (
     EXIT_CONFLICTS,
     conflict_table,
@@ -31,27 +31,62 @@ class CheckFormat(StrEnum):
     TABLE = "table"
     JSON = "json"
     GEOJSON = "geojson"
+    F3548 = "f3548"
+    KML = "kml"  # zones, plans and conflicts, for Google Earth
 
+
+class ConvertFormat(StrEnum):
+    GEOJSON = "geojson"
+    ED269 = "ed269"
+    KML = "kml"
+    OPENAIR = "openair"
+
+
+class CirclesOption(StrEnum):
+    POINT = "point"
+    POLYGON = "polygon"
+
+
+PartyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--party",
+        help="The party of F3548 documents that name none (no reference.manager), e.g. a bare "
+        "Volume4D list or OperationalIntentDetails.",
+    ),
+]
 
 
 def check(
-    zones: Annotated[list[Path], typer.Option("--zones", help="Zone files (GeoJSON, ED-269).")] = [],  # noqa: B006
+    zones: Annotated[
+        list[Path], typer.Option("--zones", help="Zone files (GeoJSON, ED-269, OpenAir).")
+    ] = [],  # noqa: B006
     plans: Annotated[
         list[Path], typer.Option("--plans", help="Operation files (GeoJSON, ASTM F3548 JSON).")
     ] = [],  # noqa: B006
-    output: Annotated[CheckFormat, typer.Option("--format", help="Output format.")] = CheckFormat.TABLE,
+    output: Annotated[
+        CheckFormat,
+        typer.Option(
+            "--format",
+            help="Output format; f3548: the plans as ASTM F3548 OperationalIntents and the zones as "
+            "Constraints, with the conflicts (docs/formats.md).",
+        ),
+    ] = CheckFormat.TABLE,
+    party: PartyOption = None,
+    time_zone: TimeZoneOption = None,
 ) -> None:
     """Check planned operations against zones and each other.
 
-    Exit code 0: no conflict; 1: conflicts found; 2: bad input.
+    Exit code 0: no conflict; 1: conflicts found; 2: bad input (also: a plan that F3548
+    cannot express, with --format f3548).
     """
     from truceline.engines.strategic import conflict_record, find_conflicts
     from truceline.io.report import conflict_report_geojson
 
     if not plans:
         fail("--plans: give at least one file of planned operations")
-    zone_read = guarded(lambda: read_files(zones))
-    plan_read = guarded(lambda: read_files(plans))
+    zone_read = guarded(lambda: read_files(zones, time_zone=time_zone))
+    plan_read = guarded(lambda: read_files(plans, party, time_zone=time_zone))
     if zone_read.operations or plan_read.zones:
         fail("--zones files must hold only zones and --plans files only operations")
     zone_list, operations = list(zone_read.zones), list(plan_read.operations)
@@ -62,6 +97,10 @@ def check(
         records = [conflict_record(c) for c in conflicts]
         json.dump({"conflicts": records, "warnings": [w.to_json() for w in warnings]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
+    elif output is CheckFormat.F3548:
+        report = guarded(lambda: f3548_report(zone_list, operations, conflicts, warnings))
+        json.dump(report, sys.stdout, indent=2)
+        sys.stdout.write("\n")
     elif output is CheckFormat.GEOJSON:
         report = conflict_report_geojson(
             conflicts, {z.id: z for z in zone_list}, {o.id: o for o in operations}
@@ -70,6 +109,10 @@ def check(
         report["warnings"] = [w.to_json() for w in warnings]
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")
+    elif output is CheckFormat.KML:
+        from truceline.io.kml import write_kml
+
+        sys.stdout.write(write_kml(zone_list, operations, conflicts))
     elif conflicts:
         console.print(conflict_table([conflict_record(c) for c in conflicts], f"{len(conflicts)} conflicts"))
     else:
@@ -77,20 +120,116 @@ def check(
     raise typer.Exit(EXIT_CONFLICTS if conflicts else 0)
 
 
+def f3548_report(
+    zones: Sequence[Zone], operations: Sequence[Operation], conflicts: Sequence[Any], warnings: Sequence[Any]
+) -> dict[str, Any]:
+    """``check --format f3548``: every plan as an OperationalIntent (one F3548 cannot express
+    is an error: exit 2), every zone that F3548 can express as a Constraint (the others are
+    left out with a warning naming why), then the conflict records and the warnings."""
+    from truceline.engines.strategic import conflict_record
+    from truceline.errors import FormatError
+    from truceline.io.f3548_out import constraint, operational_intent
+    from truceline.io.features import ReadWarning
+
+    intents = [operational_intent(o) for o in operations]
+    constraints = []
+    left_out = []
+    for zone in zones:
+        try:
+            constraints.append(constraint(zone))
+        except FormatError as error:
+            left_out.append(ReadWarning(error.where or f"zone {zone.id}", error.field or "", error.message))
+    warn(left_out)
+    return {
+        "operational_intents": intents,
+        "constraints": constraints,
+        "conflicts": [conflict_record(c) for c in conflicts],
+        "warnings": [w.to_json() for w in [*warnings, *left_out]],
+    }
+
+
+def convert(
+    files: Annotated[
+        list[Path], typer.Argument(help="Zone or operation files (GeoJSON, ED-269, F3548, OpenAir).")
+    ],
+    output: Annotated[
+        ConvertFormat, typer.Option("--format", help="Format to write.")
+    ] = ConvertFormat.GEOJSON,
+    circles: Annotated[
+        CirclesOption,
+        typer.Option("--circles", help="GeoJSON circles: point (Point + radius_m) or polygon (geodesic)."),
+    ] = CirclesOption.POINT,
+    to: Annotated[Path | None, typer.Option("--output", help="File to write [default: stdout].")] = None,
+    time_zone: TimeZoneOption = None,
+) -> None:
+    """Write zones (and, for GeoJSON and KML, operations) in another format.
+
+    ED-269 and OpenAir hold zones only: an operation is an error, and a zone they cannot
+    express is left out with a warning on stderr (as is what they cannot say of a zone
+    they write). Exit 0 written, 2 bad input.
+    """
+    read = guarded(lambda: read_files(files, time_zone=time_zone))
+    warn(read.warnings)
+    text, warnings = guarded(lambda: _converted(read.zones, read.operations, output, circles))
+    warn(warnings)
+    if to is None:
+        sys.stdout.write(text)
+    else:
+        guarded(lambda: to.write_text(text, encoding="utf-8"))
+
+
+def _converted(
+    zones: Sequence[Zone], operations: Sequence[Operation], output: ConvertFormat, circles: CirclesOption
+) -> tuple[str, Sequence[Any]]:
+    from truceline.errors import ValidationError
+
+    if output in (ConvertFormat.ED269, ConvertFormat.OPENAIR) and operations:
+        raise ValidationError(
+            f"{output} holds zones only; {len(operations)} operations given (e.g. {operations[0].id!r})",
+            field="--format",
+        )
+    if output is ConvertFormat.GEOJSON:
+        from truceline.io.geojson import Circles, write_geojson
+
+        document = write_geojson(zones, operations, circles=Circles(circles.value))
+        return json.dumps(document, ensure_ascii=False, indent=1, allow_nan=False) + "\n", ()
+    if output is ConvertFormat.KML:
+        from truceline.io.kml import write_kml
+
+        return write_kml(zones, operations), ()
+    if output is ConvertFormat.ED269:
+        from truceline.io.ed269 import write_ed269
+
+        written = write_ed269(zones)
+        text = json.dumps(written.document, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
+        return text, written.warnings
+    from truceline.io.openair import write_openair
+
+    openair = write_openair(zones)
+    return openair.text, openair.warnings
+
+
 def import_(
-    files: Annotated[list[Path], typer.Argument(help="Zone or operation files (GeoJSON, ED-269, F3548).")],
+    files: Annotated[
+        list[Path], typer.Argument(help="Zone or operation files (GeoJSON, ED-269, F3548, OpenAir).")
+    ],
     db: DbOption = None,
+    party: PartyOption = None,
+    time_zone: TimeZoneOption = None,
 ) -> None:
     """Import zones and operations into the store, through the ledger.
 
     Imported zones bind every party they restrict. Each operation is checked as a filing on
     the server is: one inside a forbidden zone that binds its party is refused (recorded as
     refused, not stored). All files are read and checked first; on any error nothing is
-    stored (exit 2). Exit 1 when an operation was refused.
+    stored (exit 2). Exit 1 when an operation was refused. An F3548 document's
+    reference.manager names its party by the party's name or uss_manager alias.
     """
-    read = guarded(lambda: read_files(files))
-    warn(read.warnings)
+    from truceline.service.parties import manager_parties
+
     service = open_service_or_fail(db)
+    read = guarded(lambda: read_files(files, party, manager_parties(service.register), time_zone=time_zone))
+    warn(read.warnings)
     result = guarded(lambda: import_features(service, read.zones, read.operations))
     console.print(
         f"Imported {result.zones} zones and {result.operations} operations "

@@ -38,8 +38,18 @@ def party_add(
             "--public-key", help="Base64 raw Ed25519 key that will sign the party's requests (docs/api.md)."
         ),
     ] = None,
+    uss_manager: Annotated[
+        str | None,
+        typer.Option(
+            "--uss-manager",
+            help="The name its USS writes as F3548 reference.manager, if not NAME (docs/formats.md).",
+        ),
+    ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help='Print {"id", "name", "role", "language", "token"}.')
+        bool,
+        typer.Option(
+            "--json", help='Print {"id", "name", "role", "language", "token"} (and "uss_manager" if given).'
+        ),
     ] = False,
     db: DbOption = None,
 ) -> None:
@@ -48,18 +58,15 @@ def party_add(
 
     checked_language(language)  # before the database is opened (or created)
     register = open_register_or_fail(db)
-    registered = guarded(lambda: add_party(register, name, role, language, public_key))
+    registered = guarded(
+        lambda: add_party(register, name, role, language, public_key, uss_manager=uss_manager)
+    )
     party, token = registered.party, registered.token  # the token is shown here, once
     if as_json:
-        print_json(
-            {
-                "id": party.id,
-                "name": party.name,
-                "role": party.role.value,
-                "language": party.language,
-                "token": token,
-            }
-        )
+        shown = {"id": party.id, "name": party.name, "role": party.role.value, "language": party.language}
+        if party.uss_manager is not None:
+            shown["uss_manager"] = party.uss_manager
+        print_json({**shown, "token": token})
     else:
         console.print(f"Registered {party.name} ({party.role.value}, {party.language}) as {party.id}.")
         console.print("Bearer token (shown once, keep it safe):", markup=False)

@@ -8,7 +8,7 @@ round-trip repr) and times as RFC 3339 UTC strings with microseconds.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
 from truceline.domain.operation import Operation
@@ -16,7 +16,7 @@ from truceline.domain.zone import Zone, ZoneRule
 from truceline.errors import ValidationError
 from truceline.geo.altitude import AltitudeBand
 from truceline.geo.shapes import Circle, Polygon, Shape
-from truceline.geo.timewindow import TimeWindow
+from truceline.geo.timewindow import WEEKDAYS, DailyPeriod, Schedule, TimeWindow
 from truceline.geo.volume import Volume4D
 
 Record = dict[str, Any]
@@ -53,8 +53,32 @@ def _finite_or_none(value: float) -> float | None:
     return None if math.isinf(value) else value
 
 
-def volume_to_record(volume: Volume4D) -> Record:
+def schedule_to_record(schedule: Schedule) -> Record:
+    """``{"time_zone": "Europe/Zurich", "periods": [{"days": ["MON", ...], "start": "08:00",
+    "end": "18:00"}]}``: wall-clock times in the schedule's zone."""
     return {
+        "time_zone": schedule.time_zone,
+        "periods": [
+            {"days": p.day_names, "start": p.start.isoformat("minutes"), "end": p.end.isoformat("minutes")}
+            for p in schedule.periods
+        ],
+    }
+
+
+def schedule_from_record(record: Record) -> Schedule:
+    periods = []
+    for period in record["periods"]:
+        try:
+            days = frozenset(WEEKDAYS.index(d) for d in period["days"])
+            start, end = time.fromisoformat(period["start"]), time.fromisoformat(period["end"])
+        except (TypeError, ValueError):
+            raise ValidationError(f"not a daily period: {period!r}", field="schedule.periods") from None
+        periods.append(DailyPeriod(days, start, end))
+    return Schedule(record["time_zone"], tuple(periods))
+
+
+def volume_to_record(volume: Volume4D) -> Record:
+    record = {
         "shape": shape_to_record(volume.shape),
         "altitude_lower_m": _finite_or_none(volume.altitude.lower_m),
         "altitude_upper_m": _finite_or_none(volume.altitude.upper_m),
@@ -62,6 +86,10 @@ def volume_to_record(volume: Volume4D) -> Record:
         "time_start": time_to_text(volume.time.start),
         "time_end": None if volume.time.end is None else time_to_text(volume.time.end),
     }
+    # only when there is one: the records (and ledger hashes) of unscheduled volumes are unchanged
+    if volume.time.schedule is not None:
+        record["schedule"] = schedule_to_record(volume.time.schedule)
+    return record
 
 
 def volume_from_record(record: Record) -> Volume4D:
@@ -76,6 +104,7 @@ def volume_from_record(record: Record) -> Volume4D:
         TimeWindow(
             time_from_text(record["time_start"], "time_start"),
             None if end is None else time_from_text(end, "time_end"),
+            None if record.get("schedule") is None else schedule_from_record(record["schedule"]),
         ),
     )
 
@@ -117,7 +146,7 @@ def zone_from_record(record: Record) -> Zone:
 
 
 def operation_to_record(operation: Operation) -> Record:
-    return {
+    record: Record = {
         "id": operation.id,
         "party": operation.party,
         "activity": str(operation.activity),
@@ -125,6 +154,10 @@ def operation_to_record(operation: Operation) -> Record:
         "name": operation.name,
         "volumes": [volume_to_record(v) for v in operation.volumes],
     }
+    # Only when given: a record without priority hashes as it did before priorities existed.
+    if operation.priority is not None:
+        record["priority"] = operation.priority
+    return record
 
 
 def operation_from_record(record: Record) -> Operation:
@@ -135,4 +168,5 @@ def operation_from_record(record: Record) -> Operation:
         volumes=tuple(volume_from_record(v) for v in record["volumes"]),
         state=record.get("state", "planned"),
         name=record.get("name", ""),
+        priority=record.get("priority"),
     )

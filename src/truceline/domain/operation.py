@@ -27,6 +27,8 @@ class Operation:
     volumes: tuple[Volume4D, ...]
     state: OperationState = OperationState.PLANNED
     name: str = ""
+    # ASTM F3548 ``priority``: an ordinal set by the regulator, greater is higher; None: not given.
+    priority: int | None = None
 
     def __post_init__(self) -> None:
         check_identifier(self.id, "id")
@@ -40,3 +42,6 @@ class Operation:
         object.__setattr__(self, "volumes", tuple(self.volumes))
         if not self.volumes:
             raise ValidationError("an operation needs at least one volume", field="volumes")
+        priority = self.priority
+        if priority is not None and (isinstance(priority, bool) or not isinstance(priority, int)):
+            raise ValidationError(f"must be an integer, got {self.priority!r}", field="priority")

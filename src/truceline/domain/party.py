@@ -38,6 +38,12 @@ PARTICIPANT_ROLES: tuple[str, ...] = (
 # Who reads the whole log.
 LOG_READER_ROLES: tuple[str, ...] = (Role.ADMIN, Role.AUDITOR, Role.GUARANTOR)
 ADMIN_ROLES: tuple[str, ...] = (Role.ADMIN,)
+# Who files incident reports: an observer, and any party.
+REPORTING_ROLES: tuple[str, ...] = (Role.OBSERVER, Role.PARTY, Role.GUARANTOR, Role.HUMANITARIAN)
+# Who verifies another's report: observers and guarantors (never its reporter).
+VERIFYING_ROLES: tuple[str, ...] = (Role.OBSERVER, Role.GUARANTOR)
+# Who disputes another's report (with a reason): the parties and the guarantors.
+DISPUTING_ROLES: tuple[str, ...] = (Role.PARTY, Role.GUARANTOR)
 # Who notifies humanitarian sites and movements (docs/humanitarian.md).
 NOTIFYING_ROLES: tuple[str, ...] = (Role.HUMANITARIAN,)
 # Who a notification goes to, unless its notifier names the parties: those whose forces
@@ -53,6 +59,8 @@ class Party:
     name: str
     role: Role = Role.PARTY
     language: str = "en"
+    # The name its USS gives as ASTM F3548 ``reference.manager``, when it is not ``name``.
+    uss_manager: str | None = None
 
     def __post_init__(self) -> None:
         if not self.name or not self.name.strip():

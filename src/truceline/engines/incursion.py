@@ -146,18 +146,31 @@ def detect_incursions(
         if not applies.any():
             continue
         for v_index, volume in enumerate(zone.volumes):
-            start_rel = volume.time.start_s - at
-            end_rel = volume.time.end_s - at
-            if end_rel <= 0.0 or start_rel >= lookahead_s:
+            windows = _active_windows(volume, at, lookahead_s)
+            if not windows:
                 continue
             b0, b1, b2, b3 = shape_bounds(volume.shape)
             near = applies & (lat + dlat >= b1) & (lat - dlat <= b3) & _lon_overlap(lon, dlon, b0, b2)
             for i in np.flatnonzero(near):
-                entry = _entry_time_s(batch, int(i), float(lat[i]), float(lon[i]), float(alt[i]),
-                                      volume, lookahead_s, start_rel, end_rel, policy)
-                if entry is not None:
-                    rows.append((str(batch.ids[i]), zone.id, int(i), v_index, entry, entry == 0.0))
+                for start_rel, end_rel in windows:  # in order: the first entry found is the earliest
+                    entry = _entry_time_s(batch, int(i), float(lat[i]), float(lon[i]), float(alt[i]),
+                                          volume, lookahead_s, start_rel, end_rel, policy)
+                    if entry is not None:
+                        rows.append((str(batch.ids[i]), zone.id, int(i), v_index, entry, entry == 0.0))
+                        break
     return _assemble(rows)
+
+
+def _active_windows(volume: Volume4D, at: float, lookahead_s: float) -> list[tuple[float, float]]:
+    """The volume's active time, relative to ``at``, that meets the look-ahead: its window,
+    or (with a weekly schedule, an ED-269 daily period) each period within the look-ahead."""
+    start_rel, end_rel = volume.time.start_s - at, volume.time.end_s - at
+    if end_rel <= 0.0 or start_rel >= lookahead_s:
+        return []
+    if volume.time.schedule is None:
+        return [(start_rel, end_rel)]
+    # one second past the look-ahead, so that a period running on is not cut at its end
+    return [(lo - at, hi - at) for lo, hi in volume.time.intervals(at, at + lookahead_s + 1.0)]
 
 
 def _advance(batch: TrackBatch, at_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -59,6 +59,9 @@ class Conflict:
     entry: Entry | None = None  # the zone's entry rule, for zone conflicts
     a_volume: int = 0  # index of the volume of ``a`` with the largest overlap
     b_volume: int = 0
+    # Operation conflicts: which side has the higher F3548 priority, "a", "b" or "equal";
+    # None when either gives none (or for a zone conflict).
+    priority: str | None = None
 
 
 # Zone and operation volumes share one cell index (one lookup per plan volume). Each indexed
@@ -285,7 +288,15 @@ def _operation_conflict(x: Operation, xi: int, y: Operation, yi: int, found: Ove
     """The conflict between two operations, named in sorted order (a < b)."""
     if y.id < x.id:
         x, xi, y, yi = y, yi, x, xi
-    return Conflict(ConflictKind.OPERATION, x.id, y.id, x.party, y.party, found, None, xi, yi)
+    priority = _priority_side(x.priority, y.priority)
+    return Conflict(ConflictKind.OPERATION, x.id, y.id, x.party, y.party, found, None, xi, yi, priority)
+
+
+def _priority_side(a: int | None, b: int | None) -> str | None:
+    """Which side has priority (F3548: greater is higher): "a", "b", "equal", or None."""
+    if a is None or b is None:
+        return None
+    return "a" if a > b else "b" if b > a else "equal"
 
 
 def sort_conflicts(conflicts: Iterable[Conflict]) -> list[Conflict]:
@@ -317,8 +328,9 @@ def find_conflicts(
 def conflict_record(conflict: Conflict) -> dict[str, Any]:
     """The JSON record of a conflict; a contract (docs/formats.md): ``kind``, ``a``, ``b``,
     ``time_start``, ``time_end`` (RFC 3339), ``altitude_lower_m``, ``altitude_upper_m``,
-    ``area_m2``, plus ``entry`` for zone conflicts (``zone`` and ``declared_zone``) and the
-    parties for context."""
+    ``area_m2``, plus ``entry`` for zone conflicts (``zone`` and ``declared_zone``),
+    ``priority`` for operation conflicts (the side with the higher F3548 priority: "a", "b",
+    "equal", or null when either gives none), and the parties for context."""
     o = conflict.overlap
     record: dict[str, Any] = {
         "kind": str(conflict.kind),
@@ -336,6 +348,8 @@ def conflict_record(conflict: Conflict) -> dict[str, Any]:
     }
     if conflict.kind.of_zone:
         record["entry"] = str(conflict.entry)
+    else:
+        record["priority"] = conflict.priority
     return record
 
 

@@ -61,7 +61,10 @@ class Overlap:
 
 def _times_meet(a: TimeWindow, b: TimeWindow) -> bool:
     # epoch floats: no TimeWindow is built for the (common) disjoint case
-    return a.start_s < b.end_s and b.start_s < a.end_s
+    if not (a.start_s < b.end_s and b.start_s < a.end_s):
+        return False
+    # a weekly schedule (an ED-269 daily period) may leave the envelopes' overlap inactive
+    return (a.schedule is None and b.schedule is None) or time_overlap(a, b) is not None
 
 
 def _bands_meet(a: AltitudeBand, b: AltitudeBand, conversions: ReferenceConversions | None) -> bool:

@@ -13,6 +13,11 @@ Errors name the file, the zone (index and identifier) and the field, e.g.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import time
+from typing import Any
 
 from truceline.domain.activity import Activity
 from truceline.domain.clock import EPOCH
@@ -20,10 +25,11 @@ from truceline.domain.zone import RESTRICTS_ALL, Entry, Zone, ZoneKind, ZoneRule
 from truceline.errors import TrucelineError
 from truceline.geo.altitude import AltitudeBand, AltitudeReference, to_metres
 from truceline.geo.shapes import Circle, Polygon, Shape
-from truceline.geo.timewindow import TimeWindow
+from truceline.geo.timewindow import WEEKDAYS, DailyPeriod, Schedule, TimeWindow, time_zone_named
 from truceline.geo.volume import Volume4D
+from truceline.io.documents import ED318_REFUSAL, is_ed318
 from truceline.io.features import Features, ReadWarning
-from truceline.io.fields import Node, Source, describe, fields_named, load_json
+from truceline.io.fields import Node, Source, describe, fields_named, format_rfc3339, load_json
 
 # A permanent zone with no startDateTime has stood "forever": we start it at the epoch,
 # so it overlaps every operation (over-reports rather than misses).
@@ -48,14 +54,25 @@ VERTICAL_REFERENCES = {
 # uomDimensions: ED-269 writes M / FT, ED-318 m / ft.
 UOM_DIMENSIONS = {"M": "m", "FT": "ft", "m": "m", "ft": "ft"}
 
+# ED-269 limits an identifier to 7 characters; longer ones are read, with a warning.
+MAX_IDENTIFIER_CHARS = 7
 
-def read_ed269(document: Source, *, party: str | None = None, source: str | None = None) -> Features:
+# ED-269 times of day: "hh:mmS" by the standard, "hh:mm:ss.ssS" in its examples, where S is
+# "Z", an offset, or (local wall-clock time) nothing.
+_TIME_OF_DAY = re.compile(r"(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|z|[+-]\d{2}:?\d{2})?")
+
+
+def read_ed269(
+    document: Source, *, party: str | None = None, time_zone: str | None = None, source: str | None = None
+) -> Features:
     """Zones from an ED-269 document: ``{"UASZoneList": [...]}``, ``{"features": [...]}`` or
     a bare list of UASZoneVersion. ``party`` becomes each zone's party (ED-269 has none).
 
     Every zone restricts all parties' air activity; ``restriction`` sets its kind and entry
-    (see RESTRICTIONS). Returns Features whose ``warnings`` name what was read
-    conservatively. Raises a TrucelineError naming file, zone and field.
+    (see RESTRICTIONS). ``time_zone`` (an IANA name) is the zone's time zone for daily
+    periods written without an offset, unless the zone names its own in
+    ``extendedProperties.timeZone``. Returns Features whose ``warnings`` name what was read
+    conservatively or left out. Raises a TrucelineError naming file, zone and field.
     """
     raw, label = load_json(document, name=source)
     try:
@@ -65,23 +82,45 @@ def read_ed269(document: Source, *, party: str | None = None, source: str | None
 
     zones: list[Zone] = []
     warnings: list[ReadWarning] = []
-    seen: dict[str, int] = {}
+    seen: dict[str, str] = {}  # identifier -> where its first zone is
     for index, item in enumerate(items):
         node = Node(item.value)
         where = f"{label}: zone {index}"
         try:
             node.object()
+            if _skipped(node, where, warnings):
+                continue  # a zone that restricts nothing never blocks the file
             identifier = node.child("identifier").string()
             where = f"{where} (identifier {describe(identifier)})"
             if identifier in seen:
-                raise node.child("identifier").error(f"repeats the identifier of zone {seen[identifier]}")
-            seen[identifier] = index
-            zone = _read_zone(node, identifier, party, where, warnings)
+                raise node.child("identifier").error(
+                    f"{describe(identifier)} is used by two zones: {seen[identifier]} and zone {index}"
+                    f"{_named(node)}; identifiers must be unique"
+                )
+            seen[identifier] = f"zone {index}{_named(node)}"
+            zones.append(_read_zone(node, identifier, party, time_zone, where, warnings))
         except TrucelineError as error:
             raise error.located(where) from None
-        if zone is not None:
-            zones.append(zone)
     return Features(zones=tuple(zones), warnings=tuple(warnings))
+
+
+def _named(node: Node) -> str:
+    name = node.value.get("name") if isinstance(node.value, dict) else None
+    return f" (name {describe(name)})" if isinstance(name, str) and name else ""
+
+
+def _skipped(node: Node, where: str, warnings: list[ReadWarning]) -> bool:
+    """Whether the zone is NO_RESTRICTION: then it is skipped with a warning, before any
+    other field is read (a fault in a zone we would not use must not refuse the file)."""
+    restriction = node.child("restriction")
+    if restriction.value != "NO_RESTRICTION":
+        return False
+    ident = node.value.get("identifier") if isinstance(node.value, dict) else None
+    if isinstance(ident, str):
+        where = f"{where} (identifier {describe(ident)})"
+    skipped = "NO_RESTRICTION restricts nothing; the zone is skipped"
+    warnings.append(ReadWarning(where, restriction.path, skipped))
+    return True
 
 
 def _zone_list(root: Node) -> list[Node]:
@@ -94,6 +133,8 @@ def _zone_list(root: Node) -> list[Node]:
     if key not in obj:
         raise root.child("UASZoneList").error("is required (the list of UASZoneVersion)")
     items = root.child(key).items()
+    if is_ed318(obj):
+        raise root.error(ED318_REFUSAL)
     if obj.get("type") == "FeatureCollection" or any(
         isinstance(i.value, dict) and i.value.get("type") == "Feature" for i in items
     ):
@@ -104,24 +145,50 @@ def _zone_list(root: Node) -> list[Node]:
 
 
 def _read_zone(
-    node: Node, identifier: str, party: str | None, where: str, warnings: list[ReadWarning]
-) -> Zone | None:
+    node: Node,
+    identifier: str,
+    party: str | None,
+    time_zone: str | None,
+    where: str,
+    warnings: list[ReadWarning],
+) -> Zone:
+    if len(identifier) > MAX_IDENTIFIER_CHARS:
+        warnings.append(
+            ReadWarning(
+                where,
+                node.child("identifier").path,
+                f"is {len(identifier)} characters long; ED-269 allows {MAX_IDENTIFIER_CHARS} (read as given)",
+            )
+        )
+    authority = node.child("zoneAuthority")
+    if not authority.present or authority.is_null or authority.value == []:
+        warnings.append(
+            ReadWarning(where, authority.path, "is missing: ED-269 requires the zone's authority")
+        )
     name = node.child("name").optional_string(non_empty=False) or ""
     restriction = node.child("restriction")
     text = restriction.string()
-    if text not in RESTRICTIONS:
+    mapping = RESTRICTIONS.get(text)
+    if mapping is None:  # NO_RESTRICTION was skipped before
         raise restriction.error(f"{describe(text)} is not one of: {', '.join(RESTRICTIONS)}")
-    windows = [_window(a, where, warnings) for a in node.child("applicability").items(non_empty=True)]
+    zone_time_zone = _zone_time_zone(node) or time_zone
+    windows = [_window(a, zone_time_zone) for a in node.child("applicability").items(non_empty=True)]
     shapes = [_airspace_volume(g) for g in node.child("geometry").items(non_empty=True)]
     volumes = tuple(_volume(shape, band, window, path) for shape, band, path in shapes for window in windows)
-    mapping = RESTRICTIONS[text]
-    if mapping is None:
-        skipped = f"{text} restricts nothing; the zone is skipped"
-        warnings.append(ReadWarning(where, restriction.path, skipped))
-        return None
     kind, entry = mapping
     rule = ZoneRule(RESTRICTS_ALL, Activity.AIR, entry)
     return Zone(identifier, kind, volumes, rule, party, name)
+
+
+def _zone_time_zone(node: Node) -> str | None:
+    """``extendedProperties.timeZone`` (an IANA name), the zone's own time zone, if given."""
+    extended = node.child("extendedProperties")
+    if not isinstance(extended.value, dict) or "timeZone" not in extended.value:
+        return None
+    given = extended.child("timeZone")
+    text = given.string()
+    time_zone_named(text, field=given.path)  # refused here, naming the field, if unknown
+    return text
 
 
 def _volume(shape: Shape, band: AltitudeBand, window: TimeWindow, path: str) -> Volume4D:
@@ -129,8 +196,9 @@ def _volume(shape: Shape, band: AltitudeBand, window: TimeWindow, path: str) -> 
         return Volume4D(shape, band, window)
 
 
-def _window(node: Node, where: str, warnings: list[ReadWarning]) -> TimeWindow:
-    """One ApplicableTimePeriod as a time window (see docs/formats.md for permanent zones)."""
+def _window(node: Node, time_zone: str | None) -> TimeWindow:
+    """One ApplicableTimePeriod as a time window (see docs/formats.md for permanent zones),
+    with its daily periods as a weekly schedule."""
     node.object()
     permanent = node.child("permanent")
     flag = permanent.string()
@@ -146,35 +214,81 @@ def _window(node: Node, where: str, warnings: list[ReadWarning]) -> TimeWindow:
         start = start or PERMANENT_START
     elif start is None:
         raise start_node.error('is required when permanent is "NO"')
-    _schedules(node, where, warnings)
+    schedule = _schedule(node, time_zone)
     with fields_named({"time_start": start_node.path, "time_end": end_node.path}, default=node.path):
-        return TimeWindow(start, end)
+        return TimeWindow(start, end, schedule)
 
 
-def _schedules(node: Node, where: str, warnings: list[ReadWarning]) -> None:
-    """Daily periods: an empty one (no days, null times) restricts nothing; any other is
-    read as active all day, with a warning (we have no daily windows; this over-reports)."""
+def _schedule(node: Node, time_zone: str | None) -> Schedule | None:
+    """Daily periods (``dailyPeriod``, or ``schedule`` as uas_standards names it) as a weekly
+    schedule. A period with no days and null times (the real sample) restricts nothing and is
+    ignored; if every period is so, the window has no schedule."""
     keys = [k for k in ("schedule", "dailyPeriod") if node.has(k)]
     if len(keys) > 1:
         raise node.child("dailyPeriod").error("give schedule or dailyPeriod, not both")
     if not keys or node.child(keys[0]).is_null:
-        return
+        return None
+    periods: list[DailyPeriod] = []
+    zones: list[tuple[str, str]] = []  # (zone, the path it came from)
     for period in node.child(keys[0]).items():
         period.object()
         days = period.child("day")
-        day_list = [d.string() for d in days.items()] if days.present and not days.is_null else []
-        times = [period.child(k).value for k in ("startTime", "endTime")]
-        if not day_list and all(t is None or t == "" for t in times):
-            continue
-        shown = ",".join(day_list) or "every day"
-        warnings.append(
-            ReadWarning(
-                where,
-                period.path,
-                f"daily period ({shown} {describe(times[0])}-{describe(times[1])}) read as active"
-                " all day: Truceline has no daily windows, so this may over-report",
+        day_nodes = days.items() if days.present and not days.is_null else []
+        start_node, end_node = period.child("startTime"), period.child("endTime")
+        if not day_nodes and all(n.value is None or n.value == "" for n in (start_node, end_node)):
+            continue  # the empty period of the real sample: no daily restriction
+        if not day_nodes:
+            raise days.error("must list at least one day (MON..SUN, or ANY) when times are given")
+        day_set: set[int] = set()
+        for day in day_nodes:
+            text = day.string()
+            if text == "ANY":
+                day_set.update(range(7))
+            elif text in WEEKDAYS:
+                day_set.add(WEEKDAYS.index(text))
+            else:
+                raise day.error(f"{describe(text)} is not one of: {', '.join(WEEKDAYS)}, ANY")
+        start, start_zone = _time_of_day(start_node, time_zone)
+        end, end_zone = _time_of_day(end_node, time_zone)
+        zones += [(start_zone, start_node.path), (end_zone, end_node.path)]
+        periods.append(DailyPeriod(frozenset(day_set), start, end))
+    if not periods:
+        return None
+    first_zone, first_path = zones[0]
+    for zone, path in zones[1:]:
+        if zone != first_zone:
+            raise Node(None, path).error(
+                f"is in time zone {zone}, but {first_path} is in {first_zone}:"
+                " the periods of one applicability share one time zone"
             )
+    return Schedule(first_zone, tuple(periods))
+
+
+def _time_of_day(node: Node, time_zone: str | None) -> tuple[time, str]:
+    """A wall-clock time and its zone: ``08:00Z`` is UTC, ``08:00+01:00`` a fixed offset,
+    ``08:00`` local time in ``time_zone`` (an error without one: the zone would be a guess)."""
+    text = node.string()
+    match = _TIME_OF_DAY.fullmatch(text.strip())
+    if match is None:
+        raise node.error(f'must be a time of day such as "08:00Z" or "08:00:00.00Z", got {describe(text)}')
+    hour, minute, second, zone = match.groups()
+    h, m, sec = int(hour), int(minute), int(second or 0)
+    if (h, m, sec) == (24, 0, 0):
+        h = 0  # the end of the day: a period ending at 24:00 runs to the next midnight
+    if h > 23 or m > 59 or sec > 59:
+        raise node.error(f"{describe(text)} is not a time of day")
+    if zone in ("Z", "z"):
+        name = "UTC"
+    elif zone:
+        name = f"{zone[:3]}:{zone[-2:]}"
+    elif time_zone is None:
+        raise node.error(
+            f"{describe(text)} has no offset: a local time needs the zone's time zone"
+            " (extendedProperties.timeZone, or --time-zone)"
         )
+    else:
+        name = time_zone
+    return time(h, m, sec), name
 
 
 def _airspace_volume(node: Node) -> tuple[Shape, AltitudeBand, str]:
@@ -255,4 +369,156 @@ def _position(node: Node) -> tuple[float, float]:
     return (values[0].number(), values[1].number())
 
 
-__all__ = ["PERMANENT_START", "RESTRICTIONS", "read_ed269"]
+
+
+# -- writing ---------------------------------------------------------------------------
+
+# Entry -> restriction: forbidden entry is PROHIBITED, entry with notice REQ_AUTHORISATION
+# (what the reader maps back; see RESTRICTIONS).
+WRITTEN_RESTRICTIONS = {Entry.FORBIDDEN: "PROHIBITED", Entry.NOTICE: "REQ_AUTHORISATION"}
+
+# The kind each written restriction reads back as; another kind is written with a warning.
+READ_BACK_KINDS = {Entry.FORBIDDEN: ZoneKind.NO_FLY, Entry.NOTICE: ZoneKind.DECONFLICTION}
+
+WRITTEN_REFERENCES = {AltitudeReference.AGL: "AGL", AltitudeReference.AMSL: "AMSL"}
+
+# ED-269 requires a three-letter country; Truceline zones have none. "XXX" is ISO 3166's
+# user-assigned code (the caller may give the real one).
+UNKNOWN_COUNTRY = "XXX"
+
+
+@dataclass(frozen=True, slots=True)
+class Ed269Output:
+    """What ``write_ed269`` wrote: the document, and a warning for each zone left out (it
+    does not fit ED-269) or written with something ED-269 cannot say."""
+
+    document: dict[str, Any]
+    warnings: tuple[ReadWarning, ...] = ()
+
+
+class _Unfit(Exception):
+    """A zone ED-269 cannot express; the message says why."""
+
+
+def write_ed269(zones: Iterable[Zone], *, country: str = UNKNOWN_COUNTRY) -> Ed269Output:
+    """An ED-269 document (``{"formatVersion": "1.0.0", "UASZoneList": [...]}``) for the
+    zones that fit it; the others are left out, each with a warning saying why.
+
+    A zone fits when it restricts every party's air activity (``restricts`` all, activity
+    air or any), its bands are AGL or AMSL, and its volumes are every shape in every time
+    window (ED-269's ``geometry`` x ``applicability``). Reading the output gives the zones
+    back (kind from the restriction: no_fly or deconfliction).
+    """
+    items: list[dict[str, Any]] = []
+    warnings: list[ReadWarning] = []
+    for zone in zones:
+        where = f"zone {describe(zone.id)}"
+        try:
+            items.append(_zone_item(zone, country, where, warnings))
+        except _Unfit as unfit:
+            warnings.append(ReadWarning(where, unfit.args[0], f"{unfit.args[1]}; the zone is left out"))
+    return Ed269Output({"formatVersion": "1.0.0", "UASZoneList": items}, tuple(warnings))
+
+
+def _zone_item(zone: Zone, country: str, where: str, warnings: list[ReadWarning]) -> dict[str, Any]:
+    rule = zone.rule
+    if rule.restricts != RESTRICTS_ALL:
+        raise _Unfit("restricts", f"restricts {describe(rule.restricts)}: an ED-269 zone restricts everyone")
+    if rule.activity is Activity.GROUND:
+        raise _Unfit("activity", "restricts ground activity: ED-269 zones are airspace")
+    if rule.activity is Activity.ANY:
+        warnings.append(ReadWarning(where, "activity", "any: ED-269 carries the air restriction only"))
+    if READ_BACK_KINDS[rule.entry] is not zone.kind:
+        warnings.append(
+            ReadWarning(where, "kind", f"{zone.kind} is not expressed in ED-269; it reads back as "
+                        f"{READ_BACK_KINDS[rule.entry]}")
+        )  # fmt: skip
+    if len(zone.id) > MAX_IDENTIFIER_CHARS:
+        too_long = f"is over ED-269's {MAX_IDENTIFIER_CHARS} characters"
+        warnings.append(ReadWarning(where, "identifier", too_long))
+    windows = list(dict.fromkeys(v.time for v in zone.volumes))
+    airspaces = list(dict.fromkeys((v.shape, v.altitude) for v in zone.volumes))
+    product = [(shape, band, window) for shape, band in airspaces for window in windows]
+    if [(v.shape, v.altitude, v.time) for v in zone.volumes] != product:
+        raise _Unfit("volumes", "its volumes are not every shape in every time window (ED-269's form)")
+    return {
+        "identifier": zone.id,
+        "country": country,
+        "name": zone.name,
+        "type": "COMMON",
+        "restriction": WRITTEN_RESTRICTIONS[rule.entry],
+        "zoneAuthority": [{"name": zone.party or "Truceline register"}],
+        "applicability": [_written_window(w) for w in windows],
+        "geometry": [_written_airspace(shape, band) for shape, band in airspaces],
+        **_written_time_zone(windows),
+    }
+
+
+def _written_window(window: TimeWindow) -> dict[str, Any]:
+    permanent = window.start == PERMANENT_START and window.end is None
+    out: dict[str, Any] = {
+        "permanent": "YES" if permanent else "NO",
+        "startDateTime": None if permanent else format_rfc3339(window.start),
+        "endDateTime": None if window.end is None else format_rfc3339(window.end),
+    }
+    if window.schedule is not None:
+        suffix = _time_suffix(window.schedule.time_zone)
+        out["dailyPeriod"] = [
+            {
+                "day": p.day_names,
+                "startTime": p.start.isoformat("minutes") + suffix,
+                "endTime": p.end.isoformat("minutes") + suffix,
+            }
+            for p in window.schedule.periods
+        ]
+    return out
+
+
+def _time_suffix(time_zone: str) -> str:
+    """ED-269's zone suffix of a time of day: Z for UTC, the offset for a fixed one, none for
+    local time (the IANA zone goes in extendedProperties.timeZone)."""
+    if time_zone == "UTC":
+        return "Z"
+    return time_zone if time_zone[:1] in "+-" else ""
+
+
+def _written_time_zone(windows: list[TimeWindow]) -> dict[str, Any]:
+    schedules = [w.schedule for w in windows if w.schedule is not None]
+    local = {s.time_zone for s in schedules if not _time_suffix(s.time_zone)}
+    if len(local) > 1:
+        raise _Unfit("volumes", f"its schedules are in several time zones ({', '.join(sorted(local))})")
+    return {"extendedProperties": {"timeZone": local.pop()}} if local else {}
+
+
+def _written_airspace(shape: Shape, band: AltitudeBand) -> dict[str, Any]:
+    if band.reference not in WRITTEN_REFERENCES:
+        raise _Unfit("altitude_reference", f"{band.reference}: ED-269 limits are AGL or AMSL")
+    reference = WRITTEN_REFERENCES[band.reference]
+    projection: dict[str, Any]
+    if isinstance(shape, Circle):
+        projection = {"type": "Circle", "center": list(shape.center), "radius": _number(shape.radius_m)}
+    else:
+        projection = {"type": "Polygon", "coordinates": [[list(p) for p in shape.ring]]}
+    return {
+        "uomDimensions": "M",
+        "lowerLimit": None if math.isinf(band.lower_m) else _number(band.lower_m),
+        "lowerVerticalReference": reference,
+        "upperLimit": None if math.isinf(band.upper_m) else _number(band.upper_m),
+        "upperVerticalReference": reference,
+        "horizontalProjection": projection,
+    }
+
+
+def _number(value: float) -> float | int:
+    # ED-269 types limits as integers: an integral value is written as one
+    return int(value) if float(value).is_integer() else value
+
+
+__all__ = [
+    "MAX_IDENTIFIER_CHARS",
+    "PERMANENT_START",
+    "RESTRICTIONS",
+    "Ed269Output",
+    "read_ed269",
+    "write_ed269",
+]

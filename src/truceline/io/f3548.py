@@ -9,18 +9,22 @@ wrapping and what each field becomes. Errors name the file and the JSON path, e.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from truceline.domain.activity import Activity
 from truceline.domain.operation import Operation, OperationState
+from truceline.domain.zone import RESTRICTS_ALL, Entry, Zone, ZoneKind, ZoneRule
 from truceline.errors import FormatError, TrucelineError
 from truceline.geo.altitude import AltitudeBand, AltitudeReference, to_metres
 from truceline.geo.shapes import Circle, Polygon, Shape
 from truceline.geo.timewindow import TimeWindow
 from truceline.geo.volume import Volume4D
-from truceline.io.fields import Node, Source, describe, fields_named, load_json, rename_field
+from truceline.io.ed269 import RESTRICTIONS
+from truceline.io.features import Features, ReadWarning
+from truceline.io.fields import MISSING, Node, Source, describe, fields_named, load_json, rename_field
 
 # F3548 Altitude.reference: W84 only; InterUSS flight planning adds SFC (the surface, i.e. AGL).
 ALTITUDE_REFERENCES = {"W84": AltitudeReference.W84, "SFC": AltitudeReference.AGL}
@@ -50,6 +54,7 @@ class F3548Document:
     operation_id: str | None = None
     manager: str | None = None
     state: OperationState | None = None
+    priority: int | None = None  # OperationalIntentDetails.priority
 
 
 def read_f3548_volumes(document: Source, *, source: str | None = None) -> list[Volume4D]:
@@ -84,7 +89,14 @@ def read_f3548_operation(
             "the document names no party (reference.manager); pass party", field="party", where=label
         )
     try:
-        return Operation(ident, owner, activity, doc.volumes, state or doc.state or OperationState.PLANNED)
+        return Operation(
+            ident,
+            owner,
+            activity,
+            doc.volumes,
+            state or doc.state or OperationState.PLANNED,
+            priority=doc.priority,
+        )
     except TrucelineError as error:
         if error.field == "volumes":
             error.field = doc.volumes_path
@@ -97,6 +109,12 @@ def read_f3548_document(document: Source, *, source: str | None = None) -> F3548
 
 
 def _located(raw: object, label: str) -> F3548Document:
+    if is_f3548_constraint(raw):
+        raise FormatError(
+            "is an F3548 constraint (a zone), not an operational intent; give it as a zone file",
+            field="document",
+            where=label,
+        )
     try:
         return _read(Node(raw))
     except TrucelineError as error:
@@ -129,9 +147,7 @@ def _read(root: Node) -> F3548Document:
         found = _read(intent)
         ident = root.child("operational_intent_id")
         if ident.present and found.operation_id is None:
-            found = F3548Document(
-                found.volumes, found.volumes_path, ident.string(), found.manager, found.state
-            )
+            found = replace(found, operation_id=ident.string())
         return found
     if "details" in obj or "reference" in obj:  # OperationalIntent {reference, details}
         details = root.child("details")
@@ -140,12 +156,11 @@ def _read(root: Node) -> F3548Document:
         if reference.present:
             reference.object()
             state = reference.child("state")
-            return F3548Document(
-                found.volumes,
-                found.volumes_path,
-                reference.child("id").string(),
-                reference.child("manager").optional_string(),
-                _state(state) if state.present else None,
+            return replace(
+                found,
+                operation_id=reference.child("id").string(),
+                manager=reference.child("manager").optional_string(),
+                state=_state(state) if state.present else None,
             )
         return found
     if "volumes" in obj or "off_nominal_volumes" in obj:
@@ -165,7 +180,24 @@ def _read_details(details: Node) -> F3548Document:
     if not lists:
         raise nominal.error("is required (with at least one Volume4D)")
     state = details.child("state")
-    return F3548Document(_volumes(lists), nominal.path, state=_state(state) if state.present else None)
+    return F3548Document(
+        _volumes(lists),
+        nominal.path,
+        state=_state(state) if state.present else None,
+        priority=_priority(details.child("priority")),
+    )
+
+
+def _priority(node: Node) -> int | None:
+    """F3548 Priority: an integer (greater is higher), or absent / null."""
+    if not node.present or node.is_null:
+        return None
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or (
+        value != int(value)
+    ):
+        raise node.error(f"must be an integer, got {describe(value)}")
+    return int(value)
 
 
 def _volumes(lists: list[Node]) -> tuple[Volume4D, ...]:
@@ -179,14 +211,15 @@ def _state(node: Node) -> OperationState:
     return STATES[text]
 
 
-def read_volume4d(node: Node) -> Volume4D:
+def read_volume4d(node: Node, *, open_limits: bool = False) -> Volume4D:
     """One F3548 Volume4D: {volume: {outline_polygon | outline_circle, altitude_lower,
-    altitude_upper}, time_start, time_end}. Times and both altitudes are required (F3548
-    requires them for an operational intent's volumes)."""
+    altitude_upper}, time_start, time_end}. Times are required, and both altitudes unless
+    ``open_limits`` (a constraint's volume, where an absent limit is unlimited); F3548
+    requires them for an operational intent's volumes."""
     volume = node.child("volume")
     volume.object()
     shape = _shape(volume)
-    band = _band(volume)
+    band = _band(volume, open_limits=open_limits)
     start_node, end_node = node.child("time_start"), node.child("time_end")
     start = _time(start_node, round_up=False)
     end = _time(end_node, round_up=True)
@@ -243,8 +276,10 @@ def _length(node: Node) -> float:
     return to_metres(value, LENGTH_UNITS[text], field=node.path)
 
 
-def _band(volume: Node) -> AltitudeBand:
+def _band(volume: Node, *, open_limits: bool = False) -> AltitudeBand:
     lower, upper = volume.child("altitude_lower"), volume.child("altitude_upper")
+    if open_limits and (lower.value in (MISSING, None) or upper.value in (MISSING, None)):
+        return _open_band(volume, lower, upper)
     lower_m, upper_m = _length(lower), _length(upper)
     lower_ref = _reference(lower.child("reference"))
     upper_ref_node = upper.child("reference")
@@ -261,6 +296,19 @@ def _band(volume: Node) -> AltitudeBand:
     }
     with fields_named(names, default=volume.path):
         return AltitudeBand(lower_m, upper_m, lower_ref)
+
+
+def _open_band(volume: Node, lower: Node, upper: Node) -> AltitudeBand:
+    """A constraint's band with one limit or none: an absent limit is unlimited; the
+    reference is the given limit's (W84, the only F3548 one, when neither is given)."""
+    has_lower, has_upper = (n.value not in (MISSING, None) for n in (lower, upper))
+    given = lower if has_lower else upper if has_upper else None
+    reference = AltitudeReference.W84 if given is None else _reference(given.child("reference"))
+    lower_m = _length(lower) if has_lower else -math.inf
+    upper_m = _length(upper) if has_upper else math.inf
+    names = {"altitude_lower": lower.path + ".value", "altitude_upper": upper.path + ".value"}
+    with fields_named(names, default=volume.path):
+        return AltitudeBand(lower_m, upper_m, reference)
 
 
 def _reference(node: Node) -> AltitudeReference:
@@ -282,3 +330,99 @@ def _time(node: Node, *, round_up: bool) -> datetime:
     if fmt.present and fmt.string() != "RFC3339":
         raise fmt.error(f'must be "RFC3339", got {describe(fmt.value)}')
     return node.child("value").time(round_up=round_up)
+
+
+# --- constraints, read as zones -------------------------------------------------------------
+
+# Members only a constraint has: ConstraintDetails.type and .geozone; the wrappers of
+# GetConstraintDetailsResponse and PutConstraintDetailsParameters.
+_CONSTRAINT_DETAILS = ("type", "geozone")
+_CONSTRAINT_WRAPPERS = ("constraint", "constraint_id")
+
+
+def is_f3548_constraint(document: object) -> bool:
+    """Whether ``document`` is an F3548 Constraint, ConstraintDetails,
+    GetConstraintDetailsResponse or PutConstraintDetailsParameters. Told apart by their
+    own members: a Constraint whose details have neither ``type`` nor ``geozone`` reads as
+    an operational intent (the two schemas are otherwise alike)."""
+    if not isinstance(document, Mapping):
+        return False
+    if any(k in document for k in _CONSTRAINT_WRAPPERS):
+        return True
+    details = document.get("details", document)
+    return isinstance(details, Mapping) and any(k in details for k in _CONSTRAINT_DETAILS)
+
+
+def read_f3548_constraint(
+    document: Source,
+    *,
+    zone_id: str | None = None,
+    default_id: str | None = None,
+    party: str | None = None,
+    source: str | None = None,
+) -> Features:
+    """The zone of an F3548 constraint document (see ``is_f3548_constraint``).
+
+    Its id: ``zone_id``, else ``constraint_id`` / ``reference.id`` / the geozone's
+    ``identifier``, else ``default_id``; its party: ``party``, else ``reference.manager``.
+    A ``geozone`` (ED-269 inside F3548) sets kind and entry as the ED-269 reader does
+    (``io.ed269.RESTRICTIONS``; ``NO_RESTRICTION``: skipped with a warning) and names the
+    zone; without one the kind is
+    ``details.type`` when it is a Truceline kind (as ``io.f3548_out`` writes it), else
+    ``no_fly``, and the zone forbids all air activity. The volumes are the constraint's.
+    """
+    raw, label = load_json(document, name=source)
+    try:
+        return _constraint(Node(raw), label, zone_id, default_id, party)
+    except TrucelineError as error:
+        raise error.located(label) from None
+
+
+def _constraint(
+    root: Node, label: str, zone_id: str | None, default_id: str | None, party: str | None
+) -> Features:
+    root.object()
+    ident = root.child("constraint_id").optional_string()
+    node = root.child("constraint") if root.has("constraint") else root
+    if node.has("reference") or node.has("details"):
+        reference = node.child("reference")
+        if reference.present and not reference.is_null:
+            reference.object()
+            ident = ident or reference.child("id").optional_string()
+            party = party or reference.child("manager").optional_string()
+        details = node.child("details")
+    else:
+        details = node
+    details.object()
+    volumes_node = details.child("volumes")
+    volumes = tuple(read_volume4d(item, open_limits=True) for item in volumes_node.items())
+    if not volumes:
+        raise volumes_node.error("is required (with at least one Volume4D)")
+    kind_node = details.child("type")
+    kind_text = kind_node.optional_string()
+    kind = ZoneKind(kind_text) if kind_text in set(ZoneKind) else ZoneKind.NO_FLY
+    rule = ZoneRule(RESTRICTS_ALL, Activity.AIR, Entry.FORBIDDEN)
+    name = ""
+    geozone = details.child("geozone")
+    if geozone.present and not geozone.is_null:
+        geozone.object()
+        identifier = geozone.child("identifier").optional_string()
+        ident = ident or identifier
+        name = geozone.child("name").optional_string(non_empty=False) or ""
+        restriction = geozone.child("restriction")
+        text = restriction.string()
+        if text not in RESTRICTIONS:
+            raise restriction.error(f"{describe(text)} is not one of: {', '.join(RESTRICTIONS)}")
+        mapping = RESTRICTIONS[text]
+        if mapping is None:
+            where = f"{label}: constraint {describe(zone_id or ident)}"
+            warning = ReadWarning(where, restriction.path, f"{text} restricts nothing; the zone is skipped")
+            return Features(warnings=(warning,))
+        kind, entry = mapping
+        rule = ZoneRule(RESTRICTS_ALL, Activity.AIR, entry)
+    ident = zone_id or ident or default_id
+    if not ident:
+        raise FormatError("is required: the constraint carries no id", field="reference.id")
+    with fields_named({}, default="document"):
+        zone = Zone(ident, kind, volumes, rule, party, name)
+    return Features(zones=(zone,))

@@ -10,6 +10,7 @@ from truceline.domain.operation import Operation
 from truceline.domain.zone import Zone
 from truceline.engines.strategic import Conflict, conflict_record
 from truceline.geo.volume import overlap_geometry
+from truceline.io.geojson import rfc7946_geometry
 
 
 def conflict_report_geojson(
@@ -18,7 +19,8 @@ def conflict_report_geojson(
     operations: Mapping[str, Operation],
 ) -> dict[str, Any]:
     """A FeatureCollection with one feature per conflict: the horizontal overlap of the two
-    volumes that overlap most, and the conflict record as properties."""
+    volumes that overlap most (by RFC 7946: rings oriented, 7 decimals), and the conflict
+    record as properties."""
     features = []
     for conflict in conflicts:
         a_shape = operations[conflict.a].volumes[conflict.a_volume].shape
@@ -28,7 +30,7 @@ def conflict_report_geojson(
             {
                 "type": "Feature",
                 "id": f"{conflict.kind}:{conflict.a}:{conflict.b}",
-                "geometry": overlap_geometry(a_shape, b_shape),
+                "geometry": rfc7946_geometry(overlap_geometry(a_shape, b_shape)),
                 "properties": conflict_record(conflict),
             }
         )

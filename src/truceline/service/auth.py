@@ -116,9 +116,18 @@ class PartyDraft:
 
 
 def party_draft(
-    conn: Connection, party_id: str, name: str, role: str, language: str, request_key: str | None, author: str
+    conn: Connection,
+    party_id: str,
+    name: str,
+    role: str,
+    language: str,
+    request_key: str | None,
+    author: str,
+    uss_manager: str | None = None,
 ) -> PartyDraft:
-    """Validate a new party and draft its ``party.registered`` entry."""
+    """Validate a new party and draft its ``party.registered`` entry. ``uss_manager``: the
+    F3548 ``reference.manager`` its USS writes; one name maps to one party, so it may be
+    neither another party's alias nor another party's name (nor may ``name`` be an alias)."""
     if not isinstance(name, str):
         raise ValidationError("must be a string", field="name")
     check_party_name(name, "name")
@@ -126,9 +135,20 @@ def party_draft(
         raise ValidationError(
             f"unsupported language {language!r}; expected one of {', '.join(LANGUAGES)}", field="language"
         )
-    party = Party(party_id, name, role, language)
+    if uss_manager is not None:
+        if not isinstance(uss_manager, str):
+            raise ValidationError("must be a string", field="uss_manager")
+        check_party_name(uss_manager, "uss_manager")
+    party = Party(party_id, name, role, language, uss_manager)
     if store.party_by(conn, name=name) is not None:
         raise ConflictError(f"a party named {name!r} is already registered", field="name")
+    aliased = store.party_by(conn, uss_manager=name)
+    if aliased is not None:
+        raise ConflictError(f"{name!r} is the uss_manager of party {aliased.name!r}", field="name")
+    if uss_manager is not None and uss_manager != name:
+        holder = store.party_by(conn, uss_manager=uss_manager) or store.party_by(conn, name=uss_manager)
+        if holder is not None:
+            raise ConflictError(f"{uss_manager!r} already names party {holder.name!r}", field="uss_manager")
     token = new_token()
     payload: dict[str, Any] = {
         "party_id": party.id,
@@ -140,6 +160,8 @@ def party_draft(
     key = check_request_key(request_key)
     if key is not None:
         payload["request_key"] = key
+    if uss_manager is not None:
+        payload["uss_manager"] = uss_manager
     return PartyDraft(party, token, EntryDraft(EntryType.PARTY_REGISTERED, author, payload))
 
 

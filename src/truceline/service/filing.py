@@ -13,7 +13,7 @@ versions checked the same way; cancellation keeps the history.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -31,6 +31,7 @@ from truceline.errors import ConflictError, ForbiddenError, FormatError, NotFoun
 from truceline.i18n import Measure
 from truceline.io.documents import document_format, exactly_one
 from truceline.io.f3548 import read_f3548_document, read_f3548_operation
+from truceline.io.f3548_out import f3548_entity_id
 from truceline.io.geojson import read_operations
 from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service import notifications
@@ -40,14 +41,26 @@ from truceline.service.need_to_know import full, visible_operations
 from truceline.service.service import Service
 from truceline.service.texts import template_body
 from truceline.store import operations as operation_store
+from truceline.store import parties as party_store
 from truceline.store import zones as zone_store
 from truceline.store.operations import HistoryRow
 
 _LIVE = ("planned", "accepted", "active")
 
 
-def read_operation_document(document: object, party: str) -> Operation:
-    """The one operation of a GeoJSON profile or F3548 document, filed by ``party``."""
+def read_operation_document(
+    document: object,
+    party: str,
+    manager_party: Callable[[str], str | None] | None = None,
+    operation_id: str | None = None,
+) -> Operation:
+    """The one operation of a GeoJSON profile or F3548 document, filed by ``party``.
+
+    F3548: ``reference.manager``, when given, must name ``party`` (its name, or the
+    ``uss_manager`` alias that ``manager_party`` maps to it); ``operation_id`` (the URL's)
+    is the id of a document that carries none, or whose id is the F3548 id written for it
+    (``io.f3548_out.f3548_entity_id``), so a written intent can be filed back.
+    """
     kind = document_format(document)
     if kind == "geojson":
         operation = exactly_one(read_operations(document, source="body"), "operation")  # type: ignore[arg-type]
@@ -57,13 +70,23 @@ def read_operation_document(document: object, party: str) -> Operation:
                 field="properties.party",
             )
     elif kind == "f3548":
-        manager = read_f3548_document(document, source="body").manager  # type: ignore[arg-type]
-        if manager and manager != party:
+        found = read_f3548_document(document, source="body")  # type: ignore[arg-type]
+        manager = found.manager
+        if manager and manager != party and (manager_party is None or manager_party(manager) != party):
             raise ValidationError(
-                f"names manager {manager!r}, but the operation is filed by {party!r}",
+                f"names manager {manager!r}, but the operation is filed by {party!r} "
+                "(whose uss_manager alias it is not)",
                 field="reference.manager",
             )
-        operation = read_f3548_operation(document, party=party, source="body")  # type: ignore[arg-type]
+        ident = found.operation_id
+        if operation_id is not None and ident in (None, f3548_entity_id(operation_id)):
+            ident = operation_id
+        operation = read_f3548_operation(
+            document,  # type: ignore[arg-type]
+            party=party,
+            operation_id=ident,
+            source="body",
+        )
     else:
         raise FormatError(
             "an operation is a GeoJSON FeatureCollection or an F3548 document", field="document"
@@ -169,10 +192,19 @@ def _file(
     document: object,
     request: Mapping[str, Any] | None,
     update_of: str | None,
+    url_id: str | None = None,
 ) -> FilingResult:
-    plan = read_operation_document(document, principal.name)
-    if update_of is not None and plan.id != update_of:
-        raise ValidationError(f"is {plan.id!r}, but this is operation {update_of!r}", field="id")
+    """``update_of``: the operation a PUT updates; ``url_id``: the id the URL gives (the
+    same, or a POST's), which the document must carry or leave to it."""
+    url_id = url_id or update_of
+
+    def manager_party(manager: str) -> str | None:
+        with service.read() as conn:
+            return party_store.manager_party(conn, manager)
+
+    plan = read_operation_document(document, principal.name, manager_party, url_id)
+    if url_id is not None and plan.id != url_id:
+        raise ValidationError(f"is {plan.id!r}, but this is operation {url_id!r}", field="id")
     operation_store.prepare_operation(plan)  # here, not in the writer's queue
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], FilingResult]:
@@ -230,11 +262,16 @@ def _file(
 
 
 def file_operation(
-    service: Service, principal: Principal, document: object, request: Mapping[str, Any] | None = None
+    service: Service,
+    principal: Principal,
+    document: object,
+    request: Mapping[str, Any] | None = None,
+    operation_id: str | None = None,
 ) -> FilingResult:
-    """File a new operation. The result says whether it was accepted: a refusal is
-    recorded too, and is a result, not an error."""
-    return _file(service, principal, document, request, None)
+    """File a new operation (``operation_id``: the URL's, for a document that carries no
+    id). The result says whether it was accepted: a refusal is recorded too, and is a
+    result, not an error."""
+    return _file(service, principal, document, request, None, operation_id)
 
 
 def update_operation(
@@ -267,8 +304,8 @@ def cancel_operation(
         if stored.state not in _LIVE:
             raise ConflictError(f"operation {operation_id!r} is {stored.state}", field="operation_id")
         # The version in force (a refused update is not in force).
-        in_force = _in_force(conn, operation_id)
-        version = in_force.version if in_force is not None else 1
+        current = in_force(conn, operation_id)
+        version = current.version if current is not None else 1
         payload: dict[str, Any] = {"operation_id": operation_id, "party": principal.name, "version": version}
         if request is not None:
             payload["request"] = dict(request)
@@ -300,7 +337,7 @@ def history(service: Service, principal: Principal, operation_id: str, full: boo
     return [HistoryStep(r.seq, r.step, r.version, r.record, r.conflicts, ms_text(r.time_ms)) for r in rows]
 
 
-def _in_force(conn: Connection, operation_id: str) -> HistoryRow | None:
+def in_force(conn: Connection, operation_id: str) -> HistoryRow | None:
     """The history row of the version in force: the last one filed or updated (a refused
     update is not in force), or None."""
     return operation_store.last_step(conn, operation_id, ("filed", "updated"))
@@ -311,7 +348,7 @@ def load_operation(conn: Connection, operation_id: str) -> Operation | None:
     stored = operation_store.operation_row(conn, operation_id)
     if stored is None:
         return None
-    last = _in_force(conn, operation_id)
+    last = in_force(conn, operation_id)
     if last is None or last.record is None:
         return None
     return replace(operation_from_record(last.record), state=stored.state)

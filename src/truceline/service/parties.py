@@ -4,6 +4,7 @@ POST /parties/{id}/revoke, /rotate-token). Each is one ledger entry."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -15,7 +16,7 @@ from truceline.domain.party import Party
 from truceline.errors import ConflictError, NotFoundError, ValidationError
 from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR, new_party_id, new_token, party_draft, token_hash
-from truceline.service.register import Committer
+from truceline.service.register import Committer, Register
 from truceline.store import parties as store
 
 MAX_REASON_CHARS = 2000
@@ -36,17 +37,21 @@ def add_party(
     language: str = "en",
     request_key: str | None = None,
     author: str = OPERATOR,
+    uss_manager: str | None = None,
 ) -> Registration:
     """Register a party; returns it with its bearer token (only the token's SHA-256 is kept).
 
     ``committer``: the server's ``Service``, or for the CLI the ``Register`` alone (a
     party's registration reads no zone or operation). ``author``: the admin party that
     registers it, or the operator (the CLI). Raises ValidationError naming the field,
-    ConflictError for a name already registered.
+    ConflictError for a name already registered. ``uss_manager``: the party's F3548
+    ``reference.manager`` alias (docs/formats.md), if its USS names it otherwise.
     """
 
     def build(conn: Connection, now: datetime) -> tuple[list[EntryDraft], Registration]:
-        new = party_draft(conn, new_party_id(to_ms(now)), name, role, language, request_key, author)
+        new = party_draft(
+            conn, new_party_id(to_ms(now)), name, role, language, request_key, author, uss_manager
+        )
         return [new.draft], Registration(new.party, new.token)
 
     return committer.commit(build)
@@ -58,6 +63,17 @@ class PartyRef:
 
     id: str
     name: str
+
+
+def manager_parties(register: Register) -> Callable[[str], str | None]:
+    """A lookup from an F3548 ``reference.manager`` to the party it names (its
+    ``uss_manager`` alias, else its name; None: no such party), for ``import``."""
+
+    def lookup(manager: str) -> str | None:
+        with register.engine.connect() as conn:
+            return store.manager_party(conn, manager)
+
+    return lookup
 
 
 def find_party(conn: Connection, ident: str) -> PartyRef:

@@ -40,6 +40,15 @@ Payloads (the contract of the log; docs/api.md lists them):
   ``deadline_ms`` (the last deadline, lapsed): after the last escalation the recipient
   still has not acknowledged; the delivery escalates no more.
 
+- ``incident.reported``: ``incident_id``, ``party_id`` (the reporter), ``report`` (the
+  record of ``domain.incident.IncidentReport``), ``content_hash``, ``centre`` ([lon, lat]
+  inside the uncertainty area), ``uncertainty_m`` (the area's reach from it), ``zones``
+  (``[{zone_id, relation}]``, relation inside | possibly_inside), ``supersedes`` (the
+  incident id an edit replaces, or null).
+- ``incident.corroborated`` (author ``operator``: suggested by the register):
+  ``incident_id``, ``other_id`` (an earlier report by another reporter), ``gap_m``, ``gap_s``.
+- ``incident.verified`` / ``incident.disputed`` / ``incident.withdrawn``: ``incident_id``,
+  ``party_id``, ``reason`` (required for a dispute; optional otherwise).
 - ``notification.submitted``: ``notification_id``, ``version``, ``notification`` (the record
   of ``domain.notification``), ``recipients`` (party ids), ``message_id`` (the hotline message
   that delivers it). The entry's leaf hash is the version's hash, which parties acknowledge.
@@ -54,6 +63,7 @@ kept for non-repudiation: ``{"method", "path", "query", "body", "content_digest"
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -65,7 +75,7 @@ from truceline.domain.operation import Operation
 from truceline.domain.party import Party
 from truceline.domain.zone import ZoneState
 from truceline.ledger.entries import Entry, EntryType
-from truceline.store import conflicts, hotline, notifications, operations, parties, zones
+from truceline.store import conflicts, hotline, incidents, notifications, operations, parties, zones
 from truceline.store.hotline import DeliveryRow, EventRow, MessageRow
 from truceline.store.notifications import NotificationRow, ResponseRow
 from truceline.store.notifications import VersionRow as NotificationVersionRow
@@ -115,7 +125,7 @@ def _party_registered(conn: Connection, entry: Entry) -> None:
     p = entry.payload
     parties.save_party(
         conn,
-        Party(p["party_id"], p["name"], p["role"], p["language"]),
+        Party(p["party_id"], p["name"], p["role"], p["language"], p.get("uss_manager")),
         public_key=p.get("public_key"),
         token_hash=p.get("token_hash"),
     )
@@ -315,6 +325,71 @@ def _message_unacknowledged(conn: Connection, entry: Entry) -> None:
     hotline.stop_escalating(conn, p["message_id"], p["recipient"])
 
 
+# --- incidents --------------------------------------------------------------------------
+
+
+def _incident_step(conn: Connection, entry: Entry, incident_id: str, step: str) -> None:
+    p = entry.payload
+    row = incidents.StepRow(entry.seq, incident_id, step, p.get("party_id"), p.get("reason"), entry.time_ms)
+    incidents.add_step(conn, row)
+
+
+def _incident_reported(conn: Connection, entry: Entry) -> None:
+    p = entry.payload
+    report = p["report"]
+    lon, lat = p["centre"]
+    row = incidents.IncidentRow(
+        id=p["incident_id"],
+        instance_id=report["instance_id"],
+        reporter=p["party_id"],
+        category=report["category"],
+        observation=report["observation"],
+        state="reported",
+        verified=False,
+        observed_start_ms=to_ms(datetime.fromisoformat(report["observed_start"])),
+        observed_end_ms=to_ms(datetime.fromisoformat(report["observed_end"])),
+        lon=lon,
+        lat=lat,
+        uncertainty_m=p["uncertainty_m"],
+        record=report,
+        content_hash=p["content_hash"],
+        deprecated_id=report.get("deprecated_id"),
+        superseded_by=None,
+        seq=entry.seq,
+        time_ms=entry.time_ms,
+    )
+    zone_rows = [incidents.ZoneLinkRow(p["incident_id"], z["zone_id"], z["relation"]) for z in p["zones"]]
+    incidents.add_incident(conn, row, zone_rows)
+    if p.get("supersedes"):
+        incidents.set_incident(conn, p["supersedes"], superseded_by=p["incident_id"])
+    _incident_step(conn, entry, p["incident_id"], "reported")
+
+
+def _incident_corroborated(conn: Connection, entry: Entry) -> None:
+    p = entry.payload
+    pair = (p["incident_id"], p["other_id"])
+    incidents.add_links(
+        conn,
+        [incidents.LinkRow(a, b, p["gap_m"], p["gap_s"], entry.seq) for a, b in (pair, pair[::-1])],
+    )
+    for incident_id in pair:
+        row = incidents.by_id(conn, incident_id)
+        if row is not None and row.state == "reported":  # a later state stands
+            incidents.set_incident(conn, incident_id, state="corroborated")
+    for incident_id in pair:
+        _incident_step(conn, entry, incident_id, "corroborated")
+
+
+def _incident_changed(step: str) -> Projector:
+    def project_step(conn: Connection, entry: Entry) -> None:
+        incident_id = entry.payload["incident_id"]
+        values: dict[str, Any] = {"state": step}
+        if step == "verified":
+            values["verified"] = True
+        incidents.set_incident(conn, incident_id, **values)
+        _incident_step(conn, entry, incident_id, step)
+
+    return project_step
 # --- humanitarian notifications ---------------------------------------------------------
 
 
@@ -379,6 +454,11 @@ PROJECTORS: dict[str, Projector] = {
     EntryType.MESSAGE_ACKNOWLEDGED: _message_acknowledged,
     EntryType.MESSAGE_ESCALATED: _message_escalated,
     EntryType.MESSAGE_UNACKNOWLEDGED: _message_unacknowledged,
+    EntryType.INCIDENT_REPORTED: _incident_reported,
+    EntryType.INCIDENT_CORROBORATED: _incident_corroborated,
+    EntryType.INCIDENT_VERIFIED: _incident_changed("verified"),
+    EntryType.INCIDENT_DISPUTED: _incident_changed("disputed"),
+    EntryType.INCIDENT_WITHDRAWN: _incident_changed("withdrawn"),
     EntryType.NOTIFICATION_SUBMITTED: _notification_submitted,
     EntryType.NOTIFICATION_ACKNOWLEDGED: _notification_response("acknowledged"),
     EntryType.NOTIFICATION_DISPUTED: _notification_response("disputed"),

@@ -93,6 +93,7 @@ class PartyRow:
     name: str
     role: Role
     language: str
+    uss_manager: str | None = None
 
 
 class Service:
@@ -323,7 +324,8 @@ class Service:
 
     @staticmethod
     def party_rows(conn: Connection) -> list[PartyRow]:
-        return [PartyRow(r.id, r.name, Role(r.role), r.language) for r in party_store.party_rows(conn)]
+        rows = party_store.party_rows(conn)
+        return [PartyRow(r.id, r.name, Role(r.role), r.language, r.uss_manager) for r in rows]
 
     @classmethod
     def parties_by_name(cls, conn: Connection) -> dict[str, PartyRow]:

@@ -139,6 +139,7 @@ def insert_operation(conn: Connection, operation: Operation) -> None:
             "activity": str(operation.activity),
             "state": str(operation.state),
             "name": operation.name,
+            "priority": operation.priority,
         },
     )
     volumes.write_volumes(conn, "operation", operation.id, operation.volumes)
@@ -158,6 +159,7 @@ def load_operations(conn: Connection) -> list[Operation]:
             volumes=tuple(by_owner.get(r.id, ())),
             state=r.state,
             name=r.name,
+            priority=r.priority,
         )
         for r in conn.execute(select(operations).order_by(operations.c.id))
     ]

@@ -22,6 +22,7 @@ class PartyRow:
     name: str
     role: str
     language: str
+    uss_manager: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,21 +41,34 @@ class RetiredToken:
     party_revoked: bool  # the party is revoked now (whatever retired this token)
 
 
+_ROW = (parties.c.id, parties.c.name, parties.c.role, parties.c.language, parties.c.uss_manager)
+
+
 def party_rows(conn: Connection) -> list[PartyRow]:
     """Every party, by id."""
-    rows = conn.execute(
-        select(parties.c.id, parties.c.name, parties.c.role, parties.c.language).order_by(parties.c.id)
-    )
-    return [PartyRow(r.id, r.name, r.role, r.language) for r in rows]
+    rows = conn.execute(select(*_ROW).order_by(parties.c.id))
+    return [PartyRow(r.id, r.name, r.role, r.language, r.uss_manager) for r in rows]
 
 
-def party_by(conn: Connection, *, id: str | None = None, name: str | None = None) -> PartyRow | None:
-    """The party with that id (or that name), if there is one."""
-    column, value = (parties.c.id, id) if id is not None else (parties.c.name, name)
-    row = conn.execute(
-        select(parties.c.id, parties.c.name, parties.c.role, parties.c.language).where(column == value)
-    ).first()
-    return None if row is None else PartyRow(row.id, row.name, row.role, row.language)
+def party_by(
+    conn: Connection, *, id: str | None = None, name: str | None = None, uss_manager: str | None = None
+) -> PartyRow | None:
+    """The party with that id (or that name, or that F3548 ``uss_manager`` alias), if any."""
+    if id is not None:
+        column, value = parties.c.id, id
+    elif name is not None:
+        column, value = parties.c.name, name
+    else:
+        column, value = parties.c.uss_manager, uss_manager
+    row = conn.execute(select(*_ROW).where(column == value)).first()
+    return None if row is None else PartyRow(row.id, row.name, row.role, row.language, row.uss_manager)
+
+
+def manager_party(conn: Connection, manager: str) -> str | None:
+    """The name of the party that an F3548 ``reference.manager`` names: the party whose
+    ``uss_manager`` alias it is, else the party of that name; None if neither."""
+    row = party_by(conn, uss_manager=manager) or party_by(conn, name=manager)
+    return None if row is None else row.name
 
 
 def token_holder(conn: Connection, digest: str) -> TokenHolder | None:
@@ -66,7 +80,7 @@ def token_holder(conn: Connection, digest: str) -> TokenHolder | None:
     ).first()
     if row is None:
         return None
-    party = PartyRow(row.id, row.name, row.role, row.language)
+    party = PartyRow(row.id, row.name, row.role, row.language, row.uss_manager)
     return TokenHolder(party, row.token_hash or "", row.request_key)
 
 
@@ -106,6 +120,7 @@ def save_party(
             name=party.name,
             role=str(party.role),
             language=party.language,
+            uss_manager=party.uss_manager,
             public_key=public_key,
             token_hash=token_hash,
         )
@@ -114,7 +129,7 @@ def save_party(
 
 def load_parties(conn: Connection) -> list[Party]:
     rows = conn.execute(select(parties).order_by(parties.c.id))
-    return [Party(r.id, r.name, r.role, r.language) for r in rows]
+    return [Party(r.id, r.name, r.role, r.language, r.uss_manager) for r in rows]
 
 
 

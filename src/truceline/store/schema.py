@@ -127,6 +127,8 @@ parties = Table(
     Column("language", String(8), nullable=False),
     Column("public_key", String(64)),  # base64 raw Ed25519, when the party signs its entries
     Column("token_hash", String(128)),  # SHA-256 of the bearer token; the token is never stored
+    # The name its USS gives as F3548 ``reference.manager`` (docs/formats.md), if it differs.
+    Column("uss_manager", String(200)),  # unique among parties: the register checks it
 )
 
 zones = Table(
@@ -148,6 +150,7 @@ operations = Table(
     Column("activity", String(16), nullable=False),
     Column("state", String(32), nullable=False),
     Column("name", Text, nullable=False, default=""),
+    Column("priority", Integer),  # F3548 priority; null: none given
 )
 
 volumes = Table(
@@ -412,3 +415,67 @@ request_nonces = Table(
     Column("nonce", String(200), primary_key=True),
     Column("created_s", BigInteger, nullable=False),
 )
+
+# --- incidents (observers' reports) -----------------------------------------------------
+
+# One row per report (``incident.reported``); the edit chain is ``deprecated_id`` (the
+# instance it replaces) and ``superseded_by`` (the report that replaced it).
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("instance_id", String(64), nullable=False, unique=True),  # the client's uuid:<v4>
+    Column("reporter", String(64), nullable=False),  # party id
+    Column("category", String(32), nullable=False),
+    Column("observation", String(16), nullable=False),
+    # reported | corroborated | verified | disputed | withdrawn
+    Column("state", String(16), nullable=False),
+    Column("verified", Boolean, nullable=False),
+    Column("observed_start_ms", BigInteger, nullable=False, index=True),
+    Column("observed_end_ms", BigInteger, nullable=False),
+    Column("lon", Float(53), nullable=False),  # a point inside the uncertainty area
+    Column("lat", Float(53), nullable=False),
+    Column("uncertainty_m", Float(53), nullable=False),  # the area's reach from (lon, lat)
+    Column("record", JSON, nullable=False),  # the report as filed (domain.incident.to_record)
+    Column("content_hash", String(64), nullable=False),  # SHA-256 hex of the record's RFC 8785 bytes
+    Column("deprecated_id", String(64)),
+    Column("superseded_by", String(64)),
+    Column("seq", BigInteger, nullable=False),  # the incident.reported entry
+    Column("time_ms", BigInteger, nullable=False),
+)
+
+# Attribution: each zone a report's uncertainty area meets (inside or possibly_inside).
+incident_zones = Table(
+    "incident_zones",
+    metadata,
+    Column("incident_id", String(64), primary_key=True),
+    Column("zone_id", String(200), primary_key=True, index=True),
+    Column("relation", String(16), nullable=False),
+)
+
+# Suggested corroborations, one row per direction (a, b) and (b, a).
+incident_links = Table(
+    "incident_links",
+    metadata,
+    Column("incident_id", String(64), primary_key=True),
+    Column("other_id", String(64), primary_key=True),
+    Column("gap_m", Float(53), nullable=False),
+    Column("gap_s", Float(53), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+# Every step of every report: reported, corroborated, verified, disputed, withdrawn; one per
+# entry and report (a corroboration is a step of both reports it links).
+incident_steps = Table(
+    "incident_steps",
+    metadata,
+    Column("seq", BigInteger, primary_key=True),
+    Column("incident_id", String(64), primary_key=True, index=True),
+    Column("step", String(16), nullable=False),
+    Column("party_id", String(64)),
+    Column("reason", Text),
+    Column("time_ms", BigInteger, nullable=False),
+)
+
+INCIDENT_TABLES = (incident_steps, incident_links, incident_zones, incidents)
+SERVICE_TABLES += INCIDENT_TABLES

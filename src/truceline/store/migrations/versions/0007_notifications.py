@@ -1,7 +1,7 @@
 """Humanitarian notifications: the notifications, their versions, each party's responses.
 
 Revision ID: 0007
-Revises: 0003
+Revises: 0006
 Create Date: 2026-12-03
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-down_revision = "0003"  # the integrator re-chains this after the other branches' revisions
+down_revision = "0006"  # re-chained after main's 0006_incidents (the brief gave "0003")
 branch_labels = None
 depends_on = None
 
