@@ -104,3 +104,19 @@ def test_a_url_that_does_not_parse_names_the_option(tmp_path: Path) -> None:
         "truceline: error: postgresql+psycopg://u:***@h:port/x: db: is not a database URL: "
         "invalid literal for int() with base 10: 'port'"
     )
+
+
+def test_notifications_status_refuses_bad_input_in_one_line(tmp_path) -> None:
+    from typer.testing import CliRunner as Runner
+
+    from truceline.cli import app as cli
+
+    naive = Runner().invoke(cli, ["notifications", "status", "--at", "2017-07-12T11:00:00", "--lon", "36",
+                                  "--lat", "35", "--export", str(tmp_path)])  # fmt: skip
+    assert naive.exit_code == 2 and "--at" in naive.output and naive.output.count("\n") == 1, naive.output
+    missing = Runner().invoke(cli, ["notifications", "status", "--at", "2017-07-12T11:00:00Z", "--lon", "36",
+                                    "--lat", "35", "--export", str(tmp_path / "none")])  # fmt: skip
+    assert missing.exit_code == 2 and missing.output.startswith("truceline: error:"), missing.output
+    far = Runner().invoke(cli, ["notifications", "status", "--at", "2017-07-12T11:00:00Z", "--lon", "200",
+                                "--lat", "35", "--export", str(tmp_path)])  # fmt: skip
+    assert far.exit_code == 2 and "lon" in far.output, far.output

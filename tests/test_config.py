@@ -86,3 +86,17 @@ def test_altitude_settings_from_the_environment(tmp_path):
         load_altitude({"TRUCELINE_QNH": "high"})
     with pytest.raises(ValidationError, match="TRUCELINE_TERRAIN: no such file or folder"):
         load_altitude({"TRUCELINE_TERRAIN": str(tmp_path / "none")})
+
+
+def test_notice_lead_times_are_configured_in_seconds() -> None:
+    from truceline.config import EMERGENCY_NOTICE_LEAD_S, NOTICE_LEAD_S
+
+    assert (load_config({}).notice_lead_s, load_config({}).emergency_notice_lead_s) == (
+        NOTICE_LEAD_S,
+        EMERGENCY_NOTICE_LEAD_S,
+    ) == (48 * 3600, 24 * 3600)
+    config = load_config({"TRUCELINE_NOTICE_LEAD_S": "7200", "TRUCELINE_EMERGENCY_NOTICE_LEAD_S": "60"})
+    assert (config.notice_lead_s, config.emergency_notice_lead_s) == (7200, 60)
+    with pytest.raises(ValidationError) as raised:
+        load_config({"TRUCELINE_NOTICE_LEAD_S": "two days"})
+    assert raised.value.field == "TRUCELINE_NOTICE_LEAD_S"

@@ -9,7 +9,10 @@ The server side (`serve`, `import`, `party ...`, `log ...`):
   ``~/.config/truceline/keys``);
 - ``TRUCELINE_BUS``: ``nats://host:4222`` links several servers (default: in-process);
 - ``TRUCELINE_LOG_LEVEL``: ``debug|info|warning|error`` (default ``info``) and
-  ``TRUCELINE_LOG_FORMAT``: ``json|text`` (default ``json``), the server's logs.
+  ``TRUCELINE_LOG_FORMAT``: ``json|text`` (default ``json``), the server's logs;
+- ``TRUCELINE_NOTICE_LEAD_S`` and ``TRUCELINE_EMERGENCY_NOTICE_LEAD_S``: the lead time a
+  humanitarian movement should be notified with before its departure (default 48 h, and
+  24 h when flagged ``emergency``); a shorter one is accepted with a warning.
 
 Incident reports (``load_incident_settings``): ``TRUCELINE_CORROBORATION_DISTANCE_M``
 (default 2000) and ``TRUCELINE_CORROBORATION_WINDOW_S`` (default 1800): how near in place
@@ -53,6 +56,10 @@ CORROBORATION_DISTANCE_ENV = "TRUCELINE_CORROBORATION_DISTANCE_M"
 CORROBORATION_WINDOW_ENV = "TRUCELINE_CORROBORATION_WINDOW_S"
 TERRAIN_ENV = "TRUCELINE_TERRAIN"
 QNH_ENV = "TRUCELINE_QNH"
+NOTICE_LEAD_ENV = "TRUCELINE_NOTICE_LEAD_S"
+EMERGENCY_NOTICE_LEAD_ENV = "TRUCELINE_EMERGENCY_NOTICE_LEAD_S"
+NOTICE_LEAD_S = 48 * 3600  # humanitarian movements: notified 48 h before departure
+EMERGENCY_NOTICE_LEAD_S = 24 * 3600  # ... or 24 h when flagged emergency
 
 
 class LogFormat(enum.Enum):
@@ -70,6 +77,22 @@ class Config:
     config_home: Path = field(default_factory=lambda: Path.home() / ".config")  # XDG Base Directory's
     log_level: str = "info"  # one of LOG_LEVELS
     log_format: LogFormat = LogFormat.JSON
+    notice_lead_s: int = NOTICE_LEAD_S
+    emergency_notice_lead_s: int = EMERGENCY_NOTICE_LEAD_S
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of seconds >= 0 from ``env[name]`` (empty or unset: ``default``)."""
+    text = env.get(name, "")
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ValidationError(f"must be a whole number of seconds >= 0, got {text!r}", field=name)
+    return value
 
 
 def load_config(environ: Mapping[str, str] | None = None) -> Config:
@@ -108,6 +131,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         config_home=config_home,
         log_level=log_level,
         log_format=LogFormat(log_format),
+        notice_lead_s=_seconds(env, NOTICE_LEAD_ENV, NOTICE_LEAD_S),
+        emergency_notice_lead_s=_seconds(env, EMERGENCY_NOTICE_LEAD_ENV, EMERGENCY_NOTICE_LEAD_S),
     )
 
 

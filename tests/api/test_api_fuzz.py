@@ -30,7 +30,7 @@ _dir = Path(tempfile.mkdtemp(prefix="truceline-fuzz-"))
 _service = Service(open_register(f"sqlite:///{_dir / 'fuzz.db'}", lambda: datetime.now(UTC)))
 # One token per role: each generated request goes with a role the endpoint admits, so
 # the handlers behind the role check are what gets fuzzed.
-ROLES = ("party", "admin", "auditor", "observer")
+ROLES = ("party", "admin", "auditor", "observer", "humanitarian")
 TOKENS = {role: add_party(_service, f"fuzz-{role}", role).token for role in ROLES}
 _app = create_app(_service, tick_interval_s=None)
 
@@ -89,6 +89,12 @@ BEYOND_SCHEMA = [
     "export_incidents_csv",
     "export_incidents_geojson",
     "zone_incident_stats",
+    # a notification's geometry and times; a version hash naming no notification; a moment
+    # without a timezone
+    "notify",
+    "acknowledge_notification",
+    "dispute_notification",
+    "notification_status",
 ]
 CONFIG = SchemathesisConfig.from_dict(
     {

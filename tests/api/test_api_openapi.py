@@ -14,7 +14,11 @@ import pytest
 from api_kit import World, sqlite_url
 
 _METHODS = ("get", "post", "put", "patch", "delete")
-_EXPORTS = {"/incidents.csv": "text/csv", "/incidents.geojson": "application/geo+json"}
+_EXPORTS = {
+    "/incidents.csv": "text/csv",
+    "/incidents.geojson": "application/geo+json",
+    "/notifications.csv": "text/csv",  # HXL-tagged
+}
 
 
 @pytest.fixture

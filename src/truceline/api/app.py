@@ -16,7 +16,18 @@ from datetime import datetime
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from truceline.api import docs, incidents, log, messages, operations, parties, problems, stream, zones
+from truceline.api import (
+    docs,
+    incidents,
+    log,
+    messages,
+    notifications,
+    operations,
+    parties,
+    problems,
+    stream,
+    zones,
+)
 from truceline.api.access_log import AccessLog
 from truceline.api.idempotency import IdempotencyMiddleware, document_header
 from truceline.api.metrics import install_metrics
@@ -24,6 +35,7 @@ from truceline.api.responses import HealthOut
 from truceline.api.security import ERRORS, route_operation_id
 from truceline.bus.notify import Notifier
 from truceline.config import IncidentSettings, load_incident_settings
+from truceline.domain.notification import LeadTimes
 from truceline.service import escalation
 from truceline.service import log as log_reader
 from truceline.service.register import Register
@@ -43,12 +55,15 @@ def create_app(
     keepalive_s: float = stream.KEEPALIVE_S,
     bus_url: str | None = None,
     incident_settings: IncidentSettings | None = None,
+    notice_leads: LeadTimes | None = None,
 ) -> FastAPI:
     """The API over one register. ``clock`` drives deadlines and expiry (default: the
     register's clock); requests themselves are stamped by the register's clock.
     ``bus_url`` (``nats://host:4222``) links the live streams of several server processes;
     None or ``inprocess`` keeps them in this process. ``incident_settings``: how near a
-    report must be to suggest corroboration (default: the environment's, config.py)."""
+    report must be to suggest corroboration (default: the environment's, config.py).
+    ``notice_leads``: the lead times of humanitarian movements (config.py's; default 48 h
+    and 24 h)."""
     service = (
         register_or_service if isinstance(register_or_service, Service) else Service(register_or_service)
     )
@@ -104,6 +119,7 @@ def create_app(
     app.state.keepalive_s = keepalive_s
     app.state.incident_settings = incident_settings or load_incident_settings()
     app.state.stopping = False  # set by stream.stop_streams: the server is shutting down
+    app.state.notice_leads = notice_leads
     # Inside the body limit that ``problems.install`` adds (the last added runs first).
     app.add_middleware(IdempotencyMiddleware, service=service)
     problems.install(app)
@@ -119,7 +135,7 @@ def create_app(
     async def get_health() -> HealthOut:
         return HealthOut(status="ok", tree_size=await run_in_threadpool(log_reader.size, service))
 
-    for module in (parties, zones, operations, messages, stream, log, incidents):
+    for module in (parties, zones, operations, messages, stream, log, incidents, notifications):
         app.include_router(module.router)
     docs.install(app, app.title)
     document_header(app)  # every POST's Idempotency-Key header in /openapi.json

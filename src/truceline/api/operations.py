@@ -130,8 +130,12 @@ class CancelOut(Out):
 
 def _outcome(result: filing.FilingResult) -> FilingOut:
     if not result.accepted:
+        humanitarian = any(c.get("kind") == "humanitarian" for c in result.conflicts)
+        why = "enters a zone that forbids it"
+        if humanitarian:
+            why = "meets a humanitarian notification set to refuse"
         raise RefusedError(
-            f"operation {result.operation_id} enters a zone that forbids it",
+            f"operation {result.operation_id} {why}",
             result.conflicts,
             result.operation_id,
             result.version,

@@ -17,6 +17,7 @@ from truceline.cli.common import read_files
 from truceline.cli.db import db_app
 from truceline.cli.incidents import incidents_app
 from truceline.cli.log import log_app
+from truceline.cli.notifications import notifications_app
 from truceline.cli.rendering import HELP_MARKUP, _span, conflict_table, utc_text
 
 __all__ = ["_span", "app", "conflict_table", "main", "read_files", "utc_text"]
@@ -51,3 +52,4 @@ app.command()(client.ack)
 app.command()(tactical.conflicts)
 app.command()(tactical.replay)
 app.add_typer(incidents_app, name="incidents")
+app.add_typer(notifications_app, name="notifications")

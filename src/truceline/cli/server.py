@@ -137,7 +137,10 @@ def serve(
     config = guarded(load_config)
     configure_logging(config)  # TRUCELINE_LOG_LEVEL / TRUCELINE_LOG_FORMAT
     bus = config.bus  # nats://host:4222 links several servers
-    api = create_app(register, bus_url=bus)
+    from truceline.domain.notification import LeadTimes
+
+    leads = LeadTimes(config.notice_lead_s, config.emergency_notice_lead_s)
+    api = create_app(register, bus_url=bus, notice_leads=leads)
     warm_up()  # compiled kernels load now, not behind the first requests
     # The loaded index (every zone and operation, their shapes and cells: ~250k objects at
     # 10k + 10k) lives as long as the server: out of the collector's sight, a full

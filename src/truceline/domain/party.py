@@ -44,6 +44,11 @@ REPORTING_ROLES: tuple[str, ...] = (Role.OBSERVER, Role.PARTY, Role.GUARANTOR, R
 VERIFYING_ROLES: tuple[str, ...] = (Role.OBSERVER, Role.GUARANTOR)
 # Who disputes another's report (with a reason): the parties and the guarantors.
 DISPUTING_ROLES: tuple[str, ...] = (Role.PARTY, Role.GUARANTOR)
+# Who notifies humanitarian sites and movements (docs/humanitarian.md).
+NOTIFYING_ROLES: tuple[str, ...] = (Role.HUMANITARIAN,)
+# Who a notification goes to, unless its notifier names the parties: those whose forces
+# could strike a site or meet a convoy. Each acknowledges or disputes; none may "deny".
+ACKNOWLEDGING_ROLES: tuple[str, ...] = (Role.PARTY, Role.GUARANTOR)
 # Who hears of zone steps that concern everyone (activation, withdrawal, expiry).
 INFORMED_ROLES: tuple[str, ...] = (Role.PARTY, Role.GUARANTOR, Role.HUMANITARIAN, Role.OBSERVER)
 

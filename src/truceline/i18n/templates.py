@@ -344,6 +344,32 @@ TEMPLATES: dict[str, Template] = {
             "{end}. Your acknowledgement is required.",
         ),
         Template(
+            "conflict.humanitarian",
+            (
+                _text("operation", "operation id"),
+                _text("party", "name of the party filing the operation"),
+                _text("notification", "id of the humanitarian notification (a site or a movement)"),
+                _text("notification_name", "name of the site or movement, as notified"),
+                _text("organisation", "name of the humanitarian organisation"),
+                _time("start", "start of the overlap in time (date and time, UTC)"),
+                _time("end", "end of the overlap in time (date and time, UTC)"),
+            ),
+            "Humanitarian conflict: operation {operation} ({party}) meets {notification_name} "
+            "({notification}), notified by {organisation}, from {start} to {end}.",
+            comment="An operation meets a notified humanitarian site or convoy route; both sides are told.",
+        ),
+        Template(
+            "notification.disputed",
+            (
+                _text("notification", "id of the humanitarian notification"),
+                _text("notification_name", "name of the site or movement, as notified"),
+                _text("party", "name of the party disputing it"),
+                _text("reason", "the party's reason, free text in its own language (not translated)"),
+            ),
+            "{party} disputes notification {notification_name} ({notification}): {reason}",
+            comment="A party says a notification is wrong (e.g. its coordinates); it is not a refusal.",
+        ),
+        Template(
             "incident.reported",
             (
                 _text("incident", "incident id"),

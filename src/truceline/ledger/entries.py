@@ -73,6 +73,9 @@ class EntryType(StrEnum):
     INCIDENT_VERIFIED = "incident.verified"
     INCIDENT_DISPUTED = "incident.disputed"
     INCIDENT_WITHDRAWN = "incident.withdrawn"
+    NOTIFICATION_SUBMITTED = "notification.submitted"
+    NOTIFICATION_ACKNOWLEDGED = "notification.acknowledged"
+    NOTIFICATION_DISPUTED = "notification.disputed"
 
 
 PARTY_REGISTERED = EntryType.PARTY_REGISTERED

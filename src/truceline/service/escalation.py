@@ -60,7 +60,10 @@ def overdue_minutes(at_ms: int, deadline_ms: int) -> int:
 
 def _first_deadline_ms(row: DueRow) -> int:
     """The message's own deadline, the first one its recipient missed (the delivery's
-    deadline moves with each escalation)."""
+    deadline moves with each escalation). Before the first escalation it is the delivery's
+    own, which a sender may have chosen (a notification's ``acknowledge_within_s``)."""
+    if row.delivery.escalations == 0:
+        return int(row.delivery.deadline_ms)
     return row.sent_ms + Priority(row.sent_priority).ack_within_s * 1000
 
 

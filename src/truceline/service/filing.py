@@ -34,6 +34,7 @@ from truceline.io.f3548 import read_f3548_document, read_f3548_operation
 from truceline.io.f3548_out import f3548_entity_id
 from truceline.io.geojson import read_operations
 from truceline.ledger.entries import EntryDraft, EntryType
+from truceline.service import notifications
 from truceline.service.auth import OPERATOR, Principal
 from truceline.service.hotline import MessageDraft, message_draft
 from truceline.service.need_to_know import full, visible_operations
@@ -224,6 +225,11 @@ def _file(
         version += 1
         conflicts = service.index.check(plan)
         records = [conflict_record(c) for c in conflicts]
+        # Humanitarian sites and movements in force (service/notifications.py): a conflict
+        # each, told to both sides; a notifier's ``on_conflict: refuse`` refuses the filing.
+        humanitarian = notifications.operation_conflicts(conn, plan)
+        zone_records = list(records)
+        records += humanitarian.records
         base: dict[str, Any] = {
             "operation": operation_to_record(plan),
             "version": version,
@@ -233,7 +239,7 @@ def _file(
             base["request"] = dict(request)
         drafts: list[EntryDraft] = []
         message_ids: list[str] = []
-        if any(_forbidding(c) for c in conflicts):
+        if any(_forbidding(c) for c in conflicts) or humanitarian.refused:
             # The refusal is told in the result (not accepted) and proven by this entry; a hotline
             # message from the filer to itself would only escalate against it.
             refused = {**base, "update": update_of is not None}
@@ -241,12 +247,15 @@ def _file(
             return drafts, FilingResult(plan.id, version, False, records, message_ids)
         kind = EntryType.OPERATION_UPDATED if update_of else EntryType.OPERATION_FILED
         drafts.append(EntryDraft(kind, principal.id, base))
-        for conflict, record in zip(conflicts, records, strict=True):
+        for conflict, record in zip(conflicts, zone_records, strict=True):
             drafts.append(EntryDraft(EntryType.CONFLICT_DETECTED, OPERATOR, {"conflict": record}))
             told = _conflict_message(conn, service, conflict, plan, principal, now)
             if told is not None:
                 message_ids.append(told.message_id)
                 drafts.append(told.draft)
+        told_drafts, told_ids = humanitarian.drafts(conn, plan, now)
+        drafts += told_drafts
+        message_ids += told_ids
         return drafts, FilingResult(plan.id, version, True, records, message_ids)
 
     return service.commit(build, decoded=(plan,))

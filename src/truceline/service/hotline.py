@@ -56,12 +56,15 @@ def message_draft(
     author: str = OPERATOR,
     request: Mapping[str, Any] | None = None,
     escalate: bool = True,
+    ack_within_s: int | None = None,
 ) -> MessageDraft:
     """A ``message.sent`` draft, with its message's id. Recipients are party ids.
 
     ``escalate=False`` is for what informs and asks nothing (a zone activated, an
     escalation notice): it has no acknowledgement deadline (``ack_within_s`` null) and
-    never escalates, though a reader may still acknowledge it."""
+    never escalates, though a reader may still acknowledge it. ``ack_within_s``: a deadline
+    of the sender's choosing (a humanitarian notification's ``acknowledge_within_s``) in
+    place of the priority's."""
     message_id = uuid7(to_ms(now))
     payload: dict[str, Any] = {
         "message_id": message_id,
@@ -70,7 +73,7 @@ def message_draft(
         "sender": sender,
         "recipients": sorted(set(recipients)),
         "priority": check_priority(priority).value,
-        "ack_within_s": Priority(priority).ack_within_s if escalate else None,
+        "ack_within_s": (ack_within_s or Priority(priority).ack_within_s) if escalate else None,
         "body": dict(body),
         "about": dict(about) if about is not None else None,
     }

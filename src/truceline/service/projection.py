@@ -49,6 +49,11 @@ Payloads (the contract of the log; docs/api.md lists them):
   ``incident_id``, ``other_id`` (an earlier report by another reporter), ``gap_m``, ``gap_s``.
 - ``incident.verified`` / ``incident.disputed`` / ``incident.withdrawn``: ``incident_id``,
   ``party_id``, ``reason`` (required for a dispute; optional otherwise).
+- ``notification.submitted``: ``notification_id``, ``version``, ``notification`` (the record
+  of ``domain.notification``), ``recipients`` (party ids), ``message_id`` (the hotline message
+  that delivers it). The entry's leaf hash is the version's hash, which parties acknowledge.
+- ``notification.acknowledged``: ``notification_id``, ``party_id``, ``version``, ``hash``
+  (hex leaf hash of the version acknowledged); ``notification.disputed``: the same and ``reason``.
 
 Any of these may also carry ``request``: the party's own signed HTTP request (RFC 9421),
 kept for non-repudiation: ``{"method", "path", "query", "body", "content_digest",
@@ -65,12 +70,15 @@ from sqlalchemy import Connection
 
 from truceline.domain.clock import to_ms
 from truceline.domain.codec import operation_from_record, zone_from_record
+from truceline.domain.notification import notification_from_record
 from truceline.domain.operation import Operation
 from truceline.domain.party import Party
 from truceline.domain.zone import ZoneState
 from truceline.ledger.entries import Entry, EntryType
-from truceline.store import conflicts, hotline, incidents, operations, parties, zones
+from truceline.store import conflicts, hotline, incidents, notifications, operations, parties, zones
 from truceline.store.hotline import DeliveryRow, EventRow, MessageRow
+from truceline.store.notifications import NotificationRow, ResponseRow
+from truceline.store.notifications import VersionRow as NotificationVersionRow
 from truceline.store.operations import HistoryRow
 from truceline.store.zones import NegotiationRow, StepRow, VersionRow
 
@@ -382,6 +390,45 @@ def _incident_changed(step: str) -> Projector:
         _incident_step(conn, entry, incident_id, step)
 
     return project_step
+# --- humanitarian notifications ---------------------------------------------------------
+
+
+def _notification_submitted(conn: Connection, entry: Entry) -> None:
+    p = entry.payload
+    notification = notification_from_record(p["notification"])
+    end = notification.end
+    digest = entry.leaf_hash.hex()
+    row = NotificationRow(
+        id=p["notification_id"],
+        kind=str(notification.kind),
+        notifier=entry.author,
+        name=notification.name,
+        organisation=notification.organisation,
+        on_conflict=str(notification.on_conflict),
+        current_version=p["version"],
+        current_hash=digest,
+        recipients=list(p["recipients"]),
+        message_id=p["message_id"],
+        start_ms=to_ms(notification.start),
+        end_ms=None if end is None else to_ms(end),
+        seq=entry.seq,
+    )
+    version = NotificationVersionRow(
+        p["notification_id"], p["version"], digest, p["notification"], entry.seq, entry.time_ms
+    )
+    notifications.add_notification(conn, row, version)
+
+
+def _notification_response(state: str) -> Projector:
+    def project_response(conn: Connection, entry: Entry) -> None:
+        p = entry.payload
+        row = ResponseRow(
+            entry.seq, p["notification_id"], p["party_id"], state, p["version"], p["hash"],
+            p.get("reason"), entry.time_ms,
+        )  # fmt: skip
+        notifications.add_response(conn, row)
+
+    return project_response
 
 
 # The one table: entry type -> what it writes. A type missing here (a later version's)
@@ -412,6 +459,9 @@ PROJECTORS: dict[str, Projector] = {
     EntryType.INCIDENT_VERIFIED: _incident_changed("verified"),
     EntryType.INCIDENT_DISPUTED: _incident_changed("disputed"),
     EntryType.INCIDENT_WITHDRAWN: _incident_changed("withdrawn"),
+    EntryType.NOTIFICATION_SUBMITTED: _notification_submitted,
+    EntryType.NOTIFICATION_ACKNOWLEDGED: _notification_response("acknowledged"),
+    EntryType.NOTIFICATION_DISPUTED: _notification_response("disputed"),
 }
 
 

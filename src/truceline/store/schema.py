@@ -338,7 +338,58 @@ events = Table(
 )
 EVENTS_PER_ENTRY = 4096
 
+# Humanitarian notifications (docs/humanitarian.md): one row each, its versions (the record
+# each ``notification.submitted`` entry carries, with the entry's leaf hash: the version a
+# party acknowledges), and each party's responses in log order. ``start_ms``/``end_ms``
+# (null: standing) bound its volumes in time, so a filing reads only those that may meet it.
+notifications = Table(
+    "notifications",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(16), nullable=False),  # site | movement
+    Column("notifier", String(64), nullable=False),  # party id
+    Column("name", Text, nullable=False),
+    Column("organisation", Text, nullable=False),
+    Column("on_conflict", String(16), nullable=False),  # warn | refuse
+    Column("current_version", Integer, nullable=False),
+    Column("current_hash", String(64), nullable=False),  # hex leaf hash of the current version's entry
+    Column("recipients", JSON, nullable=False),  # party ids it was delivered to
+    Column("message_id", String(64), nullable=False),  # the hotline message that delivered it
+    Column("start_ms", BigInteger, nullable=False),
+    Column("end_ms", BigInteger),
+    Column("seq", BigInteger, nullable=False),
+    Index("ix_notifications_window", "start_ms", "end_ms"),
+)
+
+notification_versions = Table(
+    "notification_versions",
+    metadata,
+    Column("notification_id", String(64), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("hash", String(64), nullable=False),
+    Column("record", JSON, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("time_ms", BigInteger, nullable=False),
+)
+
+notification_responses = Table(
+    "notification_responses",
+    metadata,
+    Column("seq", BigInteger, primary_key=True),
+    Column("notification_id", String(64), nullable=False),
+    Column("party_id", String(64), nullable=False),
+    Column("state", String(16), nullable=False),  # acknowledged | disputed
+    Column("version", Integer, nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("reason", Text),
+    Column("time_ms", BigInteger, nullable=False),
+    Index("ix_notification_responses_of", "notification_id", "party_id"),
+)
+
 SERVICE_TABLES = (
+    notification_responses,
+    notification_versions,
+    notifications,
     events,
     deliveries,
     messages,
