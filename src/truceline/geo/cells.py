@@ -147,6 +147,146 @@ def _cover_disk(shape: Shape, resolution: int) -> set[int]:
     return cells
 
 
+# --- the "wall" covering: bounded by the shape's size, whatever its aspect ratio -------------
+#
+# H3's polygon functions test every candidate cell against every edge of the ring, so their
+# cost grows with cells x vertices: a thin strip 60 degrees long (a densified ring of 60,000
+# vertices) took 17 s in h3shape_to_cells_experimental and 2.5 s in polygon_to_cells, holding
+# the GIL. The wall covering touches each boundary sample and each cell once:
+#   1. boundary samples every WALL_SPACING_EDGES cell edges along the shape's boundary (its
+#      densified ring, within centimetres of the geodesic edges; a circle's outline, within
+#      a metre), and their cells' disks (k=1): the wall. A cell C holding a boundary point b
+#      holds it within half a spacing of a sample s; s is much closer to C than the thickness
+#      of C's ring of neighbours (min edge >= 0.70 average edge at every resolution,
+#      measured), so s lies in C or a neighbour of C, and C is in the wall.
+#   2. a cell outside the wall holds no boundary point: it lies wholly inside or wholly
+#      outside. The cells next to the wall are told apart by their centres (a centre is more
+#      than an inradius from the boundary, so a planar lat/lng test is exact), and the inside
+#      ones flooded through their neighbours outside the wall (two neighbours sharing an edge,
+#      both outside the wall, are on the same side).
+#   3. the wall is trimmed to the cells whose box meets the shape's bounds (a cell holding a
+#      point of the shape does).
+# Skipped when no whole cell can fit in the shape (its bounds narrower than a cell): step 2
+# would find nothing. Cost: about 1 us per sample, 3 us per wall cell, 3 us per inside cell.
+WALL_SPACING_EDGES = 0.25
+
+# Budget: the finest resolution (CELL_RESOLUTION at most) whose covering stays within these
+# counts. A plan of the size users file keeps CELL_RESOLUTION; only long or huge shapes (a
+# strip thousands of km long, a zone over the area limit's default) go coarser, with fewer
+# and larger cells and so more candidates, which the exact test sorts out.
+MAX_BOUNDARY_SAMPLES = 16_384
+MAX_INTERIOR_CELLS = 8_192
+
+# upper bound of a degree: of latitude at the poles, of longitude at the equator
+_METRES_PER_DEGREE_MAX = 111_700.0
+
+
+def _ring_lonlat(shape: Shape) -> tuple[np.ndarray, np.ndarray]:
+    """The shape's boundary as a closed lon/lat ring (densified polygon ring, or the circle's
+    1 m outline, which lies on the circle)."""
+    if isinstance(shape, Circle):
+        lons, lats = _circle_outline(shape)
+        return np.append(lons, lons[0]), np.append(lats, lats[0])
+    dense = _densified(shape)
+    return dense["lons"], dense["lats"]
+
+
+def _segment_lengths_m(lons: np.ndarray, lats: np.ndarray) -> np.ndarray:
+    # equirectangular per segment: segments are at most a few km, well within 1% of geodesic
+    mid = np.radians((lats[:-1] + lats[1:]) / 2.0)
+    dx = np.diff(lons) * np.cos(mid)
+    dy = np.diff(lats)
+    return np.hypot(dx, dy) * (math.pi / 180.0 * geodesy.MIN_EARTH_RADIUS_M)
+
+
+def _area_m2(shape: Shape) -> float:
+    if isinstance(shape, Circle):
+        return math.pi * shape.radius_m**2
+    return float(shapely.Polygon(_densified(shape)["xy"]).area)
+
+
+def wall_resolution(shape: Shape, finest: int = CELL_RESOLUTION) -> int:
+    """The finest resolution (at most ``finest``) at which ``shape``'s wall covering stays
+    within MAX_BOUNDARY_SAMPLES samples and MAX_INTERIOR_CELLS cells."""
+    lons, lats = _ring_lonlat(shape)
+    perimeter_m = float(_segment_lengths_m(lons, lats).sum())
+    area_m2 = _area_m2(shape)
+    for resolution in range(finest, 0, -1):
+        edge_m = h3.average_hexagon_edge_length(resolution, "m")
+        samples = perimeter_m / (WALL_SPACING_EDGES * edge_m)
+        cells = area_m2 / h3.average_hexagon_area(resolution, "m^2")
+        if samples <= MAX_BOUNDARY_SAMPLES and cells <= MAX_INTERIOR_CELLS:
+            return resolution
+    return 0
+
+
+def _boundary_samples(shape: Shape, spacing_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Points along the shape's boundary, consecutive ones at most ``spacing_m`` apart
+    (linear in lat/lng between ring vertices a few km apart at most)."""
+    lons, lats = _ring_lonlat(shape)
+    lengths = _segment_lengths_m(lons, lats)
+    pieces = np.maximum(1, np.ceil(lengths / spacing_m)).astype(np.intp)
+    seg = np.repeat(np.arange(len(pieces)), pieces)
+    starts = np.cumsum(pieces) - pieces
+    frac = (np.arange(int(pieces.sum())) - np.repeat(starts, pieces)) / np.repeat(pieces, pieces)
+    out_lon = lons[:-1][seg] + frac * np.diff(lons)[seg]
+    out_lat = lats[:-1][seg] + frac * np.diff(lats)[seg]
+    return out_lon, out_lat
+
+
+def _could_hold_a_cell(shape: Shape, resolution: int) -> bool:
+    """False when the shape's bounds are narrower than any cell: no cell lies wholly inside."""
+    x0, y0, x1, y1 = shape_bounds(shape)
+    widest_cos = math.cos(math.radians(min(abs(y0), abs(y1)))) if y0 * y1 > 0 else 1.0
+    width_m = (x1 - x0) * _METRES_PER_DEGREE_MAX * widest_cos
+    height_m = (y1 - y0) * _METRES_PER_DEGREE_MAX
+    # a whole cell needs twice its inradius both ways: >= 2 x 0.866 x 0.70 = 1.21 average
+    # edges; 0.84 leaves some slack
+    return min(width_m, height_m) >= 0.84 * h3.average_hexagon_edge_length(resolution, "m")
+
+
+def _centres_inside(shape: Shape, cells: list[int]) -> list[bool]:
+    centres = np.array([h3.cell_to_latlng(c) for c in cells], dtype=np.float64).reshape(-1, 2)
+    if isinstance(shape, Circle):
+        n = len(cells)
+        lon, lat = shape.center
+        _, _, dist = geodesy.GEOD.inv(np.full(n, lon), np.full(n, lat), centres[:, 1], centres[:, 0])
+        return (np.asarray(dist) < shape.radius_m).tolist()
+    ring = _densified(shape)
+    poly = shapely.Polygon(np.column_stack([ring["lons"], ring["lats"]]))
+    return shapely.contains_xy(poly, centres[:, 1], centres[:, 0]).tolist()
+
+
+def _cover_wall(shape: Shape, resolution: int) -> set[int]:
+    """See the block comment above: the wall of boundary cells, the inside flooded, trimmed."""
+    spacing_m = WALL_SPACING_EDGES * h3.average_hexagon_edge_length(resolution, "m")
+    lons, lats = _boundary_samples(shape, spacing_m)
+    to_cell = h3.latlng_to_cell
+    sampled = {to_cell(la, lo, resolution) for lo, la in zip(lons.tolist(), lats.tolist(), strict=True)}
+    wall: set[int] = set()
+    for cell in sampled:
+        wall.update(h3.grid_disk(cell, 1))
+    bounds = shape_bounds(shape)
+    cells = {c for c in wall if _boxes_meet(cell_box(c), bounds)}
+    if not _could_hold_a_cell(shape, resolution):
+        return cells
+    next_to_wall = {n for c in wall for n in h3.grid_disk(c, 1)} - wall
+    candidates = sorted(next_to_wall)
+    frontier = [c for c, inside in zip(candidates, _centres_inside(shape, candidates), strict=True) if inside]
+    inside_cells = set(frontier)
+    while frontier:
+        cell = frontier.pop()
+        for n in h3.grid_disk(cell, 1):
+            if n not in wall and n not in inside_cells:
+                inside_cells.add(n)
+                frontier.append(n)
+    return cells | inside_cells
+
+
+def _boxes_meet(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> bool:
+    return a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3]
+
+
 def _remember(key: tuple[object, ...], cells: tuple[int, ...]) -> None:
     global _cover_cache_cells
     with _cover_cache_lock:
@@ -168,15 +308,19 @@ def clear_cover_cache() -> None:
 
 
 def cover(shape: Shape, resolution: int = CELL_RESOLUTION, *, method: str = "auto") -> list[int]:
-    """The H3 cells (ids as ints, sorted) that together contain every point of ``shape``.
+    """Cells (H3 ids as ints, sorted, all of one resolution) that together contain every
+    point of ``shape``.
 
     Precondition: ``shape`` is a valid Polygon or Circle (validated at construction).
-    ``method``: "overlap" (H3's overlap containment on the shape grown by COVER_MARGIN_M),
-    "disk" (boundary samples + neighbours + centre fill; looser, no experimental H3 API), or
-    "auto" (overlap when this h3 has it). Example: a 100 m circle gets 1 to 3 cells.
+    ``method``: "wall" (the default, "auto": boundary samples' cells and neighbours, the
+    inside flooded; at ``resolution`` or, for a shape too long or large for the budget, the
+    finest coarser one within it: ``wall_resolution``), "overlap" (H3's overlap containment
+    on the shape grown by COVER_MARGIN_M; cost grows with cells x vertices) or "disk"
+    (boundary samples + neighbours + H3's centre fill), both at ``resolution`` exactly.
+    Example: a 100 m circle gets 1 to 3 cells at resolution 6.
     """
     if method == "auto":
-        method = "overlap" if _HAS_OVERLAP_MODE else "disk"
+        method = "wall"
     memo_key = ("cells", resolution, method)
     memo = shape._cache.get(memo_key)
     if memo is not None:
@@ -187,13 +331,31 @@ def cover(shape: Shape, resolution: int = CELL_RESOLUTION, *, method: str = "aut
         if known is not None:
             _cover_cache.move_to_end(key)
     if known is None:
-        cells = _cover_overlap(shape, resolution) if method == "overlap" else _cover_disk(shape, resolution)
+        if method == "wall":
+            cells = _cover_wall(shape, wall_resolution(shape, resolution))
+        elif method == "overlap":
+            cells = _cover_overlap(shape, resolution)
+        else:
+            cells = _cover_disk(shape, resolution)
         known = tuple(sorted(cells))
         _remember(key, known)
     # A list of its own per shape object (a caller mutating it cannot reach another shape).
     result = list(known)
     shape._cache[memo_key] = result
     return result
+
+
+def remember_cover(shape: Shape, cells: Iterable[int], resolution: int = CELL_RESOLUTION) -> None:
+    """Take ``cells`` as ``shape``'s default covering (``cover(shape, resolution)``) without
+    computing it: a covering stored with the shape and read back (store.volumes)."""
+    shape._cache[("cells", resolution, "wall")] = sorted(cells)
+
+
+def covering_resolution(cells: Iterable[int]) -> int:
+    """The resolution of a covering's cells (all of one), CELL_RESOLUTION for none."""
+    for cell in cells:
+        return int(h3.get_resolution(cell))
+    return CELL_RESOLUTION
 
 
 # Query side of the in-memory index. Covering a query shape with H3's polygon functions costs
@@ -217,12 +379,31 @@ CELL_BOX_MARGIN_DEG = 0.001
 POLAR_LAT_DEG = 80.0
 
 
-def _cell_box(cell: int) -> tuple[float, float, float, float]:
+def _box_margin_deg(resolution: int) -> float:
+    """CELL_BOX_MARGIN_DEG, or the arc bulge of a coarser resolution's longer edges at
+    POLAR_LAT_DEG if that is more."""
+    edge_m = 1.1 * h3.average_hexagon_edge_length(resolution, "m")  # longest edge, measured
+    bulge_m = edge_m**2 * math.tan(math.radians(POLAR_LAT_DEG)) / (8.0 * geodesy.MIN_EARTH_RADIUS_M)
+    return max(CELL_BOX_MARGIN_DEG, 2.0 * bulge_m / 110_574.0)
+
+
+_BOX_MARGIN_DEG = [_box_margin_deg(r) for r in range(16)]
+
+# Boxes by cell, shared by every index and covering (a cell's box never changes); bounded,
+# emptied when full (recomputing a box costs about 2 us).
+CELL_BOX_CACHE = 1_000_000
+_box_cache: dict[int, tuple[float, float, float, float]] = {}
+
+
+def cell_box(cell: int) -> tuple[float, float, float, float]:
     """``(min_lon, min_lat, max_lon, max_lat)`` containing the whole cell (see above)."""
+    box = _box_cache.get(cell)
+    if box is not None:
+        return box
     boundary = h3.cell_to_boundary(cell)
     lats = [v[0] for v in boundary]
     lons = [v[1] for v in boundary]
-    m = CELL_BOX_MARGIN_DEG
+    m = _BOX_MARGIN_DEG[h3.get_resolution(cell)]
     lat0, lat1 = min(lats) - m, max(lats) + m
     lon0, lon1 = min(lons) - m, max(lons) + m
     if lon1 - lon0 > 180.0 or lat1 > POLAR_LAT_DEG or lat0 < -POLAR_LAT_DEG:
@@ -231,7 +412,21 @@ def _cell_box(cell: int) -> tuple[float, float, float, float]:
             lat1 = 90.0
         if lat0 < -POLAR_LAT_DEG:
             lat0 = -90.0
-    return (lon0, lat0, lon1, lat1)
+    box = (lon0, lat0, lon1, lat1)
+    if len(_box_cache) >= CELL_BOX_CACHE:
+        _box_cache.clear()
+    _box_cache[cell] = box
+    return box
+
+
+# A query shape whose bounds span more buckets than this is looked up by its covering.
+QUERY_BY_COVER_BUCKETS = 64
+
+
+def _bucket_count(box: tuple[float, float, float, float]) -> int:
+    i = math.floor((box[2] + 180.0) / BUCKET_DEG) - math.floor((box[0] + 180.0) / BUCKET_DEG) + 1
+    j = math.floor((box[3] + 90.0) / BUCKET_DEG) - math.floor((box[1] + 90.0) / BUCKET_DEG) + 1
+    return i * j
 
 
 def _buckets(box: tuple[float, float, float, float]) -> list[tuple[int, int]]:
@@ -307,7 +502,7 @@ class CellIndex:
                 self._vacate(cell)
 
     def _occupy(self, cell: int) -> None:
-        box = _cell_box(cell)
+        box = cell_box(cell)
         self._boxes[cell] = box
         for b in _buckets(box):
             self._cells_by_bucket.setdefault(b, set()).add(cell)
@@ -322,13 +517,29 @@ class CellIndex:
                 del self._cells_by_bucket[b]
 
     def query_cells(self, shape_or_volume: object) -> list[int]:
-        """The occupied cells whose box meets the query shape's box: every occupied cell that
-        holds a point of the shape is among them."""
-        x0, y0, x1, y1 = shape_bounds(_shape_of(shape_or_volume))
+        """The occupied cells whose box meets the query shape's box (or, for a shape whose box
+        spans over QUERY_BY_COVER_BUCKETS buckets, one of the boxes of its own covering's
+        cells): every occupied cell that holds a point of the shape is among them."""
+        shape = _shape_of(shape_or_volume)
+        box = shape_bounds(shape)
+        if _bucket_count(box) <= QUERY_BY_COVER_BUCKETS:
+            return self._cells_meeting(box)
+        # A long strip or a huge zone: its bounding box would bring in every occupied cell
+        # around it; the boxes of its covering's cells hug it (any point of the shape is in
+        # one of its cells, hence in that cell's box).
+        found: set[int] = set()
+        for cell in cover(shape, self.resolution):
+            found.update(self._cells_meeting(cell_box(cell)))
+        return list(found)
+
+    def _cells_meeting(self, box: tuple[float, float, float, float]) -> list[int]:
+        x0, y0, x1, y1 = box
         found: list[int] = []
-        for b in _buckets((x0, y0, x1, y1)):
+        for b in _buckets(box):
             arrays = self._bucket_arrays.get(b)
             if arrays is None:
+                if b not in self._cells_by_bucket:
+                    continue
                 arrays = self._bucket_arrays[b] = self._arrays_of(b)
             found.extend(_cells_meeting_box(*arrays, x0, y0, x1, y1).tolist())
         return found
