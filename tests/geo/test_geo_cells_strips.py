@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import h3.api.basic_int as h3
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 from test_geo_cells import _missing
 
+from truceline.errors import GeometryError
 from truceline.geo import geodesy
 from truceline.geo.cells import (
     CELL_RESOLUTION,
@@ -108,3 +109,28 @@ def test_a_strip_as_a_query_looks_up_its_covering_not_its_bounding_box():
     assert occupied & strip_cells <= looked_up  # nothing it touches is missed
     assert len(looked_up) < len(occupied) / 4  # and most of the box is not looked at
     assert {h3.get_resolution(c) for c in strip_cells} == {CELL_RESOLUTION}
+
+
+@st.composite
+def shapes_anywhere(draw: st.DrawFn) -> Circle | Polygon:
+    """Small and medium shapes anywhere short of the poles: across bucket edges, near the
+    antimeridian and in high latitudes, where the tiled covering gives way to the others."""
+    lon = draw(st.floats(-179.0, 179.0))
+    lat = draw(st.floats(-84.0, 84.0))
+    radius_m = float(np.exp(draw(st.floats(np.log(30.0), np.log(60_000.0)))))
+    circle = draw(st.booleans())
+    azimuth, aspect = draw(st.floats(0.0, 360.0)), draw(st.floats(0.05, 1.0))
+    try:
+        if circle:
+            return Circle((lon, lat), radius_m)
+        return strip(lon, lat, azimuth, radius_m, radius_m * aspect)
+    except GeometryError:  # across the antimeridian: not a shape we take
+        reject()
+
+
+@settings(max_examples=60, deadline=None)
+@given(shapes_anywhere())
+def test_a_shape_anywhere_is_covered_wholly(shape):
+    cells = set(cover(shape))
+    assert covering_resolution(cells) == CELL_RESOLUTION
+    assert not _missing(shape, cells)

@@ -108,6 +108,25 @@ class _Columns:
         self.owner[slot] = owner
         return slot
 
+    def add_many(self, owners: Sequence[tuple[str, str, int]], volumes: Sequence[Volume4D]) -> list[int]:
+        """``add`` for each (owner, volume), the rows written in one numpy assignment."""
+        while len(self._free) < len(owners):
+            self._grow()
+        slots = [self._free.pop() for _ in owners]
+        rows = []
+        codes = []
+        for volume in volumes:
+            a, t = volume.altitude, volume.time
+            rows.append((a.lower_m, a.upper_m, t.start_s, t.end_s, *shape_bounds(volume.shape)))
+            codes.append(self.reference_code(str(a.reference)))
+        if slots:
+            index = np.array(slots, dtype=np.intp)
+            self.values[index] = np.array(rows, dtype=np.float64)
+            self.reference[index] = np.array(codes, dtype=np.int32)
+        for slot, owner in zip(slots, owners, strict=True):
+            self.owner[slot] = owner
+        return slots
+
     def remove(self, slot: int) -> None:
         self.owner[slot] = None
         self._free.append(slot)
@@ -222,6 +241,36 @@ class StrategicIndex:
     def remove_operation(self, operation_id: str) -> None:
         if self._operations.pop(operation_id, None) is not None:
             self._remove(_OPERATION, operation_id)
+
+    def load(
+        self, zones: Iterable[tuple[Zone, Iterable[str] | None]], operations: Iterable[Operation]
+    ) -> None:
+        """``add_zone(zone, bound)`` and ``add_operation`` for many at once (a start-up),
+        then ``build_query_arrays``. Shapes are not prepared here: a stored shape's exact-test
+        geometry is computed by the first check that meets it, so that start-up only reads
+        (coverings and bounds remembered on the shapes by the store are used as they are)."""
+        owners: list[tuple[str, str, int]] = []
+        volumes: list[Volume4D] = []
+        for zone, bound in zones:
+            self.remove_zone(zone.id)
+            self._zones[zone.id] = zone
+            if bound is not None:
+                self._bound[zone.id] = frozenset(bound)
+            owners += [(_ZONE, zone.id, i) for i in range(len(zone.volumes))]
+            volumes += zone.volumes
+        for operation in operations:
+            self.remove_operation(operation.id)
+            self._operations[operation.id] = operation
+            owners += [(_OPERATION, operation.id, i) for i in range(len(operation.volumes))]
+            volumes += operation.volumes
+        slots = self._columns.add_many(owners, volumes)
+        for (kind, owner_id, _), slot in zip(owners, slots, strict=True):
+            self._slots.setdefault((kind, owner_id), []).append(slot)
+        self._cells.add_many(
+            (slot, volume.shape, _tiers(volume) or (STANDING,))
+            for slot, volume in zip(slots, volumes, strict=True)
+        )
+        self.build_query_arrays()
 
     def build_query_arrays(self) -> None:
         """Call after loading many zones and operations (see CellIndex.build_query_arrays)."""

@@ -127,12 +127,16 @@ class Service:
         with self._lock, database.snapshot(self.engine) as conn:
             index = StrategicIndex()
             bound = self.signatories_in_force(conn)
-            for zone in zone_store.load_zones(conn, state=ZoneState.ACTIVE):
-                index.add_zone(zone, bound.get(zone.id))
-            for operation in operation_store.load_operations(conn):
-                if str(operation.state) not in _INACTIVE_OPERATION_STATES:
-                    index.add_operation(operation)
-            index.build_query_arrays()
+            # The store gives the shapes with their stored coverings and bounds: loading
+            # computes no geometry (100,000 volumes in seconds: bench/startup.py).
+            index.load(
+                ((zone, bound.get(zone.id)) for zone in zone_store.load_zones(conn, state=ZoneState.ACTIVE)),
+                (
+                    operation
+                    for operation in operation_store.load_operations(conn)
+                    if str(operation.state) not in _INACTIVE_OPERATION_STATES
+                ),
+            )
             self.index = index
             self._seen = self.ledger.size(conn)
 
