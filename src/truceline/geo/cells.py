@@ -16,30 +16,43 @@ H3 res 6 gives the fewest candidates for a bounded covering cost: 0.73x S2 level
 candidates, with a p95 covering 4x faster (the median is 1.36x slower, 0.06 ms). s2sphere
 is pure Python and has no polygon region (polygons are covered by their lat/lng bounding
 rectangle), and S2 ids use all 64 bits, so a signed BIGINT column would need a remapping.
-S2's exact hierarchy would matter for mixed resolutions, which we do not use. Res 7 would
+S2's exact hierarchy would matter for a hierarchical lookup, which we do not use. Res 7 would
 cut candidates by 16% for 6x the cells of a large zone (rows in the cell table).
 
-Resolution policy: ONE fixed resolution (CELL_RESOLUTION, 6: hexagons of ~36 km², edge
-~3.7 km) for every shape. Mixed resolutions would be a trap with H3: its hierarchy is not
-exact (a child cell pokes out of its parent), so looking up a point's parent cell can miss.
-A fixed resolution keeps a query to "same cell id" in SQL and in memory. A 100 km-radius
-zone takes ~860 cells, a 100 m plan 1 to 3; a circle at the 50,000 km² area limit
-takes ~1,340.
+Resolution policy: CELL_RESOLUTION (6: hexagons of ~36 km², edge ~3.7 km) for every shape
+that fits the covering budget (MAX_BOUNDARY_SAMPLES, MAX_INTERIOR_CELLS): every plan and
+zone of the sizes users file. A shape too long or too large for it (a strip thousands of km
+long, issue 13) is covered at the finest coarser resolution within it (``wall_resolution``),
+so that no covering costs more than about 0.1 s of the writer. Mixed resolutions are safe
+here because nothing relies on H3's hierarchy (which is not exact: a child cell pokes out of
+its parent): a covering is all of one resolution (``covering_resolution``), and the index
+looks cells up by their lat/lng boxes, whatever their resolution. A 100 km-radius zone takes
+~900 cells, a 100 m plan 1 to 4.
 
 Conservative covering (no false negatives): cover(shape) holds every cell that contains a
-point of the shape (geodesic edges and a circle's true boundary included).
-- "overlap" (default): H3's overlap containment (every cell whose boundary overlaps the
-  polygon) applied to the shape grown outward by COVER_MARGIN_M = 10 m. H3 draws cell and
+point of the shape (geodesic edges and a circle's true boundary included). Methods:
+- "wall" (default): for a shape up to ~60 km across, the cells whose box meets the shape's
+  bounds, from cached tilings of BUCKET_DEG buckets (``_cover_tiled``; no H3 call of its
+  own: ~5 us, so that indexing 100,000 volumes is no slower than building an STRtree over
+  them), or from a disk around its centre's cell near the poles and the antimeridian
+  (``_cover_small``); for larger shapes, the wall of boundary samples' cells and their
+  neighbours with the inside flooded (``_cover_wall``: cost linear in perimeter and area,
+  whatever the aspect ratio). The block comments at each say why they are conservative.
+- "overlap" (kept for comparison, bench/cells.py): H3's overlap containment applied to the
+  shape grown outward by COVER_MARGIN_M = 10 m. H3 draws cell and
   polygon edges as straight lat/lng segments; our rings are densified (segments <= 1.3 km,
   so within centimetres of the geodesic) and res-6 cell edges are within 0.3 m of their
-  great-circle arcs, so 10 m absorbs the difference.
-- "disk" (fallback, no experimental H3 API): boundary points sampled ON the true boundary
+  great-circle arcs, so 10 m absorbs the difference. Its cost grows with cells x vertices:
+  17 s for the issue's 60-degree strip.
+- "disk" (kept for comparison): boundary points sampled ON the true boundary
   every quarter cell edge, their cells and those cells' neighbours (grid_disk k=1), plus
   the cells whose centre is inside. A point p of the shape lies in cell C; if C's centre is
   inside, the fill has C; otherwise the boundary crosses C between p and the centre (cells
   are convex), and a sample lies within a quarter edge of that crossing, so in C or a
   neighbour of C. Looser: about 2.2x the candidates of "overlap".
-tests/geo/test_geo_cells.py checks both against brute force (random points of random shapes).
+tests/geo/test_geo_cells.py and test_geo_cells_strips.py check them against brute force
+(random points of random shapes and strips); coverings stored with a volume are read back
+at start-up (``remember_cover``, store.volumes) instead of being computed again.
 
 Cell ids are Python ints (H3 64-bit index, always < 2**63 since bit 63 is reserved 0):
 store them in a BIGINT column unchanged, signed or not.
