@@ -135,7 +135,10 @@ def _coverings(conn: Connection, owner_kind: str) -> dict[tuple[str, int], list[
 
 
 def volume_owners_in_cells(conn: Connection, cells: Iterable[int]) -> set[tuple[str, str]]:
-    """(owner_kind, owner_id) of every stored volume whose covering shares one of ``cells``."""
+    """(owner_kind, owner_id) of every stored volume whose covering shares one of ``cells``.
+    Same ids only: a long shape covered at a coarser resolution (geo.cells.wall_resolution)
+    shares none of its cells with a finer covering; the in-memory index compares cell boxes
+    instead, and is what the strategic check uses."""
     cell_list = list(cells)
     if not cell_list:
         return set()
