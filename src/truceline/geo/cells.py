@@ -283,6 +283,13 @@ def _cover_wall(shape: Shape, resolution: int) -> set[int]:
     cells = {c for c in wall if _boxes_meet(cell_box(c), bounds)}
     if not _could_hold_a_cell(shape, resolution):
         return cells
+    tiled = _tiling_cells(bounds, resolution)
+    if tiled is not None:
+        # A zone-sized shape: every cell outside the wall within its bounds' tilings is wholly
+        # inside or wholly outside, and its centre tells which (one vectorised test).
+        candidates = sorted(set(tiled.tolist()) - wall)
+        inside = _centres_inside(shape, candidates) if candidates else []
+        return cells | {c for c, keep in zip(candidates, inside, strict=True) if keep}
     next_to_wall = {n for c in wall for n in h3.grid_disk(c, 1)} - wall
     candidates = sorted(next_to_wall)
     frontier = [c for c, inside in zip(candidates, _centres_inside(shape, candidates), strict=True) if inside]
@@ -346,7 +353,16 @@ _tilings: dict[tuple[int, int, int], tuple[np.ndarray, np.ndarray] | None] = {}
 def _cover_tiled(shape: Shape, resolution: int) -> list[int] | None:
     """The tiled covering above, or None when it does not apply (large or polar shapes)."""
     bounds = shape_bounds(shape)
-    if _small_rings(bounds, resolution) > TILED_RINGS_MAX or resolution < 5:
+    if _small_rings(bounds, resolution) > TILED_RINGS_MAX:
+        return None
+    cells = _tiling_cells(bounds, resolution)
+    return None if cells is None else cells.tolist()
+
+
+def _tiling_cells(bounds: tuple[float, float, float, float], resolution: int) -> np.ndarray | None:
+    """Every cell whose box meets ``bounds`` (from the tilings of its buckets), or None when
+    they are too many buckets (over QUERY_BY_COVER_BUCKETS) or a tiling does not apply."""
+    if resolution < 5 or _bucket_count(bounds) > QUERY_BY_COVER_BUCKETS:
         return None
     found = []
     for bucket in _buckets(bounds):
@@ -355,7 +371,7 @@ def _cover_tiled(shape: Shape, resolution: int) -> list[int] | None:
             return None
         ids, boxes = tiling
         found.append(ids[_boxes_meeting(boxes, *bounds)])
-    return np.unique(np.concatenate(found)).tolist()
+    return np.unique(np.concatenate(found))
 
 
 def _tiling(bucket: tuple[int, int], resolution: int) -> tuple[np.ndarray, np.ndarray] | None:

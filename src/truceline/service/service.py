@@ -23,7 +23,7 @@ from truceline.domain.codec import operation_from_record, operation_to_record, z
 from truceline.domain.operation import Operation
 from truceline.domain.party import Role
 from truceline.domain.zone import ZoneState
-from truceline.engines.strategic import Held, StrategicIndex
+from truceline.engines.strategic import Held, StrategicIndex, paused_collector
 from truceline.ledger.entries import Entry, EntryType
 from truceline.service.principals import PrincipalCache
 from truceline.service.projection import project
@@ -124,7 +124,7 @@ class Service:
         # One snapshot for the zones, the operations, their volumes and the log's size:
         # another process committing between two of these reads would otherwise leave an
         # operation without its volumes, or entries the index holds but ``_seen`` skips.
-        with self._lock, database.snapshot(self.engine) as conn:
+        with self._lock, database.snapshot(self.engine) as conn, paused_collector():
             index = StrategicIndex()
             bound = self.signatories_in_force(conn)
             # The store gives the shapes with their stored coverings and bounds: loading
