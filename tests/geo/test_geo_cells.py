@@ -184,3 +184,24 @@ def test_query_arrays_built_ahead_answer_as_those_built_on_demand_and_follow_lat
     assert ahead.candidates(lonely) == {"lonely"}
     ahead.remove(0)
     assert 0 not in ahead.candidates(circles[0])
+
+
+def test_candidate_keys_are_the_candidates_of_every_tier_through_adds_and_removes():
+    rng = np.random.default_rng(13)
+    idx = CellIndex()
+
+    def circle() -> Circle:
+        centre = (float(rng.uniform(35.5, 37.5)), float(rng.uniform(32.5, 34.5)))
+        return Circle(centre, float(rng.uniform(50, 30_000)))
+
+    idx.add_many((i, circle(), (i % 3,)) for i in range(150))
+    idx.build_query_arrays()
+    queries = [circle() for _ in range(40)]
+    for step in range(4):
+        for query in queries:
+            assert set(idx.candidate_keys(query).tolist()) == idx.candidates(query)
+        for key in rng.choice(150, 30, replace=False).tolist():  # some go, some come back moved
+            idx.remove(key)
+            if step % 2:
+                idx.add(key, circle(), (key % 3,))
+    assert idx.candidate_keys(Circle((10.0, 10.0), 100.0)).size == 0

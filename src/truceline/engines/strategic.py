@@ -320,11 +320,10 @@ class StrategicIndex:
         by_pair: dict[tuple[ConflictKind, str, str], Conflict] = {}
         owners = self._columns.owner
         for i, volume in enumerate(plan.volumes):
-            tiers = _tiers(volume)
-            found_slots = self._cells.candidates(volume.shape, None if tiers is None else [*tiers, STANDING])
-            if not found_slots:
+            # every tier: the compiled filter below drops what is apart in time as cheaply
+            slots = self._cells.candidate_keys(volume.shape)
+            if not slots.size:
                 continue
-            slots = np.fromiter(found_slots, dtype=np.intp, count=len(found_slots))
             for slot in self._columns.possible(slots, volume).tolist():
                 kind, owner_id, j = owners[slot]  # type: ignore[misc]  # a candidate slot is in use
                 if kind == _ZONE:

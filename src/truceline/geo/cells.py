@@ -64,6 +64,7 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Iterable
+from itertools import islice
 
 import h3.api.basic_int as h3
 import numpy as np
@@ -609,6 +610,10 @@ class CellIndex:
         self._boxes: dict[int, tuple[float, float, float, float]] = {}  # occupied cells only
         self._cells_by_bucket: dict[tuple[int, int], set[int]] = {}
         self._bucket_arrays: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
+        # For int keys: cell -> keys of every tier, and per bucket its cells' boxes with their
+        # keys in one flat array (``candidate_keys``, compiled), rebuilt after a change
+        self._all_keys: dict[int, set[Hashable]] = {}
+        self._key_arrays: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
         return len(self._cells_by_key)
@@ -634,6 +639,8 @@ class CellIndex:
             self._entries_in_cell[cell] = before + len(tiers)
             if before == 0:
                 self._occupy(cell)
+            self._all_keys.setdefault(cell, set()).add(key)
+            self._keys_changed(cell)
 
     def add_many(self, items: Iterable[tuple[Hashable, Shape, Iterable[int]]]) -> None:
         """``add(key, shape, tiers)`` for each item, in one pass (a start-up loads 100,000):
@@ -641,6 +648,7 @@ class CellIndex:
         keys_by_tier = self._keys
         by_key = self._cells_by_key
         entries = self._entries_in_cell
+        all_keys = self._all_keys
         resolution = self.resolution
         new_cells: list[int] = []
         for key, shape, tiers in items:
@@ -665,8 +673,14 @@ class CellIndex:
                 entries[cell] = before + n
                 if before == 0:
                     new_cells.append(cell)
+                held = all_keys.get(cell)
+                if held is None:
+                    all_keys[cell] = {key}
+                else:
+                    held.add(key)
         for cell in new_cells:
             self._occupy(cell)
+        self._key_arrays.clear()
 
     def remove(self, key: Hashable) -> None:
         """Forget ``key``; a key not in the index is ignored."""
@@ -681,12 +695,53 @@ class CellIndex:
             if not by_cell:
                 del self._keys[tier]
         for cell in cells:
+            self._keys_changed(cell)
+            held = self._all_keys[cell]
+            held.discard(key)
+            if not held:
+                del self._all_keys[cell]
             left = self._entries_in_cell[cell] - len(tiers)
             if left:
                 self._entries_in_cell[cell] = left
             else:
                 del self._entries_in_cell[cell]
                 self._vacate(cell)
+
+    def _keys_changed(self, cell: int) -> None:
+        for b in _buckets(self._boxes[cell]):
+            self._key_arrays.pop(b, None)
+
+    def candidate_keys(self, shape_or_volume: object) -> np.ndarray:
+        """For int keys: the keys (any tier, each once) in the occupied cells whose box meets
+        the query shape's box, or one of its covering's cell boxes for a long shape, as
+        ``query_cells`` finds them: a superset of the keys whose shape overlaps the query.
+        One compiled pass per bucket over its cells and their keys (no set per cell)."""
+        shape = _shape_of(shape_or_volume)
+        box = shape_bounds(shape)
+        boxes = [box] if _bucket_count(box) <= QUERY_BY_COVER_BUCKETS else [
+            cell_box(c) for c in cover(shape, self.resolution)
+        ]
+        found = []
+        for x0, y0, x1, y1 in boxes:
+            for b in _buckets((x0, y0, x1, y1)):
+                arrays = self._key_arrays.get(b)
+                if arrays is None:
+                    if b not in self._cells_by_bucket:
+                        continue
+                    arrays = self._key_arrays[b] = self._key_arrays_of(b)
+                found.append(_keys_meeting_box(*arrays, x0, y0, x1, y1))
+        if not found:
+            return np.empty(0, dtype=np.int64)
+        return np.unique(np.concatenate(found)) if len(found) > 1 else np.unique(found[0])
+
+    def _key_arrays_of(self, bucket: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        cells = sorted(self._cells_by_bucket[bucket])
+        boxes = np.array([self._boxes[c] for c in cells], dtype=np.float64).reshape(-1, 4)
+        held = [self._all_keys.get(c, ()) for c in cells]
+        ptr = np.zeros(len(cells) + 1, dtype=np.int64)
+        np.cumsum([len(k) for k in held], out=ptr[1:])
+        keys = np.fromiter((k for ks in held for k in ks), dtype=np.int64, count=int(ptr[-1]))
+        return boxes, ptr, keys
 
     def _occupy(self, cell: int) -> None:
         box = cell_box(cell)
@@ -739,6 +794,10 @@ class CellIndex:
         for bucket in self._cells_by_bucket:
             if bucket not in self._bucket_arrays:
                 self._bucket_arrays[bucket] = self._arrays_of(bucket)
+        if all(isinstance(k, int) for k in islice(self._cells_by_key, 100)):
+            for bucket in self._cells_by_bucket:
+                if bucket not in self._key_arrays:
+                    self._key_arrays[bucket] = self._key_arrays_of(bucket)
 
     def _arrays_of(self, bucket: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
         # a bucket's cells and boxes as arrays, tested in one vectorised pass per query;
@@ -757,6 +816,26 @@ class CellIndex:
             if by_cell:
                 groups.extend(filter(None, map(by_cell.get, cells)))
         return set().union(*groups)
+
+
+@njit(cache=True)
+def _keys_meeting_box(
+    boxes: np.ndarray, ptr: np.ndarray, keys: np.ndarray, x0: float, y0: float, x1: float, y1: float
+) -> np.ndarray:
+    """The keys of the cells whose box meets the box (x0, y0, x1, y1), boundaries included
+    (a key in several such cells comes as often)."""
+    n = 0
+    for i in range(boxes.shape[0]):
+        if boxes[i, 0] <= x1 and x0 <= boxes[i, 2] and boxes[i, 1] <= y1 and y0 <= boxes[i, 3]:
+            n += ptr[i + 1] - ptr[i]
+    out = np.empty(n, dtype=keys.dtype)
+    k = 0
+    for i in range(boxes.shape[0]):
+        if boxes[i, 0] <= x1 and x0 <= boxes[i, 2] and boxes[i, 1] <= y1 and y0 <= boxes[i, 3]:
+            for j in range(ptr[i], ptr[i + 1]):
+                out[k] = keys[j]
+                k += 1
+    return out
 
 
 @njit(cache=True)
