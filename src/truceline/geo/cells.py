@@ -610,9 +610,8 @@ class CellIndex:
         self._boxes: dict[int, tuple[float, float, float, float]] = {}  # occupied cells only
         self._cells_by_bucket: dict[tuple[int, int], set[int]] = {}
         self._bucket_arrays: dict[tuple[int, int], tuple[np.ndarray, np.ndarray]] = {}
-        # For int keys: cell -> keys of every tier, and per bucket its cells' boxes with their
-        # keys in one flat array (``candidate_keys``, compiled), rebuilt after a change
-        self._all_keys: dict[int, set[Hashable]] = {}
+        # For int keys: per bucket its cells' boxes with their keys of every tier in one flat
+        # array (``candidate_keys``, compiled), rebuilt after a change
         self._key_arrays: dict[tuple[int, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
 
     def __len__(self) -> int:
@@ -639,7 +638,6 @@ class CellIndex:
             self._entries_in_cell[cell] = before + len(tiers)
             if before == 0:
                 self._occupy(cell)
-            self._all_keys.setdefault(cell, set()).add(key)
             self._keys_changed(cell)
 
     def add_many(self, items: Iterable[tuple[Hashable, Shape, Iterable[int]]]) -> None:
@@ -648,7 +646,6 @@ class CellIndex:
         keys_by_tier = self._keys
         by_key = self._cells_by_key
         entries = self._entries_in_cell
-        all_keys = self._all_keys
         resolution = self.resolution
         new_cells: list[int] = []
         for key, shape, tiers in items:
@@ -673,11 +670,6 @@ class CellIndex:
                 entries[cell] = before + n
                 if before == 0:
                     new_cells.append(cell)
-                held = all_keys.get(cell)
-                if held is None:
-                    all_keys[cell] = {key}
-                else:
-                    held.add(key)
         for cell in new_cells:
             self._occupy(cell)
         self._key_arrays.clear()
@@ -696,10 +688,6 @@ class CellIndex:
                 del self._keys[tier]
         for cell in cells:
             self._keys_changed(cell)
-            held = self._all_keys[cell]
-            held.discard(key)
-            if not held:
-                del self._all_keys[cell]
             left = self._entries_in_cell[cell] - len(tiers)
             if left:
                 self._entries_in_cell[cell] = left
@@ -737,9 +725,13 @@ class CellIndex:
     def _key_arrays_of(self, bucket: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cells = sorted(self._cells_by_bucket[bucket])
         boxes = np.array([self._boxes[c] for c in cells], dtype=np.float64).reshape(-1, 4)
-        held = [self._all_keys.get(c, ()) for c in cells]
+        tiers = list(self._keys.values())
+        if len(tiers) == 1:  # the strategic engine's case: no tiers
+            held: list[Iterable[Hashable]] = [tiers[0].get(c, ()) for c in cells]
+        else:
+            held = [set().union(*(t.get(c, ()) for t in tiers)) for c in cells]
         ptr = np.zeros(len(cells) + 1, dtype=np.int64)
-        np.cumsum([len(k) for k in held], out=ptr[1:])
+        np.cumsum([len(k) for k in held], out=ptr[1:])  # type: ignore[arg-type]
         keys = np.fromiter((k for ks in held for k in ks), dtype=np.int64, count=int(ptr[-1]))
         return boxes, ptr, keys
 
