@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from truceline.geo import geodesy
 from truceline.geo.altitude import AltitudeBand
-from truceline.geo.cells import CELL_RESOLUTION, CellIndex, cover
+from truceline.geo.cells import CELL_RESOLUTION, CellIndex, cover, covering_resolution
 from truceline.geo.horizontal import point_in_shape, shapes_conflict
 from truceline.geo.shapes import Circle, shape_bounds
 from truceline.geo.timewindow import TimeWindow
@@ -49,17 +49,23 @@ def _points_of(shape, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate([bl, il[keep]]), np.concatenate([bt, it[keep]])
 
 
-@settings(max_examples=40, deadline=None)
-@given(shapes(), st.sampled_from(["overlap", "disk"]), st.sampled_from([6, 7]))
-def test_covering_holds_every_point_of_the_shape(shape, method, resolution):
-    cells = set(cover(shape, resolution, method=method))
-    lons, lats = _points_of(shape, 200, seed=1)
-    missing = [
+def _missing(shape, cells: set[int], seed: int = 1) -> list[tuple[float, float]]:
+    """Points of ``shape`` whose cell (at the covering's resolution) is not in ``cells``."""
+    resolution = covering_resolution(cells)
+    lons, lats = _points_of(shape, 200, seed=seed)
+    return [
         (x, y)
         for x, y in zip(lons.tolist(), lats.tolist(), strict=True)
         if h3.latlng_to_cell(y, x, resolution) not in cells
     ]
-    assert not missing
+
+
+@settings(max_examples=40, deadline=None)
+@given(shapes(), st.sampled_from(["wall", "overlap", "disk"]), st.sampled_from([6, 7]))
+def test_covering_holds_every_point_of_the_shape(shape, method, resolution):
+    cells = set(cover(shape, resolution, method=method))
+    assert {h3.get_resolution(c) for c in cells} == {resolution}  # shapes of this size keep it
+    assert not _missing(shape, cells)
 
 
 def test_index_add_remove_replace_and_volumes():
@@ -104,7 +110,7 @@ def test_shallow_conflicts_are_always_candidates():
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.lists(nearby_pairs(), min_size=5, max_size=15), st.sampled_from(["overlap", "disk"]))
+@given(st.lists(nearby_pairs(), min_size=5, max_size=15), st.sampled_from(["wall", "overlap", "disk"]))
 def test_candidate_search_has_no_false_negatives(pairs, method):
     stored = {f"k{i}": s for i, (s, _) in enumerate(pairs)}
     stored.update({f"m{i}": s for i, (_, s) in enumerate(pairs)})
@@ -116,7 +122,7 @@ def test_candidate_search_has_no_false_negatives(pairs, method):
         brute = {k for k, s in stored.items() if shapes_conflict(query, s)}
         found = (
             idx.candidates(query)
-            if method == "overlap"
+            if method == "wall"
             else {k for k, cells in cells_by_key.items() if cells & cells_by_key[qk]}
         )
         assert brute <= found
@@ -178,3 +184,24 @@ def test_query_arrays_built_ahead_answer_as_those_built_on_demand_and_follow_lat
     assert ahead.candidates(lonely) == {"lonely"}
     ahead.remove(0)
     assert 0 not in ahead.candidates(circles[0])
+
+
+def test_candidate_keys_are_the_candidates_of_every_tier_through_adds_and_removes():
+    rng = np.random.default_rng(13)
+    idx = CellIndex()
+
+    def circle() -> Circle:
+        centre = (float(rng.uniform(35.5, 37.5)), float(rng.uniform(32.5, 34.5)))
+        return Circle(centre, float(rng.uniform(50, 30_000)))
+
+    idx.add_many((i, circle(), (i % 3,)) for i in range(150))
+    idx.build_query_arrays()
+    queries = [circle() for _ in range(40)]
+    for step in range(4):
+        for query in queries:
+            assert set(idx.candidate_keys(query).tolist()) == idx.candidates(query)
+        for key in rng.choice(150, 30, replace=False).tolist():  # some go, some come back moved
+            idx.remove(key)
+            if step % 2:
+                idx.add(key, circle(), (key % 3,))
+    assert idx.candidate_keys(Circle((10.0, 10.0), 100.0)).size == 0

@@ -13,7 +13,8 @@ from truceline.service.warmup import warm_up
 
 # Where the check calls each compiled kernel (module, name there).
 KERNELS = [
-    (cells, "_cells_meeting_box"),
+    (cells, "_keys_meeting_box"),  # the check's candidates
+    (cells, "_boxes_meeting"),  # a filing's covering (tiled)
     (horizontal, "clip_ring_to_box"),
     (horizontal, "disc_ring_depth_area"),
     (strategic, "_possible"),
@@ -34,6 +35,7 @@ def test_warm_up_calls_every_kernel_of_the_strategic_check(monkeypatch: pytest.M
 
     for module, name in KERNELS:
         monkeypatch.setattr(module, name, counting(name, getattr(module, name)))
+    cells.clear_cover_cache()  # coverings of the same shapes by another test would skip the kernel
     warm_up()
     for _, name in KERNELS:
         assert calls.get(name), f"{name} was not reached by warm_up"

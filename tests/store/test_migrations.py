@@ -194,7 +194,11 @@ def upgrades_an_old_database(old_code: Path, url: str, db_arg: str, work: Path) 
     assert verified.returncode == 0 and "OK:" in verified.stdout, verified.stdout + verified.stderr
     rebuilt = cli(new_code, "log", "rebuild", "--db", db_arg, cwd=work)
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert {name: n for name, n in row_counts(url).items() if name in before} == before
+    # Coverings are rebuilt by this version's covering (geo.cells, another cell count than
+    # c4a606c's for the same shapes); every other table holds the same rows.
+    rebuilt_counts = {name: n for name, n in row_counts(url).items() if name in before}
+    assert rebuilt_counts.pop("volume_cells") > 0
+    assert rebuilt_counts == {name: n for name, n in before.items() if name != "volume_cells"}
     added = cli(new_code, "party", "add", "New party", "--db", db_arg, cwd=work)
     assert added.returncode == 0, added.stderr
     assert row_counts(url)["ledger_entries"] == before["ledger_entries"] + 1

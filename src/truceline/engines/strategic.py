@@ -18,8 +18,10 @@ conversion it took (``altitude_conversion``).
 
 from __future__ import annotations
 
+import gc
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -76,21 +78,11 @@ class Conflict:
 # compiled pass (``_possible``); only survivors reach Python and the exact test.
 _ZONE, _OPERATION = "z", "o"
 
-# Time tiers of the cell index: a volume is filed under each TIER_S slice of time its window
-# touches, so a check only meets volumes active around the plan's own window. A window over
-# MAX_TIERS slices (or without an end, like a standing zone) is filed once under STANDING,
-# which every check also looks at; a plan that long looks at every tier.
-TIER_S = 6 * 3600.0
-MAX_TIERS = 8
-STANDING = -1
-
-
-def _tiers(volume: Volume4D) -> list[int] | None:
-    """The slices ``volume``'s window touches, or None when it is too long to list."""
-    start_s, end_s = volume.time.start_s, volume.time.end_s
-    if math.isinf(end_s) or end_s - start_s > MAX_TIERS * TIER_S:
-        return None
-    return list(range(math.floor(start_s / TIER_S), math.floor(end_s / TIER_S) + 1))
+# No time tiers in the cell index (CellIndex can split keys by tier): a check takes every
+# key of the cells it meets in one compiled pass (CellIndex.candidate_keys) and ``_possible``
+# drops those apart in time as cheaply as their bounds. Measured at 20,000 volumes: 38 us
+# (p50) for that against 41 us for the tiered set lookups it replaced, and the load no
+# longer files each volume under every 6-hour slice its window touches.
 
 
 class _Columns:
@@ -120,6 +112,25 @@ class _Columns:
         self.reference[slot] = self.reference_code(a)
         self.owner[slot] = owner
         return slot
+
+    def add_many(self, owners: Sequence[tuple[str, str, int]], volumes: Sequence[Volume4D]) -> list[int]:
+        """``add`` for each (owner, volume), the rows written in one numpy assignment."""
+        while len(self._free) < len(owners):
+            self._grow()
+        slots = [self._free.pop() for _ in owners]
+        rows = []
+        codes = []
+        for volume in volumes:
+            a, t = volume.altitude, volume.time
+            rows.append((a.lower_m, a.upper_m, t.start_s, t.end_s, *shape_bounds(volume.shape)))
+            codes.append(self.reference_code(str(a.reference)))
+        if slots:
+            index = np.array(slots, dtype=np.intp)
+            self.values[index] = np.array(rows, dtype=np.float64)
+            self.reference[index] = np.array(codes, dtype=np.int32)
+        for slot, owner in zip(slots, owners, strict=True):
+            self.owner[slot] = owner
+        return slots
 
     def remove(self, slot: int) -> None:
         self.owner[slot] = None
@@ -162,6 +173,19 @@ def _possible(
             kept[n] = slot
             n += 1
     return kept[:n]
+
+
+@contextmanager
+def paused_collector() -> Iterator[None]:
+    """The cyclic garbage collector off for a bulk load of long-lived objects (as it was
+    after: a caller that had it off keeps it off)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _larger(current: Conflict | None, candidate: Conflict) -> Conflict:
@@ -236,6 +260,46 @@ class StrategicIndex:
         if self._operations.pop(operation_id, None) is not None:
             self._remove(_OPERATION, operation_id)
 
+    def load(
+        self, zones: Iterable[tuple[Zone, Iterable[str] | None]], operations: Iterable[Operation]
+    ) -> None:
+        """``add_zone(zone, bound)`` and ``add_operation`` for many at once (a start-up),
+        then ``build_query_arrays``. Shapes are not prepared here: a stored shape's exact-test
+        geometry is computed by the first check that meets it, so that start-up only reads
+        (coverings and bounds remembered on the shapes by the store are used as they are).
+        Ids are unique within one call."""
+        # Without the cyclic collector meanwhile: every collection of the oldest generation
+        # walks all that is loaded so far, so a load of 100,000 volumes spent most of its time
+        # (41 s of 48, measured) collecting objects that are all alive.
+        with paused_collector():
+            self._load(zones, operations)
+        self.build_query_arrays()
+
+    def _load(
+        self, zones: Iterable[tuple[Zone, Iterable[str] | None]], operations: Iterable[Operation]
+    ) -> None:
+        owners: list[tuple[str, str, int]] = []
+        volumes: list[Volume4D] = []
+        for zone, bound in zones:
+            self.remove_zone(zone.id)
+            self._zones[zone.id] = zone
+            if bound is not None:
+                self._bound[zone.id] = frozenset(bound)
+            owners += [(_ZONE, zone.id, i) for i in range(len(zone.volumes))]
+            volumes += zone.volumes
+        for operation in operations:
+            self.remove_operation(operation.id)
+            self._operations[operation.id] = operation
+            owners += [(_OPERATION, operation.id, i) for i in range(len(operation.volumes))]
+            volumes += operation.volumes
+        slots = self._columns.add_many(owners, volumes)
+        for (kind, owner_id, _), slot in zip(owners, slots, strict=True):
+            self._slots.setdefault((kind, owner_id), []).append(slot)
+        self._cells.add_many(
+            (slot, volume.shape, (0,))
+            for slot, volume in zip(slots, volumes, strict=True)
+        )
+
     def build_query_arrays(self) -> None:
         """Call after loading many zones and operations (see CellIndex.build_query_arrays)."""
         self._cells.build_query_arrays()
@@ -245,7 +309,7 @@ class StrategicIndex:
         for i, volume in enumerate(volumes):
             prepare_shape(volume.shape)
             slot = self._columns.add((kind, owner_id, i), volume)
-            self._cells.add(slot, volume.shape, _tiers(volume) or (STANDING,))
+            self._cells.add(slot, volume.shape)
             slots.append(slot)
         self._slots[(kind, owner_id)] = slots
 
@@ -259,11 +323,10 @@ class StrategicIndex:
         by_pair: dict[tuple[ConflictKind, str, str], Conflict] = {}
         owners = self._columns.owner
         for i, volume in enumerate(plan.volumes):
-            tiers = _tiers(volume)
-            found_slots = self._cells.candidates(volume.shape, None if tiers is None else [*tiers, STANDING])
-            if not found_slots:
+            # every tier: the compiled filter below drops what is apart in time as cheaply
+            slots = self._cells.candidate_keys(volume.shape)
+            if not slots.size:
                 continue
-            slots = np.fromiter(found_slots, dtype=np.intp, count=len(found_slots))
             for slot in self._columns.possible(slots, volume).tolist():
                 kind, owner_id, j = owners[slot]  # type: ignore[misc]  # a candidate slot is in use
                 if kind == _ZONE:

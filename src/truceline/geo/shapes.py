@@ -82,6 +82,28 @@ class Circle:
 Shape = Polygon | Circle
 
 
+def stored_shape(record: dict[str, Any], limits: GeoLimits = DEFAULT_LIMITS) -> Shape:
+    """The shape of a record this program wrote after validating the shape (a stored row,
+    ``domain.codec.shape_to_record``): built without validating it again, which is most of
+    the cost of reading 100,000 volumes back at start-up (10 s of 14, measured); derived data
+    (densified ring, bounds) is computed when first needed, as for any shape."""
+    shape: Shape
+    if record.get("type") == "Circle":
+        shape = object.__new__(Circle)
+        lon, lat = record["center"]
+        object.__setattr__(shape, "center", (float(lon), float(lat)))
+        object.__setattr__(shape, "radius_m", float(record["radius_m"]))
+    elif record.get("type") == "Polygon":
+        shape = object.__new__(Polygon)
+        # JSON numbers this program wrote from floats read back as floats
+        object.__setattr__(shape, "ring", tuple(map(tuple, record["ring"])))
+    else:
+        raise GeometryError(f"unknown shape type {record.get('type')!r}", field="shape.type")
+    object.__setattr__(shape, "limits", limits)
+    object.__setattr__(shape, "_cache", {})
+    return shape
+
+
 def validate_shape(shape: Shape, limits: GeoLimits = DEFAULT_LIMITS) -> None:
     """Check ``shape`` against ``limits`` (e.g. a stricter or looser area limit than the one it
     was built with). Raises GeometryError naming the fault."""
@@ -349,9 +371,12 @@ def shape_bounds(shape: Shape) -> tuple[float, float, float, float]:
     """``(min_lon, min_lat, max_lon, max_lat)`` that CONTAIN the shape, geodesic edges and a
     circle's true boundary included (a margin of a metre or so; never too small). Cheap after
     the first call (memoised)."""
+    memo = shape._cache.get("bounds")  # also where a stored shape's bounds are put back
+    if memo is not None:
+        return memo
     if isinstance(shape, Polygon):
-        return _densified(shape)["bounds"]
-    memo = shape._cache.get("bounds")
+        memo = shape._cache["bounds"] = _densified(shape)["bounds"]
+        return memo
     if memo is None:
         lons, lats = _circle_outline(shape)
         # the inscribed outline strays inward by at most OUTLINE_TOLERANCE_M: widen by twice that

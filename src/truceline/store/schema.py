@@ -166,6 +166,12 @@ volumes = Table(
     Column("altitude_reference", String(8), nullable=False),
     Column("time_start", String(40), nullable=False),
     Column("time_end", String(40)),
+    # geo.shapes.shape_bounds of the shape, so start-up needs no geometry to index it (null
+    # in rows written before revision 0008: computed when read)
+    Column("min_lon", Float(53)),
+    Column("min_lat", Float(53)),
+    Column("max_lon", Float(53)),
+    Column("max_lat", Float(53)),
 )
 
 volume_cells = Table(
