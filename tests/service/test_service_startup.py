@@ -60,7 +60,7 @@ def _filed(service: Service, clock) -> list[Operation]:  # type: ignore[no-untyp
     overlapping, and the issue's thin strip."""
     people = {}
     for name in ("A", "B", "C"):
-        _party, token = add_party(service, name, "party", "en")
+        token = add_party(service, name, "party", "en").token
         with service.read() as conn:
             people[name] = principal_for_token(conn, token)
     rng = np.random.default_rng(4)

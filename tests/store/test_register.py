@@ -4,7 +4,7 @@ exactly, bad input changes nothing, and a rebuild from the log gives identical t
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,7 @@ from truceline.domain.zone import Zone, ZoneRule
 from truceline.errors import AltitudeReferenceError, ValidationError
 from truceline.geo.altitude import AltitudeBand
 from truceline.geo.shapes import Circle, Polygon
-from truceline.geo.timewindow import TimeWindow
+from truceline.geo.timewindow import DailyPeriod, Schedule, TimeWindow
 from truceline.geo.volume import Volume4D
 from truceline.service.importing import import_features, refusals
 from truceline.service.register import Register, open_register
@@ -51,13 +51,20 @@ rings = st.builds(
 circles = st.builds(
     lambda lon, lat, r: Circle((lon, lat), r), st.floats(35, 42), st.floats(32, 37), st.floats(1, 50_000)
 )
+# ED-269 daily periods: a window may hold a weekly schedule, stored with its volume
+schedules = st.sampled_from([
+    None,
+    Schedule("Europe/Zurich", (DailyPeriod(frozenset(range(5)), time(8), time(18)),)),
+    Schedule("+03:00", (DailyPeriod(frozenset({4, 5}), time(22), time(6)),)),
+])  # fmt: skip
 volumes = st.builds(
-    lambda shape, lower, height, start_us, length_us, standing, ref: Volume4D(
+    lambda shape, lower, height, start_us, length_us, standing, ref, schedule: Volume4D(
         shape,
         AltitudeBand.of_text(lower, lower + height, ref),
         TimeWindow(
             T0 + timedelta(microseconds=start_us),
             None if standing else T0 + timedelta(microseconds=start_us + length_us),
+            schedule,
         ),
     ),
     st.one_of(rings, circles),
@@ -68,6 +75,7 @@ volumes = st.builds(
     st.booleans(),
     # a band whose limits have their own references is stored as "LOWER/UPPER" (String(8))
     st.sampled_from(["AMSL", "AGL", "W84", "FL", "AGL/AMSL", "AMSL/FL", "AMSL/W84"]),
+    schedules,
 )
 
 

@@ -123,7 +123,7 @@ class _Columns:
         for volume in volumes:
             a, t = volume.altitude, volume.time
             rows.append((a.lower_m, a.upper_m, t.start_s, t.end_s, *shape_bounds(volume.shape)))
-            codes.append(self.reference_code(str(a.reference)))
+            codes.append(self.reference_code(a))
         if slots:
             index = np.array(slots, dtype=np.intp)
             self.values[index] = np.array(rows, dtype=np.float64)

@@ -172,6 +172,9 @@ volumes = Table(
     Column("min_lat", Float(53)),
     Column("max_lon", Float(53)),
     Column("max_lat", Float(53)),
+    # the time window's weekly schedule (domain.codec.schedule_to_record); null: the whole
+    # window (and in rows written before revision 0008)
+    Column("schedule", JSON),
 )
 
 volume_cells = Table(

@@ -14,7 +14,13 @@ from collections.abc import Iterable, Sequence
 import orjson
 from sqlalchemy import Connection, Text, bindparam, cast, delete, insert, select
 
-from truceline.domain.codec import shape_to_record, time_from_text, time_to_text
+from truceline.domain.codec import (
+    schedule_from_record,
+    schedule_to_record,
+    shape_to_record,
+    time_from_text,
+    time_to_text,
+)
 from truceline.geo.altitude import AltitudeBand
 from truceline.geo.cells import cover, remember_cover
 from truceline.geo.shapes import shape_bounds, stored_shape
@@ -44,6 +50,7 @@ def write_volumes(conn: Connection, owner_kind: str, owner_id: str, items: Seque
     cell_rows = []
     for idx, volume in enumerate(items):
         x0, y0, x1, y1 = shape_bounds(volume.shape)
+        schedule = volume.time.schedule
         rows.append(
             {
                 "owner_kind": owner_kind,
@@ -55,6 +62,7 @@ def write_volumes(conn: Connection, owner_kind: str, owner_id: str, items: Seque
                 "altitude_reference": volume.altitude.reference_text,  # fits String(8): "AGL/AMSL"
                 "time_start": time_to_text(volume.time.start),
                 "time_end": None if volume.time.end is None else time_to_text(volume.time.end),
+                "schedule": None if schedule is None else schedule_to_record(schedule),
                 "min_lon": x0,
                 "min_lat": y0,
                 "max_lon": x1,
@@ -102,13 +110,14 @@ def read_volumes(conn: Connection, owner_kind: str) -> dict[str, list[Volume4D]]
         by_owner.setdefault(r.owner_id, []).append(
             Volume4D(
                 shape,
-                AltitudeBand(
+                AltitudeBand.of_text(
                     -math.inf if lower is None else lower, math.inf if upper is None else upper,
                     r.altitude_reference,
                 ),
                 TimeWindow(
                     time_from_text(r.time_start, "time_start"),
                     None if end is None else time_from_text(end, "time_end"),
+                    None if r.schedule is None else schedule_from_record(r.schedule),
                 ),
             )
         )  # fmt: skip
@@ -119,7 +128,7 @@ _VOLUME_COLUMNS = (
     # the shape's JSON as text, parsed by orjson: a third of json's time, for 100,000 rows
     volumes.c.owner_id, volumes.c.idx, cast(volumes.c.shape, Text).label("shape"), volumes.c.altitude_lower_m,
     volumes.c.altitude_upper_m, volumes.c.altitude_reference, volumes.c.time_start, volumes.c.time_end,
-    volumes.c.min_lon, volumes.c.min_lat, volumes.c.max_lon, volumes.c.max_lat,
+    volumes.c.min_lon, volumes.c.min_lat, volumes.c.max_lon, volumes.c.max_lat, volumes.c.schedule,
 )  # fmt: skip
 
 

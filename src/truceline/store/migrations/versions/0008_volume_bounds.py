@@ -24,9 +24,12 @@ def upgrade() -> None:
     with op.batch_alter_table("volumes") as batch:
         for name in _COLUMNS:
             batch.add_column(sa.Column(name, sa.Float(precision=53), nullable=True))
+        # A window's weekly schedule (ED-269 daily periods); rows written before have none.
+        batch.add_column(sa.Column("schedule", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("volumes") as batch:
+        batch.drop_column("schedule")
         for name in reversed(_COLUMNS):
             batch.drop_column(name)
