@@ -15,9 +15,11 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
+from pydantic import Field
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api.messages import message_out
+from truceline.api.responses import Out
 from truceline.api.security import (
     CALLER,
     PARTICIPANTS,
@@ -31,6 +33,20 @@ from truceline.service import hotline
 from truceline.service.auth import Principal
 
 router = APIRouter(tags=["hotline"])
+
+
+class AlertOut(Out):
+    """A live alert in an alert event's `alert` member (docs/tactical.md, "Live detection")."""
+
+    id: str
+    kind: str = Field(description="conflict | incursion | nonconformance")
+    state: str = Field(description="open | closed")
+    subject: list[str] = Field(description="Track ids, and the zone or operation id.")
+    parties: list[str | None] = Field(description="Names of the parties told.")
+    opened_at: str
+    updated_at: str
+    closed_at: str | None
+    latest: dict[str, Any] = Field(description="`at_s`, `data` (what the engine found), `states`.")
 KEEPALIVE_S = 15.0
 # Event ids are BIGINT on PostgreSQL; a larger one would overflow the query (a 500), so the
 # header is held to the same bound as the query parameter.
@@ -43,6 +59,8 @@ def _data(event: hotline.LiveEvent) -> str:
     if event.message is not None:
         message = message_out(event.message)
         data["message"] = message.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if event.alert is not None:
+        data["alert"] = AlertOut.of(event.alert).model_dump(mode="json")
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -78,7 +96,8 @@ async def stream(
     once: bool = Query(False, description="Send the pending events and close."),
     principal: Principal = CALLER,
 ) -> StreamingResponse:
-    """The caller's live events (`message`, `escalated`, `acknowledged`) as Server-Sent Events."""
+    """The caller's live events as Server-Sent Events: `message`, `escalated`, `acknowledged`, and
+    live alerts `conflict.opened|updated|closed`, `incursion.*`, `nonconformance.*` (with `alert`)."""
     service = service_of(request)
     notifier = request.app.state.notifier
     language = reader_language(request, principal)

@@ -128,7 +128,10 @@ def serve(
     config = guarded(load_config)
     configure_logging(config)  # TRUCELINE_LOG_LEVEL / TRUCELINE_LOG_FORMAT
     bus = config.bus  # nats://host:4222 links several servers
-    api = create_app(register, bus_url=bus)
+    api = create_app(
+        register, bus_url=bus, scan_interval_s=config.scan_interval_s or None,
+        track_max_age_s=config.track_max_age_s,
+    )
     warm_up()  # compiled kernels load now, not behind the first requests
     # The loaded index (every zone and operation, their shapes and cells: ~250k objects at
     # 10k + 10k) lives as long as the server: out of the collector's sight, a full

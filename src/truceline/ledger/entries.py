@@ -68,6 +68,9 @@ class EntryType(StrEnum):
     MESSAGE_ACKNOWLEDGED = "message.acknowledged"
     MESSAGE_ESCALATED = "message.escalated"
     MESSAGE_UNACKNOWLEDGED = "message.unacknowledged"
+    ALERT_OPENED = "alert.opened"
+    ALERT_UPDATED = "alert.updated"
+    ALERT_CLOSED = "alert.closed"
 
 
 PARTY_REGISTERED = EntryType.PARTY_REGISTERED

@@ -40,6 +40,17 @@ Payloads (the contract of the log; docs/api.md lists them):
   ``deadline_ms`` (the last deadline, lapsed): after the last escalation the recipient
   still has not acknowledged; the delivery escalates no more.
 
+- ``alert.opened``: ``alert_id``, ``kind`` (``conflict`` | ``incursion`` |
+  ``nonconformance``), ``subject`` (the episode's key: track ids, and a zone or operation id),
+  ``parties`` (party ids told), ``message_id`` (its hotline message, sent in the same commit),
+  ``at_s`` (the scan's time, epoch seconds), ``data`` (what the engine found) and ``states``
+  (the track states that caused it, as ``POST /tracks`` takes them).
+- ``alert.updated``: ``alert_id``, ``at_s``, ``data``, ``states``: the episode persists and
+  has changed (a conflict became a loss of separation, a track went from heading into a zone
+  to inside it) or was last logged ``update_every_s`` ago (service/live_detection.py).
+- ``alert.closed``: ``alert_id``, ``at_s`` (the scan that found it over), ``last_seen_s``,
+  ``data`` and ``states`` as last seen.
+
 Any of these may also carry ``request``: the party's own signed HTTP request (RFC 9421),
 kept for non-repudiation: ``{"method", "path", "query", "body", "content_digest",
 "signature_input", "signature"}`` as received (``truceline.service.request_signatures``).
@@ -58,7 +69,8 @@ from truceline.domain.operation import Operation
 from truceline.domain.party import Party
 from truceline.domain.zone import ZoneState
 from truceline.ledger.entries import Entry, EntryType
-from truceline.store import conflicts, hotline, operations, parties, zones
+from truceline.store import alerts, conflicts, hotline, operations, parties, zones
+from truceline.store.alerts import AlertRow
 from truceline.store.hotline import DeliveryRow, EventRow, MessageRow
 from truceline.store.operations import HistoryRow
 from truceline.store.zones import NegotiationRow, StepRow, VersionRow
@@ -306,6 +318,58 @@ def _message_unacknowledged(conn: Connection, entry: Entry) -> None:
     hotline.stop_escalating(conn, p["message_id"], p["recipient"])
 
 
+# --- live alerts --------------------------------------------------------------------------
+
+
+def _alert_events(conn: Connection, entry: Entry, row: AlertRow, change: str) -> None:
+    # One typed event per party told (``conflict.opened``, ``incursion.closed``, ...): the live
+    # stream names it, and a map draws it from the alert the event carries.
+    kind = f"{row.kind}.{change}"
+    hotline.add_events(conn, [_event(entry, k, r, kind, row.message_id) for k, r in enumerate(row.parties)])
+
+
+def _latest(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"at_s": payload["at_s"], "data": payload["data"], "states": payload["states"]}
+
+
+def _alert_opened(conn: Connection, entry: Entry) -> None:
+    p = entry.payload
+    row = AlertRow(
+        id=p["alert_id"],
+        kind=p["kind"],
+        subject=list(p["subject"]),
+        parties=list(p["parties"]),
+        message_id=p["message_id"],
+        state=alerts.OPEN,
+        opened_ms=entry.time_ms,
+        updated_ms=entry.time_ms,
+        closed_ms=None,
+        latest=_latest(p),
+        seq=entry.seq,
+    )
+    alerts.add_alert(conn, row)
+    _alert_events(conn, entry, row, "opened")
+
+
+def _alert_updated(conn: Connection, entry: Entry) -> None:
+    p = entry.payload
+    row = alerts.alert(conn, p["alert_id"])
+    if row is None:  # an update of an alert this log never opened: nothing to show
+        return
+    alerts.set_latest(conn, row.id, _latest(p), entry.time_ms, entry.seq)
+    _alert_events(conn, entry, row, "updated")
+
+
+def _alert_closed(conn: Connection, entry: Entry) -> None:
+    p = entry.payload
+    row = alerts.alert(conn, p["alert_id"])
+    if row is None:
+        return
+    latest = {**_latest(p), "last_seen_s": p["last_seen_s"]}
+    alerts.close_alert(conn, row.id, latest, entry.time_ms, entry.seq)
+    _alert_events(conn, entry, row, "closed")
+
+
 # The one table: entry type -> what it writes. A type missing here (a later version's)
 # stays in the log and projects nothing.
 PROJECTORS: dict[str, Projector] = {
@@ -329,6 +393,9 @@ PROJECTORS: dict[str, Projector] = {
     EntryType.MESSAGE_ACKNOWLEDGED: _message_acknowledged,
     EntryType.MESSAGE_ESCALATED: _message_escalated,
     EntryType.MESSAGE_UNACKNOWLEDGED: _message_unacknowledged,
+    EntryType.ALERT_OPENED: _alert_opened,
+    EntryType.ALERT_UPDATED: _alert_updated,
+    EntryType.ALERT_CLOSED: _alert_closed,
 }
 
 
