@@ -65,7 +65,11 @@ async def check_request_texts(request: Request) -> None:
             raise UnsupportedMediaType(content_type, "application/json or text/csv" if accepts_csv(request)
                                        else "application/json")
         if body and content_type:
-            check_json_texts(await request.json())
+            try:
+                document = await request.json()
+            except ValueError as error:  # a route that reads its body itself (``POST /tracks``)
+                raise ValidationError(f"is not JSON: {error}", field="body") from None
+            check_json_texts(document)
 
 
 def is_csv_media_type(content_type: str) -> bool:
