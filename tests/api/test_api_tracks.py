@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from api_kit import World, sqlite_url, square, zone_doc
+from api_kit import World, running_server, sqlite_url, square, zone_doc
 
+from truceline.api.app import create_app
 from truceline.domain.clock import to_epoch_s
 from truceline.store.projections import snapshot
 
@@ -232,3 +234,27 @@ def test_a_track_entering_a_zone_it_signed_and_one_it_did_not(world: World) -> N
     texts = {m["body"]["params"]["zone"]: m["text"] for m in zone_alerts}
     assert "engage cette partie" in texts["z-bound"] and "ne l’engage donc pas" in texts["z-declared"]
     assert [k for k, _ in _stream(world, "A") if "." in k] == ["incursion.opened", "incursion.opened"]
+
+
+def test_the_server_scans_in_the_background_and_the_alert_reaches_the_stream(tmp_path: Path) -> None:
+    world = World(sqlite_url(tmp_path), lambda: datetime.now(UTC))
+    world.add("A")
+    world.add("B")
+    app = create_app(world.service, tick_interval_s=None, scan_interval_s=0.05, keepalive_s=0.2)
+    try:
+        with running_server(app) as url:
+            t = to_epoch_s(datetime.now(UTC))
+            for name, row in (("A", state("a1", t, 35.0)), ("B", state("b1", t, 35.1, heading=180.0))):
+                r = httpx.post(url + "/tracks", json={"states": [row]}, headers=world.auth(name), timeout=10)
+                assert r.status_code == 202 and r.json()["accepted"] == 1, r.text
+            received = ""
+            with httpx.stream("GET", url + "/stream", headers=world.auth("B"), timeout=15.0) as r:
+                # Ends at the first alert event, or after ~300 keep-alives (0.2 s each): bounded.
+                for k, chunk in enumerate(r.iter_text()):
+                    received += chunk
+                    if "event: conflict.opened" in received or k > 300:
+                        break
+    finally:
+        world.close()
+    assert "event: conflict.opened" in received
+    assert app.state.live.scans >= 1

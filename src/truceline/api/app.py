@@ -72,7 +72,7 @@ def create_app(
 
         bridge = NatsBridge(bus_url, notifier)
         service.subscribers.append(bridge.publish)
-        feed = TrackFeed(bus_url, service, picture, tick_clock)
+        feed = TrackFeed(bus_url, service, picture)  # stamped as HTTP batches are: the register's clock
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -98,12 +98,22 @@ class Finding:
     subject: tuple[str, ...]
     parties: tuple[str, ...]
     data: dict[str, Any]
-    states: list[dict[str, Any]]
     stage: str  # conflict: predicted | los; incursion: entering | inside; nonconformance: outside
+    # The states: rows of the scan's batch, read only when the finding is told (a scan finds
+    # thousands that are not new), or as stored (an alert resumed after a restart).
+    source: TrackBatch | None = None
+    rows: tuple[int, ...] = ()
+    saved_states: tuple[dict[str, Any], ...] = ()
+    key: tuple[str, ...] = ()
 
-    @property
-    def key(self) -> tuple[str, ...]:
-        return (self.kind.value, *self.subject)
+    def __post_init__(self) -> None:
+        if not self.key:
+            object.__setattr__(self, "key", (self.kind.value, *self.subject))
+
+    def states(self) -> list[dict[str, Any]]:
+        if self.source is None:
+            return list(self.saved_states)
+        return [state_record(self.source, i) for i in self.rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,18 +210,16 @@ class LiveScanner:
         if len(batch) == 0:
             return [], 0
         batch = apply_ground_filter(batch, self.settings.ground_below_m)
-        index = {str(track_id): i for i, track_id in enumerate(batch.ids.tolist())}
-
-        def states(*track_ids: str) -> list[dict[str, Any]]:
-            return [state_record(batch.track(index[t])) for t in track_ids]
-
         found: list[Finding] = []
         conflicts = self.detector.detect(batch)
-        for rec in conflicts.records(now=True):
-            a, b = str(rec["a"]), str(rec["b"])
-            parties = (str(batch.parties[index[a]]), str(batch.parties[index[b]]))
+        a_rows, b_rows = conflicts.a_index.tolist(), conflicts.b_index.tolist()
+        a_parties = batch.parties[conflicts.a_index].tolist()
+        b_parties = batch.parties[conflicts.b_index].tolist()
+        records = conflicts.records(now=True)
+        for rec, i, j, p, q in zip(records, a_rows, b_rows, a_parties, b_parties, strict=True):
             stage = "los" if rec["los"] else "predicted"
-            found.append(Finding(AlertKind.CONFLICT, (a, b), parties, rec, states(a, b), stage))
+            subject = (str(rec["a"]), str(rec["b"]))
+            found.append(Finding(AlertKind.CONFLICT, subject, (str(p), str(q)), rec, stage, batch, (i, j)))
         incomparable = 0
         policy = self.settings.policy
         lookahead_s = self.settings.detection.lookahead_s
@@ -238,7 +246,8 @@ class LiveScanner:
                 concerned = (party, *([zone.party] if zone.party and zone.party != party else []))
                 stage = "inside" if data["inside_now"] else "entering"
                 subject = (track, zone.id)
-                found.append(Finding(AlertKind.INCURSION, subject, concerned, data, states(track), stage))
+                rows = (int(inc.track_index[k]),)
+                found.append(Finding(AlertKind.INCURSION, subject, concerned, data, stage, group, rows))
             nc = check_conformance(group, usable_ops, policy=policy)
             for k in range(len(nc)):
                 track = str(nc.track_id[k])
@@ -253,7 +262,8 @@ class LiveScanner:
                 party = str(group.parties[int(nc.track_index[k])])
                 subject = (track, str(data["operation"]))
                 found.append(
-                    Finding(AlertKind.NONCONFORMANCE, subject, (party,), data, states(track), "outside")
+                    Finding(AlertKind.NONCONFORMANCE, subject, (party,), data, "outside", group,
+                            (int(nc.track_index[k]),))
                 )
         return found, incomparable
 
@@ -295,7 +305,8 @@ class LiveDetection:
             kind = AlertKind(row.kind)
             parties = tuple(names.get(p, p) for p in row.parties)
             stage = _stage(kind, latest["data"])
-            finding = Finding(kind, tuple(row.subject), parties, latest["data"], latest["states"], stage)
+            finding = Finding(kind, tuple(row.subject), parties, latest["data"], stage,
+                              saved_states=tuple(latest["states"]))
             self.scanner.resume(finding.key, row.id, finding, float(latest["at_s"]))
 
     def tick(self, now: datetime) -> ScanResult:
@@ -326,7 +337,7 @@ def _drafts(conn: Connection, events: Sequence[AlertEvent]) -> list[EntryDraft]:
     drafts: list[EntryDraft] = []
     for event in events:
         f = event.finding
-        common = {"alert_id": event.alert_id, "at_s": event.at_s, "data": f.data, "states": f.states}
+        common = {"alert_id": event.alert_id, "at_s": event.at_s, "data": f.data, "states": f.states()}
         if event.change is EpisodeChange.OPENED:
             recipients = sorted({by_name[name].id for name in f.parties if name in by_name})
             at = from_epoch_s(event.at_s)

@@ -31,7 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from truceline.domain.clock import to_epoch_s
-from truceline.domain.track import Track, TrackBatch
+from truceline.domain.track import ALT_REF_CODES, Track, TrackBatch
 from truceline.errors import ForbiddenError, ValidationError
 from truceline.geo.altitude import AltitudeReference
 from truceline.io.statevectors import parse_state_vectors
@@ -138,22 +138,24 @@ def now_s(moment: datetime) -> float:
     return to_epoch_s(moment)
 
 
-def state_record(track: Track, callsign: str = "") -> dict[str, Any]:
-    """A state as JSON (the form of ``POST /tracks``), for ledger entries that cite it."""
-    ref = track.altitude_reference
+def state_record(batch: TrackBatch, i: int) -> dict[str, Any]:
+    """Track ``i`` of ``batch`` as a state in the form of ``POST /tracks`` (and ``party``), for
+    the ledger entries that cite it. Read from the columns: no Track is built (a scan may cite
+    thousands)."""
+    ref = ALT_REF_CODES[int(batch.alt_ref[i])]
+    alt_m = float(batch.alt_m[i])
     return {
-        "id": track.id,
-        "party": track.party,
-        "time": track.time_s,
-        "lat": track.lat,
-        "lon": track.lon,
-        "alt_m": None if math.isnan(track.altitude_m) else track.altitude_m,
+        "id": str(batch.ids[i]),
+        "party": str(batch.parties[i]),
+        "time": float(batch.t[i]),
+        "lat": float(batch.lat[i]),
+        "lon": float(batch.lon[i]),
+        "alt_m": None if math.isnan(alt_m) else alt_m,
         "alt_ref": PRESSURE if ref is None else ref.value,
-        "velocity": track.ground_speed_mps,
-        "heading": track.track_deg,
-        "vertrate": track.vertical_rate_mps,
-        "onground": track.on_ground,
-        "callsign": callsign,
+        "velocity": float(batch.gs[i]),
+        "heading": float(batch.trk[i]),
+        "vertrate": float(batch.vs[i]),
+        "onground": bool(batch.on_ground[i]),
     }
 
 
