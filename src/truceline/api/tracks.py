@@ -6,13 +6,15 @@ import json
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api.edge import is_csv_media_type
 from truceline.api.responses import Out
 from truceline.api.security import CALLER, FILERS, endpoint, service_of
-from truceline.errors import FormatError, ValidationError
+from truceline.errors import FormatError
 from truceline.service import tracks
 from truceline.service.auth import Principal
 
@@ -33,30 +35,18 @@ STATE_EXAMPLE = {
 }
 
 
-class StateIn(BaseModel):
-    """One state vector (documentation of a row; rows are checked one by one, so that a bad
-    one is refused alone)."""
-
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [STATE_EXAMPLE]})
-    id: str = Field(description="Track id (e.g. ICAO 24-bit address): 1-64 of A-Z a-z 0-9 . _ : -")
-    time: float = Field(description="Epoch seconds (UTC) of the state.")
-    lat: float
-    lon: float
-    alt_m: float | None = Field(None, description="Metres; null only on the ground.")
-    alt_ref: str | None = Field(None, description="W84 | AMSL | AGL | pressure (OpenSky baroaltitude).")
-    velocity: float = Field(description="Ground speed, m/s.")
-    heading: float = Field(description="Track angle, degrees true.")
-    vertrate: float = Field(description="Vertical rate, m/s up.")
-    onground: bool = False
-    callsign: str | None = None
-    party: str | None = Field(None, description="Optional; only the caller's own name (else 403).")
-
-
 class TracksIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     # Items are free objects here: a row that does not fit is refused alone (202), not the batch.
     states: list[dict[str, Any]] = Field(
-        min_length=1, max_length=tracks.MAX_STATES, description="State vectors, each as `StateIn`."
+        min_length=1,
+        max_length=tracks.MAX_STATES,
+        description=(
+            "State vectors: `id` (1-64 of A-Z a-z 0-9 . _ : -), `time` (epoch seconds), `lat`, `lon`, "
+            "`alt_m` (null only on the ground), `alt_ref` (W84 | AMSL | AGL | pressure), `velocity` "
+            "(m/s), `heading` (degrees true), `vertrate` (m/s up), optional `onground`, `callsign`, "
+            "`party` (the caller's own name only)."
+        ),
     )
 
 
@@ -75,7 +65,10 @@ _BODY = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": TracksIn.model_json_schema()},
+            "application/json": {
+                "schema": TracksIn.model_json_schema(),
+                "example": {"states": [STATE_EXAMPLE]},
+            },
             "text/csv": {"schema": {"type": "string", "description": "OpenSky state-vector columns."}},
         },
     }
@@ -98,16 +91,17 @@ async def submit_tracks(request: Request, principal: Principal = CALLER) -> Inge
 
 
 def _states(body: bytes) -> list[Any]:
+    """The rows of a JSON batch, checked against ``TracksIn`` (an object with a non-empty list
+    of objects): a body of another shape is a 422 naming the member; each row's own fields
+    are the service's to check, row by row."""
     try:
         document = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise FormatError(f"is not JSON: {error}", field="body") from None
-    if not isinstance(document, dict) or set(document) != {"states"}:
-        raise ValidationError('must be {"states": [...]}', field="body")
-    states = document["states"]
-    if not isinstance(states, list):
-        raise ValidationError("must be a list of states", field="states")
-    return states
+    try:
+        return TracksIn.model_validate(document).states
+    except PydanticValidationError as error:
+        raise RequestValidationError(error.errors()) from None
 
 
-__all__ = ["StateIn", "router"]
+__all__ = ["router"]

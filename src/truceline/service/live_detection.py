@@ -223,7 +223,7 @@ class LiveScanner:
         incomparable = 0
         policy = self.settings.policy
         lookahead_s = self.settings.detection.lookahead_s
-        for code in np.unique(batch.alt_ref).tolist():
+        for code in np.unique(batch.alt_ref).tolist() if zones or operations else ():
             group = batch.take(np.flatnonzero(batch.alt_ref == code))
             usable_zones = [z for z in zones if _comparable(z.volumes, int(code), policy)]
             usable_ops = [o for o in operations if _comparable(o.volumes, int(code), policy)]
