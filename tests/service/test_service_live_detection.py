@@ -154,3 +154,12 @@ def test_every_row_is_kept_or_refused_with_its_index_and_field(rows: list[Any], 
     result = submit_json(picture, Principal("p1", "A", Role.PARTY, "en"), states, NOW)
     assert {r.index: r.field for r in result.refused} == expected
     assert result.accepted == len(rows) - len(expected) == len(picture)
+
+
+def test_a_pair_flickering_across_the_minimum_is_not_told_at_every_scan() -> None:
+    scanner = LiveScanner(LiveSettings(update_every_s=30.0))
+    told = []
+    for k, gap_km in enumerate([8.0, 9.5, 8.0, 9.5, 8.0]):  # los, predicted, los, ...
+        at = T0 + 2 * k
+        told += [(k, e.change.value, e.finding.stage) for e in scanner.scan(pair(at, gap_km), at).events]
+    assert told == [(0, "opened", "los")]

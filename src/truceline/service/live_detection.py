@@ -8,9 +8,10 @@ Two halves:
   opened, updated or closed). Episodes are ``engines.tactical.EpisodeTracker``'s, as in the
   offline replay: one alert per pair (or track and zone, or track) and episode, updated (not
   raised again) while it persists, closed when it has not been found for ``clear_after_s``.
-  An update is told (``logged``) only when the alert's stage changes (a predicted conflict
-  becomes a loss of separation; a track heading into a zone is inside it) or when it was last
-  told ``update_every_s`` ago: a scan every 2 s must not write the log every 2 s.
+  An update is told only when the alert grows worse (a predicted conflict becomes a loss of
+  separation; a track heading into a zone is inside it) or when it was last told
+  ``update_every_s`` ago: a scan every 2 s must not write the log every 2 s, nor a pair
+  flickering across the minimum at every scan.
 - ``LiveDetection.tick(now)`` runs one scan over the ``TrackPicture`` at the server's clock and
   commits what it tells in one transaction: each opening is an ``alert.opened`` entry with its
   hotline message (in each reader's language, to the parties concerned), each told update an
@@ -147,6 +148,8 @@ def alert_id_for(key: tuple[str, ...], opened_s: float) -> str:
     return str(uuid.UUID(int=value))
 
 
+_SEVERITY = {"predicted": 0, "los": 1, "entering": 0, "inside": 1, "outside": 0}
+
 Binds = Callable[[str, str], bool]  # (zone id, party name) -> whether the zone binds the party
 
 
@@ -189,7 +192,10 @@ class LiveScanner:
                 self.told[key] = (at_s, latest.stage)
             elif event.change is EpisodeChange.UPDATED:
                 told_s, stage = self.told[key]
-                if stage == latest.stage and at_s - told_s < self.settings.update_every_s:
+                # Told when it grows worse, or when it was last told long enough ago: a pair
+                # flickering across the 5 NM line is not a log entry every scan.
+                worse = _SEVERITY.get(latest.stage, 0) > _SEVERITY.get(stage, 0)
+                if not worse and at_s - told_s < self.settings.update_every_s:
                     continue
                 self.told[key] = (at_s, latest.stage)
             else:

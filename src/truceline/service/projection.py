@@ -46,7 +46,7 @@ Payloads (the contract of the log; docs/api.md lists them):
   ``at_s`` (the scan's time, epoch seconds), ``data`` (what the engine found) and ``states``
   (the track states that caused it, as ``POST /tracks`` takes them).
 - ``alert.updated``: ``alert_id``, ``at_s``, ``data``, ``states``: the episode persists and
-  has changed (a conflict became a loss of separation, a track went from heading into a zone
+  grown worse (a conflict became a loss of separation, a track went from heading into a zone
   to inside it) or was last logged ``update_every_s`` ago (service/live_detection.py).
 - ``alert.closed``: ``alert_id``, ``at_s`` (the scan that found it over), ``last_seen_s``,
   ``data`` and ``states`` as last seen.
