@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from api_kit import World, running_server, sqlite_url, square, zone_doc
+from api_kit import World, op_doc, running_server, sqlite_url, square, zone_doc
 
 from truceline.api.app import create_app
 from truceline.domain.clock import to_epoch_s
@@ -258,3 +258,20 @@ def test_the_server_scans_in_the_background_and_the_alert_reaches_the_stream(tmp
         world.close()
     assert "event: conflict.opened" in received
     assert app.state.live.scans >= 1
+
+
+def test_a_track_outside_its_filed_operation_is_non_conforming(world: World) -> None:
+    plan = op_doc("op-a", "A", square(36, 35, 36.5, 35.5), lower_m=1000, upper_m=3500,
+                  start="2017-07-10T05:00:00Z", end="2017-07-10T10:00:00Z")
+    r = world.client.post("/operations", json=plan, headers=world.auth("A"))
+    assert r.status_code == 201, r.text
+    t = now(world)
+    post(world, "A", [state("a1", t, 35.2, 36.2), {**state("a2", t, 35.3, 36.3), "alt_m": 5000.0}])
+    (event,) = _scan(world).events
+    found = (event.change, event.finding.kind, event.finding.subject)
+    assert found == ("opened", "nonconformance", ("a2", "op-a"))
+    assert event.finding.data["vertical_m"] == pytest.approx(1500.0)
+    (message,) = [m for m in world.client.get("/messages", headers=world.auth("A")).json()
+                  if m["body"].get("template") == "alert.non_conforming"]
+    assert "op-a" in message["text"] and "1,500 m" in message["text"]
+    assert [k for k, _ in _stream(world, "A") if "." in k] == ["nonconformance.opened"]
