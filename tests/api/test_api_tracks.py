@@ -209,7 +209,7 @@ def test_two_converging_tracks_give_one_alert_opened_updated_and_closed(world: W
 
 
 def test_a_track_entering_a_zone_it_signed_and_one_it_did_not(world: World) -> None:
-    for zone_id, ring, signatories in (("z-bound", square(36, 35, 36.5, 35.5), ["B"]),
+    for zone_id, ring, signatories in (("z-bound", square(36, 35, 36.5, 35.5), ["B", "G"]),
                                         ("z-declared", square(37, 35, 37.5, 35.5), [])):
         r = world.client.post(
             "/zones",
@@ -234,6 +234,9 @@ def test_a_track_entering_a_zone_it_signed_and_one_it_did_not(world: World) -> N
     texts = {m["body"]["params"]["zone"]: m["text"] for m in zone_alerts}
     assert "engage cette partie" in texts["z-bound"] and "ne l’engage donc pas" in texts["z-declared"]
     assert [k for k, _ in _stream(world, "A") if "." in k] == ["incursion.opened", "incursion.opened"]
+    # The bound zone's signatories are told too (G signed it); the declared one has none but A.
+    told_g = [d["alert"]["subject"] for k, d in _stream(world, "G") if k == "incursion.opened"]
+    assert told_g == [["b1", "z-bound"]]
 
 
 def test_the_server_scans_in_the_background_and_the_alert_reaches_the_stream(tmp_path: Path) -> None:

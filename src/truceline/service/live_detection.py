@@ -345,7 +345,12 @@ def _drafts(conn: Connection, events: Sequence[AlertEvent]) -> list[EntryDraft]:
         f = event.finding
         common = {"alert_id": event.alert_id, "at_s": event.at_s, "data": f.data, "states": f.states()}
         if event.change is EpisodeChange.OPENED:
-            recipients = sorted({by_name[name].id for name in f.parties if name in by_name})
+            names = set(f.parties)
+            if f.kind is AlertKind.INCURSION:
+                # As for a filing in a zone (docs/zones.md): its signatories are told too.
+                zone_id = str(f.data["zone"])
+                names.update(Service.signatories_in_force(conn, zone_id).get(zone_id, []))
+            recipients = sorted({by_name[name].id for name in names if name in by_name})
             at = from_epoch_s(event.at_s)
             told = message_draft(
                 at,
