@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -291,8 +292,6 @@ class LiveDetection:
     """The scan over a ``TrackPicture``, committed. Thread-safe (one scan at a time)."""
 
     def __init__(self, service: Service, picture: TrackPicture, settings: LiveSettings | None = None) -> None:
-        import threading
-
         self.service = service
         self.picture = picture
         self.settings = settings or LiveSettings()
