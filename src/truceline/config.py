@@ -7,7 +7,11 @@ The server side (`serve`, `import`, `party ...`, `log ...`):
 - ``TRUCELINE_KEYS_DIR``: the folder of the log's key, an absolute path (default: beside
   a SQLite file, else the user's config home: ``$XDG_CONFIG_HOME/truceline/keys``, else
   ``~/.config/truceline/keys``);
-- ``TRUCELINE_BUS``: ``nats://host:4222`` links several servers (default: in-process);
+- ``TRUCELINE_BUS``: ``nats://host:4222`` links several servers and takes parties' tracks
+  from the JetStream stream ``TRACKS`` (default: in-process);
+- ``TRUCELINE_SCAN_INTERVAL_S``: seconds between two scans of the live tracks (default 2;
+  ``0`` turns continuous detection off) and ``TRUCELINE_TRACK_MAX_AGE_S``: a track not
+  reported for that long is dropped from the live picture (default 60);
 - ``TRUCELINE_LOG_LEVEL``: ``debug|info|warning|error`` (default ``info``) and
   ``TRUCELINE_LOG_FORMAT``: ``json|text`` (default ``json``), the server's logs;
 - ``TRUCELINE_NOTICE_LEAD_S`` and ``TRUCELINE_EMERGENCY_NOTICE_LEAD_S``: the lead time a
@@ -34,6 +38,7 @@ environment as it is then.
 from __future__ import annotations
 
 import enum
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -51,6 +56,8 @@ CACHE_DIR_ENV = "TRUCELINE_CACHE_DIR"
 AOT_ENV = "TRUCELINE_AOT"
 LOG_LEVEL_ENV = "TRUCELINE_LOG_LEVEL"
 LOG_FORMAT_ENV = "TRUCELINE_LOG_FORMAT"
+SCAN_INTERVAL_ENV = "TRUCELINE_SCAN_INTERVAL_S"
+TRACK_MAX_AGE_ENV = "TRUCELINE_TRACK_MAX_AGE_S"
 LOG_LEVELS = ("debug", "info", "warning", "error")
 CORROBORATION_DISTANCE_ENV = "TRUCELINE_CORROBORATION_DISTANCE_M"
 CORROBORATION_WINDOW_ENV = "TRUCELINE_CORROBORATION_WINDOW_S"
@@ -79,6 +86,8 @@ class Config:
     log_format: LogFormat = LogFormat.JSON
     notice_lead_s: int = NOTICE_LEAD_S
     emergency_notice_lead_s: int = EMERGENCY_NOTICE_LEAD_S
+    scan_interval_s: float = 2.0  # 0: no continuous detection
+    track_max_age_s: float = 60.0
 
 
 def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
@@ -124,6 +133,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
     log_format = (env.get(LOG_FORMAT_ENV) or "json").lower()
     if log_format not in {f.value for f in LogFormat}:
         raise ValidationError(f"must be json or text, got {env.get(LOG_FORMAT_ENV)!r}", field=LOG_FORMAT_ENV)
+    scan_interval_s = _seconds(env, SCAN_INTERVAL_ENV, 2.0, zero_ok=True)
+    track_max_age_s = _seconds(env, TRACK_MAX_AGE_ENV, 60.0, zero_ok=False)
     return Config(
         db=env.get(DB_ENV) or None,
         keys_dir=keys_dir,
@@ -133,7 +144,23 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         log_format=LogFormat(log_format),
         notice_lead_s=_seconds(env, NOTICE_LEAD_ENV, NOTICE_LEAD_S),
         emergency_notice_lead_s=_seconds(env, EMERGENCY_NOTICE_LEAD_ENV, EMERGENCY_NOTICE_LEAD_S),
+        scan_interval_s=scan_interval_s,
+        track_max_age_s=track_max_age_s,
     )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: float, *, zero_ok: bool) -> float:
+    text = env.get(name) or ""
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and (value > 0 or (zero_ok and value == 0))):
+        bound = ">= 0" if zero_ok else "> 0"
+        raise ValidationError(f"must be a number of seconds {bound}, got {text!r}", field=name)
+    return value
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,7 @@ from shared_data import SHARED_DATA
 from truceline.domain.track import PRESSURE_CODE, alt_ref_code
 from truceline.errors import FormatError
 from truceline.geo.altitude import AltitudeReference
-from truceline.io.statevectors import read_state_vectors
+from truceline.io.statevectors import REASONS, parse_state_vectors, read_state_vectors
 
 DATA = SHARED_DATA / "adsb"
 PARIS = DATA / "paris_2021-10-07_1200-1500Z.csv"
@@ -275,3 +275,23 @@ def test_a_time_no_clock_can_show_is_a_bad_value(tmp_path):
                                             "1e15,abc,48,2,200,0,0,3000\n100,abd,48,2,200,0,0,3000\n"))
     assert sv.rows.ids.tolist() == ["abd"]
     assert sv.skipped.by_column["bad_value", "time"].first_lines == [2]
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=st.lists(st.tuples(st.lists(CELL, min_size=14, max_size=17), st.booleans()), min_size=1,
+                     max_size=12))
+def test_a_body_read_with_every_row_says_each_line_once(rows):
+    """``parse_state_vectors(keep_every=True)`` (a POST /tracks body): every data line is kept
+    (``kept_lines``) or refused (``skipped.refusals``), exactly once, whatever is in it."""
+    lines = [HEADER]
+    data_lines = []
+    for cells, blank_after in rows:
+        lines.append("100,abc123," + ",".join(c.replace(",", "") for c in cells))
+        data_lines.append(len(lines))
+        if blank_after:
+            lines.append("")
+    sv = parse_state_vectors(("\n".join(lines) + "\n").encode(), "body", keep_every=True)
+    told = sv.kept_lines.tolist() + [r.line for r in sv.skipped.refusals]
+    assert sorted(told) == data_lines
+    assert len(sv.skipped.refusals) == sv.skipped.total
+    assert all(r.reason in REASONS and r.message for r in sv.skipped.refusals)

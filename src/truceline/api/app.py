@@ -2,7 +2,9 @@
 
 Tests run it in-process (fastapi TestClient or httpx's ASGI transport); ``truceline serve``
 runs it under uvicorn. A background task calls ``escalation.tick`` every
-``tick_interval_s`` with the injected clock (None: no task; tests tick by hand).
+``tick_interval_s`` with the injected clock (None: no task; tests tick by hand), and another
+scans the live tracks every ``scan_interval_s`` (``live_detection``; None: no task, tests call
+``app.state.live.tick``), each in a worker thread, off the event loop.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from truceline.api import (
     parties,
     problems,
     stream,
+    tracks,
     zones,
 )
 from truceline.api.access_log import AccessLog
@@ -38,8 +41,10 @@ from truceline.config import IncidentSettings, load_incident_settings
 from truceline.domain.notification import LeadTimes
 from truceline.service import escalation
 from truceline.service import log as log_reader
+from truceline.service.live_detection import LiveDetection, LiveSettings
 from truceline.service.register import Register
 from truceline.service.service import Service
+from truceline.service.tracks import TrackPicture
 
 _log = logging.getLogger("truceline.api")
 
@@ -56,6 +61,9 @@ def create_app(
     bus_url: str | None = None,
     incident_settings: IncidentSettings | None = None,
     notice_leads: LeadTimes | None = None,
+    scan_interval_s: float | None = None,
+    track_max_age_s: float = 60.0,
+    live_settings: LiveSettings | None = None,
 ) -> FastAPI:
     """The API over one register. ``clock`` drives deadlines and expiry (default: the
     register's clock); requests themselves are stamped by the register's clock.
@@ -63,7 +71,9 @@ def create_app(
     None or ``inprocess`` keeps them in this process. ``incident_settings``: how near a
     report must be to suggest corroboration (default: the environment's, config.py).
     ``notice_leads``: the lead times of humanitarian movements (config.py's; default 48 h
-    and 24 h)."""
+    and 24 h). With NATS the server also takes parties'
+    tracks from JetStream (``bus.tracks``). ``scan_interval_s``: continuous detection's period
+    (None: none in the background); ``track_max_age_s``: a silent track's time in the picture."""
     service = (
         register_or_service if isinstance(register_or_service, Service) else Service(register_or_service)
     )
@@ -71,18 +81,27 @@ def create_app(
     notifier = Notifier()
     service.subscribers.append(notifier.publish)
 
+    picture = TrackPicture(max_age_s=track_max_age_s)
+    live = LiveDetection(service, picture, live_settings)
+
     bridge = None
+    feed = None
     if bus_url and bus_url.startswith("nats://"):
         from truceline.bus.nats import NatsBridge
+        from truceline.bus.tracks import TrackFeed
 
         bridge = NatsBridge(bus_url, notifier)
         service.subscribers.append(bridge.publish)
+        feed = TrackFeed(bus_url, service, picture)  # stamped as HTTP batches are: the register's clock
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if bridge is not None:
             await bridge.start()
+        if feed is not None:
+            await feed.start()
         task = asyncio.create_task(_ticker(service, tick_clock, tick_interval_s)) if tick_interval_s else None
+        scans = asyncio.create_task(_scanner(live, tick_clock, scan_interval_s)) if scan_interval_s else None
         checkpoints = (
             asyncio.create_task(_checkpointer(service, CHECKPOINT_INTERVAL_S))
             if service.defer_checkpoints()
@@ -91,9 +110,11 @@ def create_app(
         try:
             yield
         finally:
+            if feed is not None:
+                await feed.stop()
             if bridge is not None:
                 await bridge.stop()
-            for background in (task, checkpoints):
+            for background in (task, scans, checkpoints):
                 if background is not None:
                     background.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -116,6 +137,9 @@ def create_app(
     )
     app.state.service = service
     app.state.notifier = notifier
+    app.state.picture = picture
+    app.state.live = live
+    app.state.track_feed = feed
     app.state.keepalive_s = keepalive_s
     app.state.incident_settings = incident_settings or load_incident_settings()
     app.state.stopping = False  # set by stream.stop_streams: the server is shutting down
@@ -135,7 +159,7 @@ def create_app(
     async def get_health() -> HealthOut:
         return HealthOut(status="ok", tree_size=await run_in_threadpool(log_reader.size, service))
 
-    for module in (parties, zones, operations, messages, stream, log, incidents, notifications):
+    for module in (parties, zones, operations, messages, tracks, stream, log, incidents, notifications):
         app.include_router(module.router)
     docs.install(app, app.title)
     document_header(app)  # every POST's Idempotency-Key header in /openapi.json
@@ -151,6 +175,15 @@ async def _checkpointer(service: Service, interval_s: float) -> None:
             await run_in_threadpool(service.checkpoint)
         except Exception:  # e.g. SQLITE_BUSY: the next one catches up; it is logged
             _log.exception("WAL checkpoint failed")
+
+
+async def _scanner(live: LiveDetection, clock: Callable[[], datetime], interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await run_in_threadpool(live.tick, clock())
+        except Exception:  # a failed scan must not stop the next one; it is logged
+            _log.exception("live scan failed")
 
 
 async def _ticker(service: Service, clock: Callable[[], datetime], interval_s: float) -> None:

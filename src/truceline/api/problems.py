@@ -112,8 +112,8 @@ class UnsupportedMediaType(StarletteHTTPException):
     """A request body in another media type than the route reads (415, field
     ``Content-Type``): refused rather than read as something it is not."""
 
-    def __init__(self, content_type: str) -> None:
-        super().__init__(415, f"the body must be application/json, got {content_type!r}")
+    def __init__(self, content_type: str, accepted: str = "application/json") -> None:
+        super().__init__(415, f"the body must be {accepted}, got {content_type!r}")
 
 
 def allowed_methods(request: Request) -> str:

@@ -20,10 +20,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api.messages import message_out
+from truceline.api.responses import Out
 from truceline.api.security import (
     CALLER,
     PARTICIPANTS,
@@ -37,6 +39,22 @@ from truceline.service import hotline
 from truceline.service.auth import Principal
 
 router = APIRouter(tags=["hotline"])
+
+
+class AlertOut(Out):
+    """A live alert in an alert event's `alert` member (docs/tactical.md, "Live detection")."""
+
+    id: str
+    kind: str = Field(description="conflict | incursion | nonconformance")
+    state: str = Field(description="open | closed")
+    subject: list[str] = Field(description="Track ids, and the zone or operation id.")
+    parties: list[str | None] = Field(description="Names of the parties told.")
+    opened_at: str
+    updated_at: str
+    closed_at: str | None
+    latest: dict[str, Any] = Field(description="`at_s`, `data` (what the engine found), `states`.")
+
+
 KEEPALIVE_S = 15.0
 RETRY_MS = 2000  # how long a client waits before it reconnects
 SEP = "\n"  # line ends on the wire (the SSE spec allows \n, \r\n or \r; we keep to one)
@@ -51,6 +69,8 @@ def _data(event: hotline.LiveEvent) -> str:
     if event.message is not None:
         message = message_out(event.message)
         data["message"] = message.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if event.alert is not None:
+        data["alert"] = AlertOut.of(event.alert).model_dump(mode="json")
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -86,7 +106,8 @@ async def stream(
     once: bool = Query(False, description="Send the pending events and close."),
     principal: Principal = CALLER,
 ) -> EventSourceResponse:
-    """The caller's live events (`message`, `escalated`, `acknowledged`) as Server-Sent Events."""
+    """The caller's live events as Server-Sent Events: `message`, `escalated`, `acknowledged`, and
+    live alerts `conflict.opened|updated|closed`, `incursion.*`, `nonconformance.*` (with `alert`)."""
     service = service_of(request)
     notifier = request.app.state.notifier
     streams_open = request.app.state.metrics.streams

@@ -140,7 +140,10 @@ def serve(
     from truceline.domain.notification import LeadTimes
 
     leads = LeadTimes(config.notice_lead_s, config.emergency_notice_lead_s)
-    api = create_app(register, bus_url=bus, notice_leads=leads)
+    api = create_app(
+        register, bus_url=bus, notice_leads=leads, scan_interval_s=config.scan_interval_s or None,
+        track_max_age_s=config.track_max_age_s,
+    )
     warm_up()  # compiled kernels load now, not behind the first requests
     # The loaded index (every zone and operation, their shapes and cells: ~250k objects at
     # 10k + 10k) lives as long as the server: out of the collector's sight, a full

@@ -39,6 +39,16 @@ def from_ms(ms: int) -> datetime:
     return EPOCH + timedelta(milliseconds=ms)
 
 
+def to_epoch_s(moment: datetime) -> float:
+    """Epoch seconds (float64), the time of the engines' arrays (track states), via ``to_ms``."""
+    return to_ms(moment) / 1000.0
+
+
+def from_epoch_s(seconds: float) -> datetime:
+    """The UTC instant of epoch seconds ``seconds``, to the millisecond (rounded)."""
+    return from_ms(round(seconds * 1000.0))
+
+
 @overload
 def ms_text(ms: int) -> str: ...
 @overload

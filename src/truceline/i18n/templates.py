@@ -395,6 +395,60 @@ TEMPLATES: dict[str, Template] = {
             "lose separation in {time_to_los_s}; closest approach {distance}.",
             comment="Two live tracks of different parties are predicted to come too close.",
         ),
+        Template(
+            "alert.incursion",
+            (
+                _text("track", "track id"),
+                _PARTY,
+                *_ZONE,
+                _text("zone_party", "name of the party that proposed the zone (or 'operator')"),
+                _measure("entry_s", "time until the track enters the zone, e.g. '40 s'; 0 s: inside now",
+                         ("s",), 0),
+                Param("binding", Kind.CHOICE, "whether the zone binds the track's party",
+                      choices=("binding", "declared")),
+            ),
+            {
+                "binding": "Zone alert: track {track} ({party}) is inside zone {zone_name} ({zone}) of "
+                "{zone_party}, or will be in {entry_s} (0 s: inside now). The zone binds this party.",
+                "declared": "Zone alert: track {track} ({party}) is inside zone {zone_name} ({zone}) "
+                "declared by {zone_party}, or will be in {entry_s} (0 s: inside now). This party has "
+                "not signed the zone, which therefore does not bind it.",
+            },
+            choice="binding",
+            comment="A live track is inside, or about to enter, a zone that restricts its party.",
+        ),
+        Template(
+            "alert.non_conforming",
+            (
+                _text("track", "track id"),
+                _PARTY,
+                _text("operation", "id of the operation the party filed"),
+                _measure("horizontal_m", "distance outside the operation's area, e.g. '850 m'", ("m",), 0),
+                _measure("vertical_m", "distance outside the operation's altitude band", ("m",), 0),
+            ),
+            "Non-conformance: track {track} ({party}) is outside its filed operation {operation}: "
+            "{horizontal_m} outside its area and {vertical_m} outside its altitude band.",
+            comment="A live track of a party is outside every volume the party filed for it.",
+        ),
+        Template(
+            "alert.closed",
+            (
+                _text("subject", "what the alert was about: track ids, and a zone or operation id"),
+                _time("last_seen", "when the situation was last seen (UTC)"),
+                Param("kind", Kind.CHOICE, "what kind of alert ended",
+                      choices=("conflict", "incursion", "nonconformance")),
+            ),
+            {
+                "conflict": "The tactical alert {subject} has ended: the tracks were last in conflict "
+                "at {last_seen}.",
+                "incursion": "The zone alert {subject} has ended: the track was last inside or "
+                "heading into the zone at {last_seen}.",
+                "nonconformance": "The non-conformance alert {subject} has ended: the track was last "
+                "outside its operation at {last_seen}.",
+            },
+            choice="kind",
+            comment="Follows an alert message in its thread when the situation it reported ends.",
+        ),
     )
 }
 

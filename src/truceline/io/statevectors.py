@@ -102,11 +102,24 @@ class ColumnSkips:
                 "first_lines": list(self.first_lines), "first_messages": list(self.first_messages)}
 
 
+@dataclass(frozen=True, slots=True)
+class RowRefusal:
+    """One skipped row: its line (the header is line 1), why, the column at fault and what was
+    wrong (kept for every row only when asked: ``parse_state_vectors``)."""
+
+    line: int
+    reason: str
+    column: str
+    message: str
+
+
 @dataclass(slots=True)
 class SkippedRows:
     """Rows skipped, per reason and per (reason, column): how many, and the first few line
-    numbers (in line order)."""
+    numbers (in line order); with ``keep_every``, also every row in ``refusals``."""
 
+    keep_every: bool = False
+    refusals: list[RowRefusal] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REASONS, 0))
     first_lines: dict[str, list[int]] = field(default_factory=lambda: {r: [] for r in REASONS})
     first_messages: dict[str, list[str]] = field(default_factory=lambda: {r: [] for r in REASONS})
@@ -114,6 +127,8 @@ class SkippedRows:
 
     def add(self, reason: str, line: int, message: str = "", column: str = ROW) -> None:
         self.counts[reason] += 1
+        if self.keep_every:
+            self.refusals.append(RowRefusal(line, reason, column, message))
         if len(self.first_lines[reason]) < FIRST_ROWS_KEPT:
             self.first_lines[reason].append(line)
             self.first_messages[reason].append(message)
@@ -157,6 +172,7 @@ class StateVectors:
     rows: TrackBatch
     callsigns: np.ndarray
     skipped: SkippedRows
+    kept_lines: Int = field(default_factory=lambda: np.empty(0, dtype=np.int64))  # the line of each row
 
     @property
     def time_span_s(self) -> tuple[float, float]:
@@ -224,11 +240,28 @@ def read_state_vectors(
     """Read a state-vector CSV. Raises FormatError (naming the file and the missing columns)
     when the header lacks required columns; rows that cannot be used are skipped and counted."""
     source = str(path)
-    altitude_source = AltitudeSource(altitude_source)
     try:
         data = Path(path).read_bytes()
     except OSError as exc:
         raise FormatError(f"cannot open: {exc.strerror}", where=source) from None
+    return parse_state_vectors(
+        data, source, max_position_age_s=max_position_age_s, altitude_source=altitude_source
+    )
+
+
+def parse_state_vectors(
+    data: bytes,
+    source: str,
+    *,
+    max_position_age_s: float = 30.0,
+    altitude_source: AltitudeSource | str = AltitudeSource.GEO_THEN_BARO,
+    keep_every: bool = False,
+) -> StateVectors:
+    """``read_state_vectors`` of bytes already in memory (an HTTP body), ``source`` naming them
+    in errors. ``StateVectors.kept_lines`` and ``refusals`` then say, row by row, which lines were
+    kept and, with ``keep_every``, why each other one was not (``skipped.refusals``: an HTTP
+client is told per row)."""
+    altitude_source = AltitudeSource(altitude_source)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -255,7 +288,7 @@ def read_state_vectors(
     if twice:
         raise FormatError(f"column(s) {', '.join(twice)} appear more than once", field="header", where=source)
     try:
-        table, lines, skipped = _read_table(data, raw_header, header)
+        table, lines, skipped = _read_table(data, raw_header, header, keep_every)
     except pa.ArrowException as error:  # what the invalid-row handler and the fallback do not cover
         raise FormatError(f"cannot be read as CSV: {error}", where=source) from None
     columns = _Columns(table, header, replaced)
@@ -275,10 +308,12 @@ def _header(data: bytes, source: str) -> list[str]:
     return row
 
 
-def _read_table(data: bytes, raw_header: list[str], header: list[str]) -> tuple[pa.Table, Int, SkippedRows]:
+def _read_table(
+    data: bytes, raw_header: list[str], header: list[str], keep_every: bool = False
+) -> tuple[pa.Table, Int, SkippedRows]:
     """The known columns as a table (nulls for empty fields), the line number of each of its
     rows, and the rows of a wrong width already counted as skipped."""
-    skipped = SkippedRows()
+    skipped = SkippedRows(keep_every=keep_every)
     bad_records: list[tuple[int, int]] = []  # (record number, fields), in file order
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -515,7 +550,9 @@ def _parse_boolean(s: str) -> bool:
 class _Verdict:
     """The first reason each row is skipped for, in the order the checks are made."""
 
-    def __init__(self, n: int, lines: Int):
+    def __init__(self, n: int, lines: Int, keep_every: bool = False):
+        self.keep_every = keep_every
+        self.every: list[tuple[int, str, str, str]] = []
         self.lines = lines
         self.taken = np.zeros(n, dtype=bool)
         self.found: list[tuple[str, str, Int, list[str]]] = []
@@ -538,10 +575,18 @@ class _Verdict:
             text = message(first)
         else:
             text = [message or f"{column} is empty"] * first.size
+        if self.keep_every:
+            every = text if rows.size == first.size else (
+                [message[k] for k in np.flatnonzero(fresh).tolist()] if isinstance(message, list)
+                else message(rows) if callable(message) else [message or f"{column} is empty"] * rows.size)
+            self.every.extend((int(self.lines[r]), reason, column, str(m)) for r, m in zip(rows, every,
+                                                                                          strict=True))
         self.found.append((reason, column, rows, text))
 
     def into(self, skipped: SkippedRows) -> None:
         # rows are added in line order within each reason, as a row-by-row reader would
+        skipped.refusals.extend(RowRefusal(*row) for row in self.every)
+        skipped.refusals.sort(key=lambda r: r.line)
         for reason, column, rows, text in self.found:
             entry = skipped.by_column.setdefault((reason, column), ColumnSkips(reason, column))
             entry.count += rows.size
@@ -584,7 +629,7 @@ def _assemble(source: str, cols: _Columns, lines: Int, skipped: SkippedRows, max
     callsign = cols.text("callsign")
     cols.text("squawk")
 
-    v = _Verdict(n, lines)
+    v = _Verdict(n, lines, skipped.keep_every)
     for name in KNOWN:  # cells that do not parse, in column order
         if name in cols.bad:
             mask, messages = cols.bad[name]
@@ -645,4 +690,4 @@ def _assemble(source: str, cols: _Columns, lines: Int, skipped: SkippedRows, max
         on_ground=ground[keep],
         alt_ref=ref[keep],
     )
-    return StateVectors(source, rows, callsign[keep], skipped)
+    return StateVectors(source, rows, callsign[keep], skipped, lines[keep])

@@ -76,6 +76,9 @@ class EntryType(StrEnum):
     NOTIFICATION_SUBMITTED = "notification.submitted"
     NOTIFICATION_ACKNOWLEDGED = "notification.acknowledged"
     NOTIFICATION_DISPUTED = "notification.disputed"
+    ALERT_OPENED = "alert.opened"
+    ALERT_UPDATED = "alert.updated"
+    ALERT_CLOSED = "alert.closed"
 
 
 PARTY_REGISTERED = EntryType.PARTY_REGISTERED

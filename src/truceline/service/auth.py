@@ -74,6 +74,17 @@ def principal_for_token(conn: Connection, token: str | None) -> Principal:
     return Principal(party.id, party.name, Role(party.role), party.language, holder.request_key)
 
 
+def party_principal(conn: Connection, party_id: str) -> Principal | None:
+    """The party ``party_id`` as a Principal (with its request key), None if there is no such
+    party or it is revoked: for a caller authenticated otherwise than by a token (a signed
+    NATS message)."""
+    party = store.party_by(conn, id=party_id)
+    if party is None or store.is_revoked(conn, party_id):
+        return None
+    key = store.request_key_of(conn, party_id)
+    return Principal(party.id, party.name, Role(party.role), party.language, key)
+
+
 def _refuse_retired(conn: Connection, digest: str) -> None:
     """RevokedError if ``digest`` is a token that admitted a party once."""
     row = store.retired_token(conn, digest)

@@ -24,7 +24,9 @@ from truceline.ledger.entries import EntryDraft, EntryType
 from truceline.service.auth import OPERATOR, Principal
 from truceline.service.service import PartyRow, Service
 from truceline.service.texts import free_body, render_text
+from truceline.store import alerts as alert_store
 from truceline.store import hotline as store
+from truceline.store.alerts import AlertRow
 from truceline.store.hotline import DeliveryRow, MessageRow
 
 PRIORITIES: tuple[str, ...] = tuple(Priority)  # in rising order (domain/message.py)
@@ -341,14 +343,32 @@ EVENT_BATCH = 200  # events per read of the live stream
 
 
 @dataclass(frozen=True, slots=True)
+class AlertView:
+    """A live alert as the stream shows it (``conflict.opened`` and the like): what it is
+    about, whom it told, and the latest detection with the states that caused it."""
+
+    id: str
+    kind: str  # conflict | incursion | nonconformance
+    state: str  # open | closed
+    subject: list[str]
+    parties: list[str | None]  # names
+    opened_at: str
+    updated_at: str
+    closed_at: str | None
+    latest: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class LiveEvent:
     """One event of a reader's live feed: ``message`` is the message it is about as that
-    reader sees it, None if the message is not stored."""
+    reader sees it, None if the message is not stored; ``alert`` the live alert of an alert
+    event (``<kind>.opened|updated|closed``), as it stands now."""
 
     id: int
-    kind: str  # message | escalated | acknowledged
+    kind: str  # message | escalated | acknowledged | conflict.opened | incursion.closed | ...
     seq: int
     message: MessageView | None
+    alert: AlertView | None = None
 
 
 def pending_events(service: Service, principal: Principal, after_id: int, language: str) -> list[LiveEvent]:
@@ -362,4 +382,24 @@ def pending_events(service: Service, principal: Principal, after_id: int, langua
         own = store.deliveries_to(conn, principal.id, ids)
         view = _view(conn, principal, language)
         found = {m: message_view(row, own.get(m), view) for m, row in by_id.items()}
-        return [LiveEvent(r.id, r.kind, r.seq, found.get(r.message_id)) for r in rows]
+        about = alert_store.alerts_by_message(conn, sorted({r.message_id for r in rows if "." in r.kind}))
+        shown = {m: _alert_view(a, view) for m, a in about.items()}
+        return [
+            LiveEvent(r.id, r.kind, r.seq, found.get(r.message_id), shown.get(r.message_id) if "." in r.kind
+                      else None)
+            for r in rows
+        ]
+
+
+def _alert_view(row: AlertRow, view: View) -> AlertView:
+    return AlertView(
+        id=row.id,
+        kind=row.kind,
+        state=row.state,
+        subject=list(row.subject),
+        parties=[view.name(p) for p in row.parties],
+        opened_at=ms_text(row.opened_ms),
+        updated_at=ms_text(row.updated_ms),
+        closed_at=ms_text(row.closed_ms),
+        latest=row.latest,
+    )

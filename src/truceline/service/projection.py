@@ -54,6 +54,16 @@ Payloads (the contract of the log; docs/api.md lists them):
   that delivers it). The entry's leaf hash is the version's hash, which parties acknowledge.
 - ``notification.acknowledged``: ``notification_id``, ``party_id``, ``version``, ``hash``
   (hex leaf hash of the version acknowledged); ``notification.disputed``: the same and ``reason``.
+- ``alert.opened``: ``alert_id``, ``kind`` (``conflict`` | ``incursion`` |
+  ``nonconformance``), ``subject`` (the episode's key: track ids, and a zone or operation id),
+  ``parties`` (party ids told), ``message_id`` (its hotline message, sent in the same commit),
+  ``at_s`` (the scan's time, epoch seconds), ``data`` (what the engine found) and ``states``
+  (the track states that caused it, as ``POST /tracks`` takes them).
+- ``alert.updated``: ``alert_id``, ``at_s``, ``data``, ``states``: the episode persists and
+  grown worse (a conflict became a loss of separation, a track went from heading into a zone
+  to inside it) or was last logged ``update_every_s`` ago (service/live_detection.py).
+- ``alert.closed``: ``alert_id``, ``at_s`` (the scan that found it over), ``last_seen_s``,
+  ``data`` and ``states`` as last seen.
 
 Any of these may also carry ``request``: the party's own signed HTTP request (RFC 9421),
 kept for non-repudiation: ``{"method", "path", "query", "body", "content_digest",
@@ -75,7 +85,8 @@ from truceline.domain.operation import Operation
 from truceline.domain.party import Party
 from truceline.domain.zone import ZoneState
 from truceline.ledger.entries import Entry, EntryType
-from truceline.store import conflicts, hotline, incidents, notifications, operations, parties, zones
+from truceline.store import alerts, conflicts, hotline, incidents, notifications, operations, parties, zones
+from truceline.store.alerts import AlertRow
 from truceline.store.hotline import DeliveryRow, EventRow, MessageRow
 from truceline.store.notifications import NotificationRow, ResponseRow
 from truceline.store.notifications import VersionRow as NotificationVersionRow
@@ -390,6 +401,8 @@ def _incident_changed(step: str) -> Projector:
         _incident_step(conn, entry, incident_id, step)
 
     return project_step
+
+
 # --- humanitarian notifications ---------------------------------------------------------
 
 
@@ -431,6 +444,58 @@ def _notification_response(state: str) -> Projector:
     return project_response
 
 
+# --- live alerts --------------------------------------------------------------------------
+
+
+def _alert_events(conn: Connection, entry: Entry, row: AlertRow, change: str) -> None:
+    # One typed event per party told (``conflict.opened``, ``incursion.closed``, ...): the live
+    # stream names it, and a map draws it from the alert the event carries.
+    kind = f"{row.kind}.{change}"
+    hotline.add_events(conn, [_event(entry, k, r, kind, row.message_id) for k, r in enumerate(row.parties)])
+
+
+def _latest(payload: dict[str, Any]) -> dict[str, Any]:
+    return {"at_s": payload["at_s"], "data": payload["data"], "states": payload["states"]}
+
+
+def _alert_opened(conn: Connection, entry: Entry) -> None:
+    p = entry.payload
+    row = AlertRow(
+        id=p["alert_id"],
+        kind=p["kind"],
+        subject=list(p["subject"]),
+        parties=list(p["parties"]),
+        message_id=p["message_id"],
+        state=alerts.OPEN,
+        opened_ms=entry.time_ms,
+        updated_ms=entry.time_ms,
+        closed_ms=None,
+        latest=_latest(p),
+        seq=entry.seq,
+    )
+    alerts.add_alert(conn, row)
+    _alert_events(conn, entry, row, "opened")
+
+
+def _alert_updated(conn: Connection, entry: Entry) -> None:
+    p = entry.payload
+    row = alerts.alert(conn, p["alert_id"])
+    if row is None:  # an update of an alert this log never opened: nothing to show
+        return
+    alerts.set_latest(conn, row.id, _latest(p), entry.time_ms, entry.seq)
+    _alert_events(conn, entry, row, "updated")
+
+
+def _alert_closed(conn: Connection, entry: Entry) -> None:
+    p = entry.payload
+    row = alerts.alert(conn, p["alert_id"])
+    if row is None:
+        return
+    latest = {**_latest(p), "last_seen_s": p["last_seen_s"]}
+    alerts.close_alert(conn, row.id, latest, entry.time_ms, entry.seq)
+    _alert_events(conn, entry, row, "closed")
+
+
 # The one table: entry type -> what it writes. A type missing here (a later version's)
 # stays in the log and projects nothing.
 PROJECTORS: dict[str, Projector] = {
@@ -462,6 +527,9 @@ PROJECTORS: dict[str, Projector] = {
     EntryType.NOTIFICATION_SUBMITTED: _notification_submitted,
     EntryType.NOTIFICATION_ACKNOWLEDGED: _notification_response("acknowledged"),
     EntryType.NOTIFICATION_DISPUTED: _notification_response("disputed"),
+    EntryType.ALERT_OPENED: _alert_opened,
+    EntryType.ALERT_UPDATED: _alert_updated,
+    EntryType.ALERT_CLOSED: _alert_closed,
 }
 
 

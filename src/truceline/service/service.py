@@ -324,6 +324,12 @@ class Service:
         with self._lock:
             return self.index.live()
 
+    def binds(self, zone_id: str, party: str) -> bool:
+        """Whether the zone in force ``zone_id`` binds the party named ``party`` (were it
+        restricted): signatories of a negotiated version, everyone for an imported zone."""
+        with self._lock:
+            return self.index.binds(zone_id, party)
+
     def read(self) -> Any:
         """A connection for queries (use as a context manager)."""
         return self.engine.connect()

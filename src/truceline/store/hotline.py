@@ -64,7 +64,7 @@ class DueRow:
 class EventRow:
     id: int
     recipient: str
-    kind: str  # message | escalated | acknowledged
+    kind: str  # message | escalated | acknowledged | <alert kind>.opened|updated|closed
     message_id: str
     seq: int
     time_ms: int

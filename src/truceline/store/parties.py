@@ -133,6 +133,13 @@ def load_parties(conn: Connection) -> list[Party]:
 
 
 
+def request_key_of(conn: Connection, party_id: str) -> str | None:
+    """The key that signs the party's requests (base64 raw Ed25519), if it registered one."""
+    return conn.execute(
+        select(party_request_keys.c.request_key).where(party_request_keys.c.party_id == party_id)
+    ).scalar_one_or_none()
+
+
 def add_request_key(conn: Connection, party_id: str, request_key: str) -> None:
     conn.execute(insert(party_request_keys).values(party_id=party_id, request_key=request_key))
 

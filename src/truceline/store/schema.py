@@ -339,7 +339,8 @@ events = Table(
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
     Column("recipient", String(64), nullable=False),
-    Column("kind", String(16), nullable=False),  # message | escalated | acknowledged
+    # message | escalated | acknowledged | <alert kind>.opened|updated|closed
+    Column("kind", String(32), nullable=False),
     Column("message_id", String(64), nullable=False),
     Column("seq", BigInteger, nullable=False),
     Column("time_ms", BigInteger, nullable=False),
@@ -395,10 +396,30 @@ notification_responses = Table(
     Index("ix_notification_responses_of", "notification_id", "party_id"),
 )
 
+# Live alerts (``alert.opened`` / ``updated`` / ``closed``): what live tracks caused, one row
+# per episode, with the latest detection and the states that caused it.
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("kind", String(32), nullable=False),  # conflict | incursion | nonconformance
+    Column("subject", JSON, nullable=False),  # the episode's key: track ids, and a zone or operation id
+    Column("parties", JSON, nullable=False),  # party ids told
+    Column("message_id", String(64), nullable=False, index=True),
+    Column("state", String(8), nullable=False),  # open | closed
+    Column("opened_ms", BigInteger, nullable=False),
+    Column("updated_ms", BigInteger, nullable=False),
+    Column("closed_ms", BigInteger),
+    Column("latest", JSON, nullable=False),  # {"data": detection, "states": [state records]}
+    Column("seq", BigInteger, nullable=False),  # the last entry that wrote the row
+    Index("ix_alerts_state", "state"),
+)
+
 SERVICE_TABLES = (
     notification_responses,
     notification_versions,
     notifications,
+    alerts,
     events,
     deliveries,
     messages,
