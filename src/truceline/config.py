@@ -90,7 +90,7 @@ class Config:
     track_max_age_s: float = 60.0
 
 
-def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+def _whole_seconds(env: Mapping[str, str], name: str, default: int) -> int:
     """A whole number of seconds >= 0 from ``env[name]`` (empty or unset: ``default``)."""
     text = env.get(name, "")
     if not text:
@@ -142,8 +142,8 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         config_home=config_home,
         log_level=log_level,
         log_format=LogFormat(log_format),
-        notice_lead_s=_seconds(env, NOTICE_LEAD_ENV, NOTICE_LEAD_S),
-        emergency_notice_lead_s=_seconds(env, EMERGENCY_NOTICE_LEAD_ENV, EMERGENCY_NOTICE_LEAD_S),
+        notice_lead_s=_whole_seconds(env, NOTICE_LEAD_ENV, NOTICE_LEAD_S),
+        emergency_notice_lead_s=_whole_seconds(env, EMERGENCY_NOTICE_LEAD_ENV, EMERGENCY_NOTICE_LEAD_S),
         scan_interval_s=scan_interval_s,
         track_max_age_s=track_max_age_s,
     )
