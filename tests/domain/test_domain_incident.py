@@ -47,7 +47,9 @@ def features(draw: st.DrawFn) -> dict[str, Any]:
         **draw(st.one_of(located, heard)),
     }
     if draw(st.booleans()):
-        props.update(description=draw(st.text(max_size=50)), language="uk")
+        # A stored text holds no NUL and no lone surrogate (domain.text): anything else may appear.
+        storable = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+        props.update(description=draw(st.text(storable, max_size=50)), language="uk")
     return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]}, "properties": props}
 
 
