@@ -195,6 +195,13 @@ def convert(
     ] = CirclesOption.POINT,
     to: Annotated[Path | None, typer.Option("--output", help="File to write [default: stdout].")] = None,
     time_zone: TimeZoneOption = None,
+    qnh: Annotated[
+        float | None,
+        typer.Option(
+            "--qnh",
+            help="Sea-level pressure, hPa, for ED-269's flight levels [default: $TRUCELINE_QNH, else ISA].",
+        ),
+    ] = None,
 ) -> None:
     """Write zones (and, for GeoJSON and KML, operations) in another format.
 
@@ -204,7 +211,7 @@ def convert(
     """
     read = guarded(lambda: read_files(files, time_zone=time_zone))
     warn(read.warnings)
-    text, warnings = guarded(lambda: _converted(read.zones, read.operations, output, circles))
+    text, warnings = guarded(lambda: _converted(read.zones, read.operations, output, circles, qnh))
     warn(warnings)
     if to is None:
         sys.stdout.write(text)
@@ -213,7 +220,11 @@ def convert(
 
 
 def _converted(
-    zones: Sequence[Zone], operations: Sequence[Operation], output: ConvertFormat, circles: CirclesOption
+    zones: Sequence[Zone],
+    operations: Sequence[Operation],
+    output: ConvertFormat,
+    circles: CirclesOption,
+    qnh: float | None = None,
 ) -> tuple[str, Sequence[Any]]:
     from truceline.errors import ValidationError
 
@@ -232,9 +243,12 @@ def _converted(
 
         return write_kml(zones, operations), ()
     if output is ConvertFormat.ED269:
+        from truceline.config import load_altitude
         from truceline.io.ed269 import write_ed269
+        from truceline.service.altitude import altitude_model
 
-        written = write_ed269(zones)
+        # ED-269 has no flight levels: they are converted to AMSL through the model `check` uses
+        written = write_ed269(zones, model=altitude_model(load_altitude(qnh_hpa=qnh)))
         text = json.dumps(written.document, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
         return text, written.warnings
     from truceline.io.openair import write_openair
