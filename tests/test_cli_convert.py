@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from lxml import etree
 from typer.testing import CliRunner
 
@@ -44,6 +45,25 @@ def test_circles_as_polygons_and_openair_to_ed269(tmp_path: Path):
     assert result.exit_code == 0, result.output
     (zone,) = read_ed269(out).zones
     assert zone.id == "circle-1" and zone.volumes[0].shape.radius_m == 2 * 1852.0
+
+
+def test_the_real_files_flight_levels_to_ed269_are_converted_with_a_warning(tmp_path: Path):
+    # TMA BALE 1 of the French file: AL 1000FT AGL, AH FL145; the polygon as the file draws it
+    lines = FRANCE.read_text(encoding="utf-8").splitlines()
+    start = lines.index("AN TMA BALE 1") - 2
+    end = next(i for i in range(start + 1, len(lines)) if lines[i].startswith("AC"))
+    record = tmp_path / "bale.txt"
+    record.write_text("\n".join(lines[start:end]) + "\n", encoding="utf-8")
+    out = tmp_path / "bale.json"
+    result = runner.invoke(app, ["convert", str(record), "--format", "ed269", "--qnh", "1013.25",
+                                 "--output", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "FL145 is not an ED-269 reference" in result.stderr and "QNH 1013.25 hPa" in result.stderr
+    (zone,) = read_ed269(out).zones
+    band = zone.volumes[0].altitude
+    assert band.reference_text == "AGL/AMSL" and band.lower_m == 1000 * 0.3048
+    # FL145 at standard pressure is 4419.6 m AMSL; 4 % is allowed for the temperature, upward
+    assert band.upper_m == pytest.approx(14500 * 0.3048 * 1.04)
 
 
 def test_openair_out_reads_back():

@@ -106,11 +106,11 @@ def test_a_plan_f3548_cannot_express_is_one_line_and_exit_2(tmp_path: Path):
         "features": [
             {
                 "type": "Feature",
-                "id": "op-amsl",
+                "id": "op-agl",
                 "geometry": {"type": "Point", "coordinates": [36.65, 35.95]},
                 "properties": {
                     "party": "A", "activity": "air", "radius_m": 500, "altitude_lower_m": 0,
-                    "altitude_upper_m": 100, "altitude_reference": "AMSL",
+                    "altitude_upper_m": 100, "altitude_reference": "AGL",
                     "time_start": "2017-07-10T08:00:00Z", "time_end": "2017-07-10T09:00:00Z",
                 },
             }
@@ -119,7 +119,25 @@ def test_a_plan_f3548_cannot_express_is_one_line_and_exit_2(tmp_path: Path):
     result = check("--plans", str(write(tmp_path, "plan.geojson", plan)), "--format", "f3548")
     assert result.exit_code == 2
     line = result.stderr.strip()
-    assert "\n" not in line and "operation op-amsl: volumes[0]: altitude_reference: is AMSL" in line
+    # AGL needs the terrain model, and none is configured
+    assert "\n" not in line and "operation op-agl: volumes[0]: altitude_reference: is AGL" in line
+    assert "TRUCELINE_TERRAIN" in line
+
+
+def test_an_amsl_zone_is_written_as_a_w84_constraint_with_a_warning(tmp_path: Path):
+    plan = write(tmp_path, "op-a.json", {"volumes": [volume4d(37.1, 36.1, 37.2, 36.2)]})
+    result = check("--zones", str(zone_file(tmp_path, "AMSL")), "--plans", str(plan), "--party", "A",
+                   "--format", "f3548")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert len([check_constraint(d) for d in report["constraints"]]) == 1
+    volume = report["constraints"][0]["details"]["volumes"][0]["volume"]
+    # 0 to 5000 m AMSL where the geoid is some +20 to +30 m: widened outward in W84
+    assert volume["altitude_lower"]["reference"] == "W84" and 15 < volume["altitude_lower"]["value"] < 35
+    assert 5015 < volume["altitude_upper"]["value"] < 5035
+    [warning] = report["warnings"]
+    assert (warning["where"], warning["field"]) == ("zone nfz-AMSL: volumes[0]", "altitude_reference")
+    assert "through EGM96" in warning["message"] and "through EGM96" in result.stderr
 
 
 def test_a_document_without_manager_needs_party_and_a_manager_must_agree_with_it(tmp_path: Path):

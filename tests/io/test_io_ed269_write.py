@@ -4,6 +4,7 @@ out with a warning that says why."""
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime, time
 
 import pytest
@@ -14,7 +15,14 @@ from io_documents import polygons
 from shared_data import SHARED_DATA
 from truceline.domain.activity import Activity
 from truceline.domain.zone import Entry, Zone, ZoneKind, ZoneRule
-from truceline.geo.altitude import AltitudeBand, AltitudeReference
+from truceline.geo.altitude import (
+    ISA_QNH_RANGE_HPA,
+    PRESSURE_TEMPERATURE_MARGIN,
+    AltitudeBand,
+    AltitudeModel,
+    AltitudeReference,
+    pressure_to_amsl_m,
+)
 from truceline.geo.shapes import Circle
 from truceline.geo.timewindow import DailyPeriod, Schedule, TimeWindow
 from truceline.geo.volume import Volume4D
@@ -57,6 +65,16 @@ bands = st.one_of(
     st.builds(AltitudeBand, st.sampled_from([30.48, float("-inf")]), _uppers, st.just(AltitudeReference.AGL)),
     st.builds(
         AltitudeBand, st.sampled_from([0.0, 30.48, float("-inf")]), _uppers, st.just(AltitudeReference.AMSL)
+    ),
+    # two references, one per limit (ED-269's lower/upperVerticalReference): either way round
+    # (an unlimited limit has no reference: band_from_limits gives such a band one)
+    st.builds(
+        AltitudeBand, st.just(30.48), st.sampled_from([120.0, 3000.5]), st.just(AltitudeReference.AMSL),
+        st.just(AltitudeReference.AGL),
+    ),
+    st.builds(
+        AltitudeBand, st.sampled_from([0.0, 457.2]), st.just(120.0), st.just(AltitudeReference.AGL),
+        st.just(AltitudeReference.AMSL),
     ),
 )
 
@@ -110,3 +128,52 @@ def test_what_ed269_cannot_say_is_warned_of_but_written():
     written = write_ed269([zone])
     assert len(written.document["UASZoneList"]) == 1
     assert [w.field for w in written.warnings] == ["activity", "kind", "identifier"]
+
+
+def test_two_references_are_written_one_per_limit():
+    band = AltitudeBand(30.48, 1500.0, AltitudeReference.AMSL, AltitudeReference.AGL)
+    written = write_ed269([_zone(volumes=(Volume4D(Circle((6.1, 46.2), 500.0), band, TimeWindow(T0)),))])
+    assert written.warnings == ()
+    (airspace,) = written.document["UASZoneList"][0]["geometry"]
+    assert (airspace["lowerLimit"], airspace["lowerVerticalReference"]) == (30.48, "AGL")
+    assert (airspace["upperLimit"], airspace["upperVerticalReference"]) == (1500, "AMSL")
+    (zone,) = read_ed269(json.dumps(written.document)).zones
+    assert zone.volumes[0].altitude == band
+
+
+FL95 = 9500 * 0.3048
+
+
+def fl_zone(band: AltitudeBand) -> Zone:
+    return _zone(volumes=(Volume4D(Circle((6.1, 46.2), 500.0), band, TimeWindow(T0)),))
+
+
+def test_a_flight_level_without_a_model_leaves_the_zone_out_with_a_warning():
+    written = write_ed269([fl_zone(AltitudeBand(-math.inf, FL95, AltitudeReference.FL)), _zone(id="OK")])
+    assert [z["identifier"] for z in written.document["UASZoneList"]] == ["OK"]
+    (warning,) = written.warnings
+    assert warning.where == 'zone "Z1"' and warning.field == "altitude_reference"
+    assert "FL95 is a flight level, not an ED-269 reference" in warning.message
+    assert warning.message.endswith("the zone is left out")
+
+
+@pytest.mark.parametrize(("qnh", "name"), [(None, "ISA"), (1020.0, "QNH 1020 hPa")])
+def test_a_flight_level_is_converted_to_amsl_outward_with_a_warning(qnh, name):
+    # AL 300 m AGL, AH FL95 (the commonest OpenAir ceiling): the AGL floor keeps its reference
+    band = AltitudeBand(300.0, FL95, AltitudeReference.FL, AltitudeReference.AGL)
+    written = write_ed269([fl_zone(band)], model=AltitudeModel(qnh_hpa=qnh))
+    (airspace,) = written.document["UASZoneList"][0]["geometry"]
+    assert (airspace["lowerLimit"], airspace["lowerVerticalReference"]) == (300, "AGL")
+    assert airspace["upperVerticalReference"] == "AMSL"
+    # the ceiling goes up: the highest QNH allowed for, then the temperature margin
+    highest = qnh or ISA_QNH_RANGE_HPA[1]
+    expected = pressure_to_amsl_m(FL95, highest) * (1 + PRESSURE_TEMPERATURE_MARGIN)
+    assert airspace["upperLimit"] == pytest.approx(expected) and airspace["upperLimit"] > FL95
+    (warning,) = written.warnings
+    assert warning.field == "altitude_upper" and f"through {name}" in warning.message
+    assert warning.message.startswith("FL95 is not an ED-269 reference: written as")
+    # a flight-level floor goes down
+    floor = write_ed269([fl_zone(AltitudeBand(FL95, math.inf, AltitudeReference.FL))], model=AltitudeModel())
+    (airspace,) = floor.document["UASZoneList"][0]["geometry"]
+    assert airspace["lowerLimit"] < FL95 and airspace["upperLimit"] is None
+    assert airspace["lowerVerticalReference"] == airspace["upperVerticalReference"] == "AMSL"

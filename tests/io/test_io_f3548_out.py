@@ -6,8 +6,10 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
 import jsonschema
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -18,12 +20,21 @@ from truceline.domain.activity import Activity
 from truceline.domain.operation import Operation, OperationState
 from truceline.domain.zone import Zone, ZoneKind
 from truceline.errors import FormatError
-from truceline.geo.altitude import AltitudeBand, AltitudeReference
+from truceline.geo.altitude import (
+    ISA_QNH_RANGE_HPA,
+    PRESSURE_TEMPERATURE_MARGIN,
+    AltitudeBand,
+    AltitudeModel,
+    AltitudeReference,
+    pressure_to_amsl_m,
+)
+from truceline.geo.geoid import GEOID_MARGIN_M, egm96
 from truceline.geo.shapes import Circle, Polygon
+from truceline.geo.terrain import TERRAIN_MARGIN_M, open_terrain
 from truceline.geo.timewindow import TimeWindow
 from truceline.geo.volume import Volume4D
 from truceline.io.f3548 import read_f3548_constraint, read_f3548_document, read_f3548_operation
-from truceline.io.f3548_out import constraint, f3548_entity_id, operational_intent
+from truceline.io.f3548_out import AltitudeNote, constraint, f3548_entity_id, operational_intent
 
 START, END = datetime(2024, 3, 1, 10, tzinfo=UTC), datetime(2024, 3, 1, 11, 30, tzinfo=UTC)
 SQUARE = Polygon(((36.6, 35.9), (36.7, 35.9), (36.7, 36.0), (36.6, 36.0), (36.6, 35.9)))
@@ -86,10 +97,102 @@ def test_what_f3548_cannot_say_is_refused_by_name(operation: Operation, field: s
     assert info.value.field == field and "operation o" in str(info.value)
 
 
-def test_an_amsl_band_is_refused_not_converted():
+def test_a_band_not_in_w84_is_refused_without_an_altitude_model():
     amsl = Volume4D(SQUARE, AltitudeBand(0, 120, AltitudeReference.AMSL), TimeWindow(START, END))
     with pytest.raises(FormatError, match=r"operation o: volumes\[1\]: altitude_reference: is AMSL"):
         operational_intent(Operation("o", "p", Activity.AIR, (w84(), amsl)))
+
+
+def geoid_samples(shape: Polygon | Circle) -> np.ndarray:
+    """EGM96 heights on a grid over the shape's box (a circle's: its centre +- the radius)."""
+    if isinstance(shape, Circle):
+        (lon, lat), r = shape.center, shape.radius_m / 111_500.0  # a degree of latitude is over 110.5 km
+        dlon = r / math.cos(math.radians(lat))
+        west, south, east, north = lon - dlon, lat - r, lon + dlon, lat + r
+    else:
+        lons, lats = zip(*shape.ring, strict=True)
+        west, south, east, north = min(lons), min(lats), max(lons), max(lats)
+    grid = np.meshgrid(np.linspace(west, east, 25), np.linspace(south, north, 25))
+    return egm96().height_m(grid[0], grid[1])
+
+
+@pytest.mark.parametrize("shape", [SQUARE, Circle((36.65, 35.95), 5000.0), Circle((-75.0, 10.0), 20_000.0)])
+def test_an_amsl_zone_is_written_in_w84_containing_the_true_volume(shape):
+    # W84 = AMSL + N: the floor goes down by the lowest N over the area, the ceiling up by the
+    # highest, each past it by the stated margin
+    band = AltitudeBand(100.0, 600.0, AltitudeReference.AMSL)
+    zone = Zone("z-amsl", ZoneKind.NO_FLY, (Volume4D(shape, band, TimeWindow(START, END)),), party="A")
+    notes: list[AltitudeNote] = []
+    document = constraint(zone, model=AltitudeModel(), notes=notes)
+    check_constraint(document)
+    written = document["details"]["volumes"][0]["volume"]
+    assert written["altitude_lower"]["reference"] == written["altitude_upper"]["reference"] == "W84"
+    heights = geoid_samples(shape)
+    lower, upper = written["altitude_lower"]["value"], written["altitude_upper"]["value"]
+    assert lower <= 100.0 + heights.min() - GEOID_MARGIN_M + 1e-9
+    assert upper >= 600.0 + heights.max() + GEOID_MARGIN_M - 1e-9
+    assert upper - lower < 500.0 + 20.0  # widened by the geoid's spread there, not arbitrarily
+    (note,) = notes
+    assert note.where == "zone z-amsl: volumes[0]" and note.conversion == "EGM96"
+    assert "AMSL 100 to 600 m written as W84" in note.message
+    # read back: a W84 volume containing the AMSL one wherever it is
+    ((back,),) = [z.volumes for z in read_f3548_constraint(document).zones]
+    assert back.altitude == AltitudeBand(lower, upper, AltitudeReference.W84)
+
+
+INNER = Polygon(((36.4, 36.4), (36.5, 36.4), (36.5, 36.5), (36.4, 36.5), (36.4, 36.4)))  # inside N36E036
+
+
+def flat_terrain(folder: Path, height_m: int) -> Path:
+    path = folder / "N36E036.hgt"  # one SRTM tile, flat at height_m
+    np.full((121, 121), height_m, dtype=">i2").tofile(path)
+    return folder
+
+
+def test_agl_and_two_reference_bands_convert_through_the_configured_terrain(tmp_path):
+    model = AltitudeModel(terrain=open_terrain(flat_terrain(tmp_path, 500)))
+    bands = [
+        AltitudeBand(50.0, 150.0, AltitudeReference.AGL),
+        AltitudeBand(50.0, 1200.0, AltitudeReference.AMSL, AltitudeReference.AGL),  # "AGL/AMSL"
+        AltitudeBand(-math.inf, 150.0, AltitudeReference.AGL),  # GND to 150 m AGL: no floor
+    ]
+    volumes = tuple(Volume4D(INNER, b, TimeWindow(START, END)) for b in bands)
+    notes: list[AltitudeNote] = []
+    document = constraint(Zone("z-agl", ZoneKind.NO_FLY, volumes, party="A"), model=model, notes=notes)
+    check_constraint(document)
+    written = [v["volume"] for v in document["details"]["volumes"]]
+    n_low, n_high = geoid_samples(INNER).min(), geoid_samples(INNER).max()
+    # AGL -> AMSL adds the ground (500 m, less/more its margin), AMSL -> W84 adds N
+    assert written[0]["altitude_lower"]["value"] <= 550.0 + n_low - GEOID_MARGIN_M - TERRAIN_MARGIN_M + 1e-9
+    assert written[0]["altitude_upper"]["value"] >= 650.0 + n_high + GEOID_MARGIN_M + TERRAIN_MARGIN_M - 1e-9
+    assert written[1]["altitude_lower"]["value"] <= 550.0 + n_low - GEOID_MARGIN_M - TERRAIN_MARGIN_M + 1e-9
+    assert written[1]["altitude_upper"]["value"] >= 1200.0 + n_high + GEOID_MARGIN_M - 1e-9
+    assert "altitude_lower" not in written[2]  # the ground: no lower limit, in any reference
+    assert [n.conversion for n in notes] == ["terrain+EGM96", "terrain+EGM96", "terrain+EGM96"]
+    assert notes[1].original.reference_text == "AGL/AMSL"
+
+
+def test_agl_without_a_terrain_model_names_the_zone_and_the_reference():
+    band = AltitudeBand(50.0, 1200.0, AltitudeReference.AMSL, AltitudeReference.AGL)
+    zone = Zone("z-agl", ZoneKind.NO_FLY, (Volume4D(INNER, band, TimeWindow(START, END)),), party="A")
+    with pytest.raises(FormatError) as info:
+        constraint(zone, model=AltitudeModel())
+    assert info.value.field == "altitude_reference" and info.value.where == "zone z-agl: volumes[0]"
+    assert "is AGL/AMSL" in str(info.value) and "TRUCELINE_TERRAIN" in str(info.value)
+
+
+@pytest.mark.parametrize(("qnh", "name"), [(None, "ISA"), (1030.0, "QNH 1030 hPa")])
+def test_flight_levels_convert_through_the_qnh_or_the_standard_atmosphere(qnh, name):
+    band = AltitudeBand(-math.inf, 9500 * 0.3048, AltitudeReference.FL)  # GND to FL95
+    zone = Zone("z-fl", ZoneKind.NO_FLY, (Volume4D(SQUARE, band, TimeWindow(START, END)),), party="A")
+    notes: list[AltitudeNote] = []
+    document = constraint(zone, model=AltitudeModel(qnh_hpa=qnh), notes=notes)
+    check_constraint(document)
+    ceiling = document["details"]["volumes"][0]["volume"]["altitude_upper"]["value"]
+    highest_qnh = qnh or ISA_QNH_RANGE_HPA[1]
+    amsl = pressure_to_amsl_m(9500 * 0.3048, highest_qnh) * (1 + PRESSURE_TEMPERATURE_MARGIN)
+    assert ceiling >= amsl + geoid_samples(SQUARE).max() + GEOID_MARGIN_M - 1e-6
+    assert notes[0].conversion == f"{name}+EGM96"
 
 
 def test_a_zone_is_a_constraint_that_validates_an_unlimited_ceiling_left_out():

@@ -10,6 +10,7 @@ from importlib import resources
 
 from lxml import etree
 
+from shared_data import SHARED_DATA
 from truceline.domain.activity import Activity
 from truceline.domain.operation import Operation
 from truceline.domain.zone import Entry, Zone, ZoneKind, ZoneRule
@@ -21,6 +22,7 @@ from truceline.geo.timewindow import DailyPeriod, Schedule, TimeWindow
 from truceline.geo.volume import Volume4D
 from truceline.io.geojson import CIRCLE_TOLERANCE_M, read_geojson
 from truceline.io.kml import KIND_COLOURS, write_kml
+from truceline.io.openair import read_openair
 
 NS = {"k": "http://www.opengis.net/kml/2.2"}
 T0 = datetime(2017, 7, 10, 8, tzinfo=UTC)
@@ -112,3 +114,15 @@ def test_the_bundled_scenario_exports():
     assert len(placemarks(root, "Zones")) == sum(len(z.volumes) for z in zones)
     assert len(placemarks(root, "Operations")) == sum(len(o.volumes) for o in operations)
     assert len(placemarks(root, "Conflicts")) == len(conflicts) > 0
+
+
+def test_the_french_openair_files_flight_levels_are_drawn_and_described():
+    # the seam with io.openair: 724 of the file's zones now have a flight-level ceiling
+    zones = read_openair(SHARED_DATA / "openair" / "france.txt").zones
+    bale = [z for z in zones if z.name == "TMA BALE 1"]  # AL 1000FT AGL, AH FL145
+    root = etree.fromstring(write_kml(bale).encode())
+    (placemark,) = root.iterfind(".//k:Placemark", NS)
+    assert placemark.findtext(".//k:altitudeMode", namespaces=NS) == "absolute"
+    data = {d.get("name"): d.findtext("k:value", namespaces=NS)
+            for d in placemark.iterfind(".//k:Data", NS)}  # fmt: skip
+    assert data["altitude_reference"] == "AGL/FL" and "flight level" in data["altitude_note"]

@@ -6,18 +6,23 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections import Counter
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from shared_data import SHARED_DATA
-from truceline.domain.zone import Entry, ZoneKind
+from truceline.domain.activity import Activity
+from truceline.domain.zone import RESTRICTS_ALL, Entry, Zone, ZoneKind, ZoneRule
 from truceline.errors import FormatError
 from truceline.geo import geodesy
-from truceline.geo.altitude import AltitudeReference
+from truceline.geo.altitude import AltitudeBand, AltitudeReference
 from truceline.geo.shapes import Circle, Polygon
+from truceline.geo.timewindow import TimeWindow
+from truceline.geo.volume import Volume4D
 from truceline.io.detect import read_zones_and_operations
+from truceline.io.ed269 import PERMANENT_START
 from truceline.io.openair import (
     ARC_TOLERANCE_M,
     _coordinate,
@@ -53,11 +58,55 @@ def test_every_airspace_of_the_real_file_is_read_or_warned_of(france):
     assert records == 1611
     assert len(france.zones) + len(france.warnings) == records
     assert len({z.id for z in france.zones}) == len(france.zones)
+    # flight levels and AGL/AMSL bands are read now: only outlines that are no valid area stay
+    # out (CTA MARSEILLE 7 over the area limit, LF-R600 and a transit corridor self-intersect)
+    assert (len(france.zones), len(france.warnings)) == (1608, 3)
     for warning in france.warnings:
         assert re.match(r'france\.txt: line \d+ \(AN ".+"\)', warning.where), warning
-        assert warning.field in ("AL", "AH") and warning.message.endswith("the zone is left out")
-    flight_levels = [w for w in france.warnings if "is a flight level" in w.message]
-    assert len(flight_levels) > 700  # FL is the commonest upper limit of the file
+        assert warning.field == "outline" and warning.message.endswith("the zone is left out")
+    texts = Counter(z.volumes[0].altitude.reference_text for z in france.zones)
+    # FL is the commonest upper limit of the file; 47 zones are AGL below and AMSL above
+    assert texts["FL"] + texts["AMSL/FL"] + texts["AGL/FL"] == 724
+    assert texts["AGL/AMSL"] == 47
+
+
+def by_name(france, name: str):
+    (zone,) = [z for z in france.zones if z.name.strip() == name]
+    (volume,) = zone.volumes
+    return volume.altitude
+
+
+def test_flight_levels_and_mixed_limits_of_the_real_file(france):
+    # AL 800FT AGL / AH 6500FT AMSL: one band, each limit in its own reference
+    band = by_name(france, "ZRT CHENEVIERES activation NOTAM MON-FRI except HOL (SUP AIP 060/26)")
+    assert band.reference_text == "AGL/AMSL"
+    assert (band.lower_m, band.upper_m) == pytest.approx((800 * FT, 6500 * FT))
+    # AL 1000FT AGL / AH FL145
+    band = by_name(france, "TMA BALE 1")
+    assert band.reference_text == "AGL/FL"
+    assert (band.lower_m, band.upper_m) == pytest.approx((1000 * FT, 14500 * FT))
+    # AL FL55 / AH FL115: both pressure altitudes
+    band = by_name(france, "TMZ MONTELIMAR  A7000")
+    assert band.reference_text == "FL"
+    assert (band.lower_m, band.upper_m) == pytest.approx((5500 * FT, 11500 * FT))
+
+
+@pytest.mark.parametrize(
+    ("lower", "upper", "text", "expected"),
+    [
+        ("GND", "FL95", "FL", (-math.inf, 9500 * FT)),
+        ("FL 65", "FL195", "FL", (6500 * FT, 19500 * FT)),
+        ("800FT AGL", "4500FT AMSL", "AGL/AMSL", (800 * FT, 4500 * FT)),
+        ("2000FT AMSL", "FL 145", "AMSL/FL", (2000 * FT, 14500 * FT)),
+        ("SFC", "FL65", "FL", (-math.inf, 6500 * FT)),
+        ("FL100", "UNL", "FL", (10000 * FT, math.inf)),
+    ],
+)
+def test_flight_levels_and_two_references_are_read(lower: str, upper: str, text: str, expected: tuple):
+    zone = one(f"AC D\nAN L\nAL {lower}\nAH {upper}\nV X=45:00:00 N 006:00:00 E\nDC 1\n")
+    band = zone.volumes[0].altitude
+    assert band.reference_text == text
+    assert (band.lower_m, band.upper_m) == pytest.approx(expected)
 
 
 def test_a_circle_of_the_real_file(france):
@@ -139,10 +188,10 @@ def test_limits_real_files_write(lower: str, upper: str, expected: tuple):
 @pytest.mark.parametrize(
     ("lower", "upper", "field", "message"),
     [
-        ("GND", "FL95", "AH", '"FL95" is a flight level (pressure altitude)'),
-        ("FL 65", "FL195", "AL", '"FL 65" is a flight level'),
-        ("800FT AGL", "4500FT AMSL", "AH", '"4500FT AMSL" is AMSL but the lower limit "800FT AGL" is AGL'),
         ("GND", "1500", "AH", '"1500" names no reference (AMSL or AGL)'),
+        ("UNL", "FL95", "AL", '"UNL" as a lower limit'),
+        ("GND", "SFC", "AH", '"SFC" as an upper limit'),
+        ("FL95", "FL65", "AL", '"FL95" is above the upper limit "FL65"'),
     ],
 )
 def test_limits_the_model_cannot_hold_leave_the_zone_out_with_a_warning(lower, upper, field, message):
@@ -198,7 +247,9 @@ def test_written_coordinates_read_back_within_15_cm(lon: float, lat: float):
 
 def test_zones_written_back_read_the_same(france):
     written = write_openair(france.zones)
-    assert written.warnings == ()  # standing zones in AMSL/AGL: nothing OpenAir cannot say
+    # standing zones in AMSL, AGL and whole flight levels: nothing OpenAir cannot say
+    assert written.warnings == ()
+    assert "AH FL145" in written.text and "AL 304.8M AGL" in written.text
     back = read_openair("back.txt", text=written.text)
     assert back.warnings == ()
     assert len(back.zones) == len(france.zones)
@@ -206,7 +257,7 @@ def test_zones_written_back_read_the_same(france):
         assert (a.kind, a.rule, a.name) == (b.kind, b.rule, b.name)
         va, vb = a.volumes[0], b.volumes[0]
         assert va.time == vb.time
-        assert va.altitude.reference == vb.altitude.reference
+        assert va.altitude.reference_text == vb.altitude.reference_text
         for x, y in ((va.altitude.lower_m, vb.altitude.lower_m), (va.altitude.upper_m, vb.altitude.upper_m)):
             assert x == y or abs(x - y) <= 0.005
         if isinstance(va.shape, Circle):
@@ -217,6 +268,49 @@ def test_zones_written_back_read_the_same(france):
             points = list(zip(va.shape.ring, vb.shape.ring, strict=True))
         for p, q in points:
             assert geodesy.distance_m(*p, *q) < 0.2  # 0.005" of latitude and of longitude
+
+
+FL, AMSL = AltitudeReference.FL, AltitudeReference.AMSL
+
+
+def written_zone(band: AltitudeBand) -> Zone:
+    rule = ZoneRule(RESTRICTS_ALL, Activity.AIR, Entry.NOTICE)
+    volume = Volume4D(Circle((6.0, 45.0), 1000.0), band, TimeWindow(PERMANENT_START))
+    return Zone("z", ZoneKind.DECONFLICTION, (volume,), rule, None, "Z")
+
+
+@pytest.mark.parametrize(
+    ("band", "lines"),
+    [
+        (AltitudeBand(-math.inf, 9500 * FT, FL), ("AL GND", "AH FL95")),
+        (AltitudeBand(300.0, 14500 * FT, FL, AltitudeReference.AGL), ("AL 300M AGL", "AH FL145")),
+        (AltitudeBand(150.0, 1200.0, AMSL, AltitudeReference.AGL), ("AL 150M AGL", "AH 1200M AMSL")),
+        (AltitudeBand(6500 * FT, math.inf, FL), ("AL FL65", "AH UNL")),
+    ],
+)
+def test_flight_levels_and_two_references_are_written_and_read_back(band: AltitudeBand, lines: tuple):
+    written = write_openair([written_zone(band)])
+    assert written.warnings == ()
+    assert all(f"\n{line}\n" in written.text for line in lines), written.text
+    back = one(written.text).volumes[0].altitude
+    assert back.reference_text == band.reference_text
+    assert (back.lower_m, back.upper_m) == pytest.approx((band.lower_m, band.upper_m))
+
+
+def test_a_flight_level_that_is_not_whole_is_written_outward_with_a_warning():
+    band = AltitudeBand(95.4 * 100 * FT, 145.2 * 100 * FT, AltitudeReference.FL)
+    written = write_openair([written_zone(band)])
+    assert "\nAL FL95\n" in written.text and "\nAH FL146\n" in written.text
+    assert [w.field for w in written.warnings] == ["altitude_lower", "altitude_upper"]
+    assert "rounded outward" in written.warnings[0].message
+
+
+def test_a_w84_limit_is_left_out_of_openair_with_a_warning():
+    band = AltitudeBand(100.0, 14500 * FT, AltitudeReference.FL, AltitudeReference.W84)
+    written = write_openair([written_zone(band)])
+    assert "AC " not in written.text
+    (warning,) = written.warnings
+    assert warning.field == "altitude_reference" and "left out" in warning.message
 
 
 def test_the_file_is_told_apart_from_json(tmp_path):

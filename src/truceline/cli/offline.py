@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from truceline.domain.operation import Operation
     from truceline.domain.zone import Zone
     from truceline.engines.strategic import Conflict
+    from truceline.geo.altitude import AltitudeModel
 
 
 class CheckFormat(StrEnum):
@@ -122,7 +123,7 @@ def check(
         json.dump({"conflicts": records, "warnings": [w.to_json() for w in warnings]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif output is CheckFormat.F3548:
-        report = guarded(lambda: f3548_report(zone_list, operations, conflicts, warnings))
+        report = guarded(lambda: f3548_report(zone_list, operations, conflicts, warnings, model))
         json.dump(report, sys.stdout, indent=2)
         sys.stdout.write("\n")
     elif output is CheckFormat.GEOJSON:
@@ -145,24 +146,33 @@ def check(
 
 
 def f3548_report(
-    zones: Sequence[Zone], operations: Sequence[Operation], conflicts: Sequence[Any], warnings: Sequence[Any]
+    zones: Sequence[Zone],
+    operations: Sequence[Operation],
+    conflicts: Sequence[Any],
+    warnings: Sequence[Any],
+    model: AltitudeModel | None = None,
 ) -> dict[str, Any]:
     """``check --format f3548``: every plan as an OperationalIntent (one F3548 cannot express
     is an error: exit 2), every zone that F3548 can express as a Constraint (the others are
-    left out with a warning naming why), then the conflict records and the warnings."""
+    left out with a warning naming why), then the conflict records and the warnings. Bands
+    not in W84 are converted through ``model`` (the one the check used), each with a warning."""
     from truceline.engines.strategic import conflict_record
     from truceline.errors import FormatError
-    from truceline.io.f3548_out import constraint, operational_intent
+    from truceline.io.f3548_out import AltitudeNote, constraint, operational_intent
     from truceline.io.features import ReadWarning
 
-    intents = [operational_intent(o) for o in operations]
+    notes: list[AltitudeNote] = []
+    intents = [operational_intent(o, model=model, notes=notes) for o in operations]
     constraints = []
     left_out = []
     for zone in zones:
+        zone_notes: list[AltitudeNote] = []  # kept only if the zone is written
         try:
-            constraints.append(constraint(zone))
+            constraints.append(constraint(zone, model=model, notes=zone_notes))
+            notes += zone_notes
         except FormatError as error:
             left_out.append(ReadWarning(error.where or f"zone {zone.id}", error.field or "", error.message))
+    left_out += [ReadWarning(n.where, "altitude_reference", n.message) for n in notes]
     warn(left_out)
     return {
         "operational_intents": intents,
@@ -185,6 +195,13 @@ def convert(
     ] = CirclesOption.POINT,
     to: Annotated[Path | None, typer.Option("--output", help="File to write [default: stdout].")] = None,
     time_zone: TimeZoneOption = None,
+    qnh: Annotated[
+        float | None,
+        typer.Option(
+            "--qnh",
+            help="Sea-level pressure, hPa, for ED-269's flight levels [default: $TRUCELINE_QNH, else ISA].",
+        ),
+    ] = None,
 ) -> None:
     """Write zones (and, for GeoJSON and KML, operations) in another format.
 
@@ -194,7 +211,7 @@ def convert(
     """
     read = guarded(lambda: read_files(files, time_zone=time_zone))
     warn(read.warnings)
-    text, warnings = guarded(lambda: _converted(read.zones, read.operations, output, circles))
+    text, warnings = guarded(lambda: _converted(read.zones, read.operations, output, circles, qnh))
     warn(warnings)
     if to is None:
         sys.stdout.write(text)
@@ -203,7 +220,11 @@ def convert(
 
 
 def _converted(
-    zones: Sequence[Zone], operations: Sequence[Operation], output: ConvertFormat, circles: CirclesOption
+    zones: Sequence[Zone],
+    operations: Sequence[Operation],
+    output: ConvertFormat,
+    circles: CirclesOption,
+    qnh: float | None = None,
 ) -> tuple[str, Sequence[Any]]:
     from truceline.errors import ValidationError
 
@@ -222,9 +243,12 @@ def _converted(
 
         return write_kml(zones, operations), ()
     if output is ConvertFormat.ED269:
+        from truceline.config import load_altitude
         from truceline.io.ed269 import write_ed269
+        from truceline.service.altitude import altitude_model
 
-        written = write_ed269(zones)
+        # ED-269 has no flight levels: they are converted to AMSL through the model `check` uses
+        written = write_ed269(zones, model=altitude_model(load_altitude(qnh_hpa=qnh)))
         text = json.dumps(written.document, ensure_ascii=False, indent=1, allow_nan=False) + "\n"
         return text, written.warnings
     from truceline.io.openair import write_openair

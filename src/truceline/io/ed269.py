@@ -26,13 +26,15 @@ from truceline.errors import TrucelineError
 from truceline.geo.altitude import (
     AltitudeBand,
     AltitudeLimit,
+    AltitudeModel,
     AltitudeReference,
     LimitReference,
     band_from_limits,
     to_metres,
 )
-from truceline.geo.shapes import Circle, Polygon, Shape
+from truceline.geo.shapes import Circle, Polygon, Shape, shape_bounds
 from truceline.geo.timewindow import WEEKDAYS, DailyPeriod, Schedule, TimeWindow, time_zone_named
+from truceline.geo.units import FOOT_M
 from truceline.geo.volume import Volume4D
 from truceline.io.documents import ED318_REFUSAL, is_ed318
 from truceline.io.features import Features, ReadWarning
@@ -409,27 +411,36 @@ class _Unfit(Exception):
     """A zone ED-269 cannot express; the message says why."""
 
 
-def write_ed269(zones: Iterable[Zone], *, country: str = UNKNOWN_COUNTRY) -> Ed269Output:
+def write_ed269(
+    zones: Iterable[Zone], *, country: str = UNKNOWN_COUNTRY, model: AltitudeModel | None = None
+) -> Ed269Output:
     """An ED-269 document (``{"formatVersion": "1.0.0", "UASZoneList": [...]}``) for the
     zones that fit it; the others are left out, each with a warning saying why.
 
     A zone fits when it restricts every party's air activity (``restricts`` all, activity
-    air or any), its bands are AGL or AMSL, and its volumes are every shape in every time
-    window (ED-269's ``geometry`` x ``applicability``). Reading the output gives the zones
-    back (kind from the restriction: no_fly or deconfliction).
+    air or any), its limits are AGL or AMSL, each with its own reference (``"AGL/AMSL"``
+    bands are written as such), and its volumes are every shape in every time window
+    (ED-269's ``geometry`` x ``applicability``). A flight-level limit is converted to AMSL
+    through ``model`` (outward: a floor lowered, a ceiling raised), with a warning; without
+    a model that zone is left out. A W84 limit leaves the zone out. Reading the output gives
+    the zones back (kind from the restriction: no_fly or deconfliction).
     """
     items: list[dict[str, Any]] = []
     warnings: list[ReadWarning] = []
     for zone in zones:
         where = f"zone {describe(zone.id)}"
         try:
-            items.append(_zone_item(zone, country, where, warnings))
+            zone_warnings: list[ReadWarning] = []  # kept only if the zone is written
+            items.append(_zone_item(zone, country, where, zone_warnings, model))
+            warnings += zone_warnings
         except _Unfit as unfit:
             warnings.append(ReadWarning(where, unfit.args[0], f"{unfit.args[1]}; the zone is left out"))
     return Ed269Output({"formatVersion": "1.0.0", "UASZoneList": items}, tuple(warnings))
 
 
-def _zone_item(zone: Zone, country: str, where: str, warnings: list[ReadWarning]) -> dict[str, Any]:
+def _zone_item(
+    zone: Zone, country: str, where: str, warnings: list[ReadWarning], model: AltitudeModel | None
+) -> dict[str, Any]:
     rule = zone.rule
     if rule.restricts != RESTRICTS_ALL:
         raise _Unfit("restricts", f"restricts {describe(rule.restricts)}: an ED-269 zone restricts everyone")
@@ -458,7 +469,7 @@ def _zone_item(zone: Zone, country: str, where: str, warnings: list[ReadWarning]
         "restriction": WRITTEN_RESTRICTIONS[rule.entry],
         "zoneAuthority": [{"name": zone.party or "Truceline register"}],
         "applicability": [_written_window(w) for w in windows],
-        "geometry": [_written_airspace(shape, band) for shape, band in airspaces],
+        "geometry": [_written_airspace(shape, band, model, where, warnings) for shape, band in airspaces],
         **_written_time_zone(windows),
     }
 
@@ -499,10 +510,26 @@ def _written_time_zone(windows: list[TimeWindow]) -> dict[str, Any]:
     return {"extendedProperties": {"timeZone": local.pop()}} if local else {}
 
 
-def _written_airspace(shape: Shape, band: AltitudeBand) -> dict[str, Any]:
-    if band.reference not in WRITTEN_REFERENCES:
-        raise _Unfit("altitude_reference", f"{band.reference}: ED-269 limits are AGL or AMSL")
-    reference = WRITTEN_REFERENCES[band.reference]
+def _written_airspace(
+    shape: Shape, band: AltitudeBand, model: AltitudeModel | None, where: str, warnings: list[ReadWarning]
+) -> dict[str, Any]:
+    """One UASZoneAirspaceVolume; each limit with its own reference (ED-269 has one per limit).
+    A flight level is not an ED-269 reference: it is converted to AMSL through ``model``,
+    outward, with a warning, or the zone is left out."""
+    limits: list[tuple[float | int | None, str | None]] = []
+    ends = ((band.lower_m, band.lower_ref, True), (band.upper_m, band.reference, False))
+    for value, reference, lower in ends:
+        if math.isinf(value):  # no limit: its own reference if ED-269 has it, else the other's
+            limits.append((None, WRITTEN_REFERENCES.get(reference)))
+            continue
+        if reference is AltitudeReference.FL:
+            value = _flight_level_as_amsl(value, lower, shape, model, where, warnings)
+            reference = AltitudeReference.AMSL
+        if reference not in WRITTEN_REFERENCES:
+            raise _Unfit("altitude_reference", f"{reference}: ED-269 limits are AGL or AMSL")
+        limits.append((_number(value), WRITTEN_REFERENCES[reference]))
+    (lower_m, lower_ref), (upper_m, upper_ref) = limits
+    lower_ref, upper_ref = lower_ref or upper_ref or "AMSL", upper_ref or lower_ref or "AMSL"
     projection: dict[str, Any]
     if isinstance(shape, Circle):
         projection = {"type": "Circle", "center": list(shape.center), "radius": _number(shape.radius_m)}
@@ -510,12 +537,39 @@ def _written_airspace(shape: Shape, band: AltitudeBand) -> dict[str, Any]:
         projection = {"type": "Polygon", "coordinates": [[list(p) for p in shape.ring]]}
     return {
         "uomDimensions": "M",
-        "lowerLimit": None if math.isinf(band.lower_m) else _number(band.lower_m),
-        "lowerVerticalReference": reference,
-        "upperLimit": None if math.isinf(band.upper_m) else _number(band.upper_m),
-        "upperVerticalReference": reference,
+        "lowerLimit": lower_m,
+        "lowerVerticalReference": lower_ref,
+        "upperLimit": upper_m,
+        "upperVerticalReference": upper_ref,
         "horizontalProjection": projection,
     }
+
+
+def _flight_level_as_amsl(
+    value: float, lower: bool, shape: Shape, model: AltitudeModel | None, where: str,
+    warnings: list[ReadWarning],
+) -> float:  # fmt: skip
+    level = f"FL{value / (100.0 * FOOT_M):g}"
+    if model is None:
+        raise _Unfit(
+            "altitude_reference",
+            f"{level} is a flight level, not an ED-269 reference (AGL or AMSL), and no altitude model"
+            " is given to convert it",
+        )
+    # the one limit alone, so the other keeps its own reference
+    alone = AltitudeBand(value, math.inf, AltitudeReference.FL) if lower else AltitudeBand(
+        -math.inf, value, AltitudeReference.FL
+    )
+    converted = model.converted(alone, AltitudeReference.AMSL, shape_bounds(shape))
+    amsl = converted.band.lower_m if lower else converted.band.upper_m
+    field = "altitude_lower" if lower else "altitude_upper"
+    warnings.append(
+        ReadWarning(
+            where, field, f"{level} is not an ED-269 reference: written as {amsl:.2f} m AMSL through"
+            f" {converted.conversion}, {'lowered' if lower else 'raised'} by the model's range and margin",
+        )
+    )  # fmt: skip
+    return amsl
 
 
 def _number(value: float) -> float | int:

@@ -6,7 +6,13 @@ document written here with those classes and checks the schema rules that they d
 What F3548 cannot say is refused with a FormatError naming the volume and the field, never
 changed to fit:
 
-- altitudes are W84 in metres only: an AMSL or AGL band is refused (no conversion here);
+- altitudes are W84 in metres only. Given an ``AltitudeModel`` (the one ``check`` builds from
+  config), a band in another reference is converted to W84 conservatively: each limit is
+  moved outward by every geoid (and terrain, and pressure) height over the volume's area plus
+  the model's stated margin, so the written volume contains the true one; each conversion is
+  noted (``notes``) for the caller to warn of. AGL needs the configured terrain model: without
+  it the volume is refused naming the zone and the reference. Without a model, any band not
+  in W84 is refused;
 - an operational intent's volumes need both altitude limits; a constraint's may leave one
   out (an unlimited limit is then omitted, as the schema allows);
 - the reference needs ``time_start`` and ``time_end``: a volume without an end is refused;
@@ -25,14 +31,15 @@ import math
 import re
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from truceline.domain.codec import time_to_text
 from truceline.domain.operation import Operation, OperationState
 from truceline.domain.zone import Zone
-from truceline.errors import FormatError
-from truceline.geo.altitude import AltitudeReference
-from truceline.geo.shapes import Circle
+from truceline.errors import AltitudeReferenceError, FormatError
+from truceline.geo.altitude import AltitudeBand, AltitudeModel, AltitudeReference
+from truceline.geo.shapes import Circle, shape_bounds
 from truceline.geo.volume import Volume4D
 
 F3548_MEDIA_TYPE = "application/vnd.astm.f3548+json"
@@ -69,11 +76,14 @@ def operational_intent(
     manager: str | None = None,
     version: int = 1,
     uss_base_url: str = OFFLINE_USS_BASE_URL,
+    model: AltitudeModel | None = None,
+    notes: list[AltitudeNote] | None = None,
 ) -> dict[str, Any]:
     """``operation`` as an F3548 ``OperationalIntent`` {reference, details}.
 
     ``manager``: the USS name to write (the party's ``uss_manager`` alias), else the party's
-    name. Every volume is nominal (Truceline keeps no off-nominal ones apart).
+    name. Every volume is nominal (Truceline keeps no off-nominal ones apart). ``model``
+    converts bands not in W84 (module docstring), each conversion appended to ``notes``.
     """
     state = INTENT_STATES.get(operation.state)
     if state is None:
@@ -83,7 +93,7 @@ def operational_intent(
             field="state",
             where=f"operation {operation.id}",
         )
-    volumes = _volumes(operation.volumes, f"operation {operation.id}", both_limits=True)
+    volumes = _volumes(operation.volumes, f"operation {operation.id}", True, model, notes)
     details: dict[str, Any] = {"volumes": volumes, "off_nominal_volumes": []}
     if operation.priority is not None:
         details["priority"] = operation.priority
@@ -107,10 +117,13 @@ def constraint(
     manager: str | None = None,
     version: int = 1,
     uss_base_url: str = OFFLINE_USS_BASE_URL,
+    model: AltitudeModel | None = None,
+    notes: list[AltitudeNote] | None = None,
 ) -> dict[str, Any]:
     """``zone`` as an F3548 ``Constraint`` {reference, details}; ``details.type`` is the
-    zone's kind. ``manager``: the USS name to write, else the zone's party (or the operator)."""
-    volumes = _volumes(zone.volumes, f"zone {zone.id}", both_limits=False)
+    zone's kind. ``manager``: the USS name to write, else the zone's party (or the operator).
+    ``model`` and ``notes``: as for ``operational_intent``."""
+    volumes = _volumes(zone.volumes, f"zone {zone.id}", False, model, notes)
     reference = {
         "id": f3548_entity_id(zone.id),
         "manager": manager or zone.party or "operator",
@@ -122,16 +135,40 @@ def constraint(
     return {"reference": reference, "details": {"volumes": volumes, "type": str(zone.kind)}}
 
 
-def volume4d(volume: Volume4D, where: str = "volume", *, both_limits: bool = True) -> dict[str, Any]:
-    """One F3548 Volume4D. ``both_limits``: an unlimited altitude limit is an error (an
-    operational intent's volume) rather than left out (a constraint's)."""
-    band = volume.altitude
-    if band.reference is not AltitudeReference.W84:
-        raise FormatError(
-            f"is {band.reference}; F3548 altitudes are W84 only, and none is converted here",
-            field="altitude_reference",
-            where=where,
+@dataclass(frozen=True, slots=True)
+class AltitudeNote:
+    """A volume written in W84 through a conversion: what it was, what was written, and the
+    conversions applied (e.g. ``"EGM96"``, ``"terrain+EGM96"``, ``"ISA"``)."""
+
+    where: str
+    original: AltitudeBand
+    written: AltitudeBand
+    conversion: str
+
+    @property
+    def message(self) -> str:
+        def limits(band: AltitudeBand) -> str:
+            return f"{band.lower_m:g} to {band.upper_m:g} m"
+
+        return (
+            f"{self.original.reference_text} {limits(self.original)} written as W84 {limits(self.written)}"
+            f" through {self.conversion}, widened outward by the model's range and margin so the"
+            " written volume contains the true one"
         )
+
+
+def volume4d(
+    volume: Volume4D,
+    where: str = "volume",
+    *,
+    both_limits: bool = True,
+    model: AltitudeModel | None = None,
+    notes: list[AltitudeNote] | None = None,
+) -> dict[str, Any]:
+    """One F3548 Volume4D. ``both_limits``: an unlimited altitude limit is an error (an
+    operational intent's volume) rather than left out (a constraint's). ``model``: converts
+    a band not in W84 (module docstring); without one such a band is refused."""
+    band = _w84_band(volume, where, model, notes)
     volume3d: dict[str, Any] = _outline(volume)
     for name, value in (("altitude_lower", band.lower_m), ("altitude_upper", band.upper_m)):
         if math.isinf(value):
@@ -158,8 +195,42 @@ def volume4d(volume: Volume4D, where: str = "volume", *, both_limits: bool = Tru
     }
 
 
-def _volumes(volumes: Sequence[Volume4D], owner: str, *, both_limits: bool) -> list[dict[str, Any]]:
-    return [volume4d(v, f"{owner}: volumes[{i}]", both_limits=both_limits) for i, v in enumerate(volumes)]
+def _w84_band(
+    volume: Volume4D, where: str, model: AltitudeModel | None, notes: list[AltitudeNote] | None
+) -> AltitudeBand:
+    band = volume.altitude
+    if band.references() <= {AltitudeReference.W84}:
+        return AltitudeBand(band.lower_m, band.upper_m, AltitudeReference.W84)
+    if model is None:
+        raise FormatError(
+            f"is {band.reference_text}; F3548 altitudes are W84 only, and no altitude model is given"
+            " to convert it",
+            field="altitude_reference",
+            where=where,
+        )
+    try:
+        # over the whole outline: the geoid (and terrain) heights anywhere in it are allowed for
+        converted = model.converted(band, AltitudeReference.W84, shape_bounds(volume.shape))
+    except AltitudeReferenceError as error:
+        raise FormatError(
+            f"is {band.reference_text}: {error.message}", field="altitude_reference", where=where
+        ) from None
+    if notes is not None and converted.conversion:
+        notes.append(AltitudeNote(where, band, converted.band, converted.conversion))
+    return converted.band
+
+
+def _volumes(
+    volumes: Sequence[Volume4D],
+    owner: str,
+    both_limits: bool,
+    model: AltitudeModel | None,
+    notes: list[AltitudeNote] | None,
+) -> list[dict[str, Any]]:
+    return [
+        volume4d(v, f"{owner}: volumes[{i}]", both_limits=both_limits, model=model, notes=notes)
+        for i, v in enumerate(volumes)
+    ]
 
 
 def _outline(volume: Volume4D) -> dict[str, Any]:

@@ -8,7 +8,9 @@ fields as ``ExtendedData``. A volume is drawn as its outline at the upper limit,
 to the ground; ``altitudeMode`` follows the band's reference: AGL is ``relativeToGround``,
 AMSL ``absolute`` (KML's sea level); W84 heights are drawn as ``absolute`` too (KML has no
 ellipsoid mode: off by the geoid separation, up to about 100 m, and said so in the
-description); a band without an upper limit is drawn flat on the ground (``clampToGround``).
+description); so are flight levels (pressure altitude, off by the day's QNH; said so too);
+a band without an upper limit is drawn flat on the ground (``clampToGround``). The mode is the
+upper limit's reference (the one drawn); a band with two is described as ``"AGL/AMSL"``.
 Circles are geodesic polygons within CIRCLE_TOLERANCE_M (KML has no circle). Coordinates
 have 7 decimals, as in the GeoJSON output.
 """
@@ -46,6 +48,8 @@ ALTITUDE_MODES: Mapping[AltitudeReference, str] = {
     AltitudeReference.AGL: simplekml.AltitudeMode.relativetoground,
     AltitudeReference.AMSL: simplekml.AltitudeMode.absolute,
     AltitudeReference.W84: simplekml.AltitudeMode.absolute,
+    # KML has no pressure altitude: a flight level is drawn as that many metres above sea level
+    AltitudeReference.FL: simplekml.AltitudeMode.absolute,
 }
 
 
@@ -159,10 +163,12 @@ def _band(band: AltitudeBand) -> dict[str, Any]:
     out: dict[str, Any] = {
         "altitude_lower_m": None if math.isinf(band.lower_m) else band.lower_m,
         "altitude_upper_m": None if math.isinf(band.upper_m) else band.upper_m,
-        "altitude_reference": str(band.reference),
+        "altitude_reference": band.reference_text,
     }
     if band.reference is AltitudeReference.W84:
         out["altitude_note"] = "heights above the WGS84 ellipsoid, drawn as above sea level"
+    elif band.reference is AltitudeReference.FL:
+        out["altitude_note"] = "a flight level (pressure altitude), drawn as metres above sea level"
     return out
 
 

@@ -9,14 +9,17 @@ skipped; comments start with ``*`` (also after a record). Arcs become geodesic p
 vertices ON the arc, its edges within ARC_TOLERANCE_M of it; a record drawn by one ``DC``
 alone is an exact geodesic circle.
 
-Limits: ``GND``/``SFC`` (as a lower limit: no lower limit, since nothing flies below the
-surface: the band meets every band whose floor is under its ceiling), ``UNL``, feet or
-metres ``AMSL``/``MSL``/``ALT`` or ``AGL``/``ASFC``. A flight level (``FL95``) is pressure
-altitude, which the altitude model cannot hold, and a band whose two limits have different
-references cannot be one band: such a zone is left out with a warning naming the zone and
-the limit. So is a zone whose outline is not a valid area (the geometry error is the
-warning's message): never fixed, never dropped silently. A line that cannot be read at all
-is an error naming the file and the line.
+Limits (geo.altitude.AltitudeLimit, made a band by band_from_limits): ``GND``/``SFC`` (as a
+lower limit: the ground, no lower limit, since nothing flies below the surface: the band
+meets every band whose floor is under its ceiling), ``UNL``, feet or metres
+``AMSL``/``MSL``/``ALT`` or ``AGL``/``ASFC``, and flight levels (``FL95``, ``FL 145``:
+pressure altitude, reference FL). Each limit keeps its own reference (``AL 800FT AGL`` /
+``AH FL95`` is one band with two, written ``"AGL/FL"``); the altitude model converts them
+where bands are compared. A limit with no reference, ``UNL`` below, ``GND`` above or a floor
+above its ceiling leaves the zone out with a warning naming the zone and the limit. So does
+an outline that is not a valid area (the geometry error is the warning's message): never
+fixed, never dropped silently. A line that cannot be read at all is an error naming the
+file and the line.
 
 OpenAir has no times: every zone stands from PERMANENT_START (activation notes in names are
 free text, not read: this over-reports). ``P`` (class or type) is a no-fly zone, entry
@@ -34,8 +37,14 @@ from pathlib import Path
 
 from truceline.domain.activity import Activity
 from truceline.domain.zone import RESTRICTS_ALL, Entry, Zone, ZoneKind, ZoneRule
-from truceline.errors import FormatError, TrucelineError
-from truceline.geo.altitude import AltitudeBand, AltitudeReference
+from truceline.errors import FormatError, TrucelineError, ValidationError
+from truceline.geo.altitude import (
+    AltitudeBand,
+    AltitudeLimit,
+    AltitudeReference,
+    LimitReference,
+    band_from_limits,
+)
 from truceline.geo.geodesy import GEOD
 from truceline.geo.shapes import Circle, Polygon, Shape
 from truceline.geo.timewindow import TimeWindow
@@ -47,6 +56,9 @@ from truceline.io.fields import describe
 
 # Arc vertices are on the arc; the straight edge between two strays from it by at most this.
 ARC_TOLERANCE_M = 1.0
+
+# One flight level: 100 ft of pressure altitude.
+FLIGHT_LEVEL_M = 100.0 * FOOT_M
 
 # What the writer's coordinates keep: seconds to 2 decimals (at most 0.005", about 15 cm).
 WRITTEN_SECONDS_DECIMALS = 2
@@ -279,10 +291,8 @@ def _arc_between(
 
 @dataclass(frozen=True, slots=True)
 class _Limit:
-    ground: bool = False
     unlimited: bool = False
-    metres: float = 0.0
-    reference: AltitudeReference | None = None
+    limit: AltitudeLimit | None = None  # None with unlimited False: never (a limit is one or the other)
 
 
 def _limit(entry: tuple[int, str] | None, name: str) -> _Limit:
@@ -293,23 +303,21 @@ def _limit(entry: tuple[int, str] | None, name: str) -> _Limit:
     if match is None:
         raise FormatError(f"{name}: {describe(text)} is not a limit (GND, FL95, 1500FT AMSL, ...)")
     if match["ground"]:
-        return _Limit(ground=True)
+        return _Limit(limit=AltitudeLimit.ground())
     if match["unlimited"]:
         return _Limit(unlimited=True)
     if match["fl"]:
-        raise _LeftOut(
-            name,
-            f"{describe(text)} is a flight level (pressure altitude), which the altitude model"
-            " cannot hold without a QNH conversion",
-        )
+        return _Limit(limit=AltitudeLimit.flight_level(float(match["fl"])))
     if not match["ref"]:
         raise _LeftOut(name, f"{describe(text)} names no reference (AMSL or AGL)")
     units = (match["units"] or "FT").upper()
     value = float(match["value"]) * (1.0 if units == "M" else FOOT_M)
-    return _Limit(metres=value, reference=_REFERENCES[match["ref"].upper()])
+    return _Limit(limit=AltitudeLimit(value, LimitReference(_REFERENCES[match["ref"].upper()].value)))
 
 
 def _band(record: _Record) -> AltitudeBand:
+    """Each limit in its own reference (``AL 800FT AGL`` / ``AH FL95`` is one band with two);
+    the altitude model converts them where bands are compared (geo.altitude)."""
     limits = []
     for entry, name in ((record.lower, "AL"), (record.upper, "AH")):
         try:
@@ -319,20 +327,14 @@ def _band(record: _Record) -> AltitudeBand:
     lower, upper = limits
     if lower.unlimited:
         raise _LeftOut("AL", f"{describe(record.lower[1])} as a lower limit")  # type: ignore[index]
-    if upper.ground:
+    if upper.limit is not None and upper.limit.reference is LimitReference.GND:
         raise _LeftOut("AH", f"{describe(record.upper[1])} as an upper limit")  # type: ignore[index]
-    if lower.reference and upper.reference and lower.reference is not upper.reference:
-        raise _LeftOut(
-            "AH",
-            f"{describe(record.upper[1])} is {upper.reference} but the lower limit"  # type: ignore[index]
-            f" {describe(record.lower[1])} is {lower.reference}: one band has one reference"  # type: ignore[index]
-            " until references are converted",
-        )
-    reference = upper.reference or lower.reference or AltitudeReference.AMSL
     # GND below: nothing flies under the surface, so "no lower limit" is the same band
-    lower_m = -math.inf if lower.ground else lower.metres
-    upper_m = math.inf if upper.unlimited else upper.metres
-    return AltitudeBand(lower_m, upper_m, reference)
+    try:
+        return band_from_limits(lower.limit, upper.limit)
+    except ValidationError:  # a floor above its ceiling: never swapped
+        above = f"{describe(record.lower[1])} is above the upper limit {describe(record.upper[1])}"  # type: ignore[index]
+        raise _LeftOut("AL", above) from None
 
 
 def _shape(record: _Record) -> Shape:
@@ -376,11 +378,13 @@ class OpenAirOutput:
 
 def write_openair(zones: Iterable[Zone]) -> OpenAirOutput:
     """OpenAir records for ``zones``, one per volume: ``AC P`` for a forbidden zone and
-    ``AC R`` for one that needs notice (read back as no-fly and deconfliction), limits in
-    metres (``GND`` for no lower limit, ``UNL`` for no upper), polygons as ``DP`` points and
-    circles as ``V X=`` + ``DC``. Coordinates keep 2 decimals of a second (15 cm). A band in
-    W84 cannot be written (OpenAir has AMSL and AGL): that volume is left out, with a
-    warning; so is a time window (OpenAir has none), which is only warned of."""
+    ``AC R`` for one that needs notice (read back as no-fly and deconfliction), each limit in
+    its own reference: metres AMSL or AGL, a flight level as ``FL95`` (one that is not whole
+    is rounded outward, with a warning), ``GND`` for no lower limit, ``UNL`` for no upper;
+    polygons as ``DP`` points and circles as ``V X=`` + ``DC``. Coordinates keep 2 decimals
+    of a second (15 cm). A limit in W84 cannot be written (OpenAir has no ellipsoid heights):
+    that volume is left out, with a warning; a time window (OpenAir has none) is only warned
+    of."""
     lines = ["* Written by Truceline: zones as OpenAir airspaces", ""]
     warnings: list[ReadWarning] = []
     for zone in zones:
@@ -390,16 +394,17 @@ def write_openair(zones: Iterable[Zone]) -> OpenAirOutput:
                 name = f"{name} #{index + 1}"
             where = f"zone {describe(zone.id)}" + (f" volume {index}" if len(zone.volumes) > 1 else "")
             band = volume.altitude
-            if band.reference is AltitudeReference.W84:
-                left_out = "W84: OpenAir limits are AMSL or AGL; the volume is left out"
+            if AltitudeReference.W84 in band.references():
+                left_out = "W84: OpenAir limits are AMSL, AGL or flight levels; the volume is left out"
                 warnings.append(ReadWarning(where, "altitude_reference", left_out))
                 continue
             time = volume.time
             if time.start != PERMANENT_START or time.end is not None or time.schedule is not None:
                 warnings.append(ReadWarning(where, "time", "OpenAir has no times: written as always active"))
+            lower = _written_limit(band.lower_m, band.lower_ref, True, where, warnings)
+            upper = _written_limit(band.upper_m, band.reference, False, where, warnings)
             lines += [f"AC {'P' if zone.rule.entry is Entry.FORBIDDEN else 'R'}", f"AN {name}"]
-            lines += [f"AL {_written_limit(band.lower_m, band.reference)}",
-                      f"AH {_written_limit(band.upper_m, band.reference)}"]  # fmt: skip
+            lines += [f"AL {lower}", f"AH {upper}"]
             if isinstance(volume.shape, Circle):
                 lines += [f"V X={_written_coordinate(volume.shape.center)}",
                           f"DC {_written_number(volume.shape.radius_m / NM_M, 6)}"]  # fmt: skip
@@ -409,11 +414,23 @@ def write_openair(zones: Iterable[Zone]) -> OpenAirOutput:
     return OpenAirOutput("\n".join(lines) + "\n", tuple(warnings))
 
 
-def _written_limit(metres: float, reference: AltitudeReference) -> str:
+def _written_limit(
+    metres: float, reference: AltitudeReference, lower: bool, where: str, warnings: list[ReadWarning]
+) -> str:
+    """One limit in its own reference: ``GND``, ``UNL``, ``FL95`` or ``152.4M AGL``."""
     if metres == -math.inf:
         return "GND"
     if metres == math.inf:
         return "UNL"
+    if reference is AltitudeReference.FL:
+        level = metres / FLIGHT_LEVEL_M
+        if abs(level - round(level)) <= 1e-6:
+            return f"FL{round(level)}"
+        # OpenAir flight levels are whole: round outward, so the written band holds the true one
+        written = math.floor(level) if lower else math.ceil(level)
+        field = "altitude_lower" if lower else "altitude_upper"
+        warnings.append(ReadWarning(where, field, f"FL{level:.2f} is written FL{written} (rounded outward)"))
+        return f"FL{written}"
     return f"{_written_number(metres, 2)}M {reference}"
 
 
