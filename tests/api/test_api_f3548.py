@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from api_kit import World, sqlite_url, square, zone_doc
 
 from f3548_schema import check_constraint, check_operational_intent
+from truceline.geo.geoid import egm96
 from truceline.io.f3548_out import F3548_MEDIA_TYPE, f3548_entity_id
 
 
@@ -160,11 +162,26 @@ def test_a_zone_as_an_f3548_constraint(world: World) -> None:
     assert found.reference.manager == "uss.alpha.example" and found.reference.version == 1
     assert found.details.type == "no_fly"
     assert answer.json()["details"]["volumes"][0]["volume"]["altitude_upper"]["value"] == 5000
+    assert "truceline-altitude-conversion" not in answer.headers  # W84 already: nothing converted
+
+
+def test_an_amsl_zone_is_written_in_w84_widened_outward_and_the_header_says_so(world: World) -> None:
     r = world.client.post("/zones", json={"document": _w84_zone("amsl", "AMSL")}, headers=world.auth("A"))
     assert r.status_code == 201, r.text
-    refused = get_f3548(world, "/zones/amsl", params={"format": "f3548"})
-    assert refused.status_code == 422 and refused.json()["field"] == "altitude_reference", refused.text
-    assert "W84 only" in refused.json()["detail"]
+    answer = get_f3548(world, "/zones/amsl", params={"format": "f3548"})
+    assert answer.status_code == 200, answer.text
+    volume = check_constraint(answer.json()).details.volumes[0].volume
+    assert volume.altitude_lower.reference == "W84" and volume.altitude_upper.reference == "W84"
+    # Over Syria (36-36.5 E, 35-35.5 N) EGM96 puts the geoid ~20-25 m above the ellipsoid: the
+    # ceiling written in W84 is higher than 5000 m AMSL, and only ever widened, never lowered.
+    lons, lats = np.meshgrid(np.linspace(36.0, 36.5, 11), np.linspace(35.0, 35.5, 11))
+    separation = egm96().height_m(lons, lats)  # sampled, not the writer's own range
+    lowest, highest = float(separation.min()), float(separation.max())
+    assert 15 < lowest <= highest < 35
+    assert volume.altitude_upper.value >= 5000 + highest
+    assert volume.altitude_lower.value <= 0 + lowest
+    [line] = answer.headers.get_list("truceline-altitude-conversion")
+    assert "zone amsl" in line and "EGM96" in line and "AMSL 0 to 5000 m" in line
 
 
 def test_parties_carry_their_uss_manager_alias(world: World) -> None:

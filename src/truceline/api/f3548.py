@@ -13,12 +13,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from truceline.api.responses import Number
 from truceline.io.f3548_out import F3548_MEDIA_TYPE
+from truceline.service.f3548 import F3548View
 
 FORMAT = Query(
     None,
     description=f"`f3548`: answer in ASTM F3548 (as `Accept: {F3548_MEDIA_TYPE}` asks); default JSON.",
 )
 FormatName = Literal["json", "f3548"]
+
+# F3548's schema admits no member beyond its own, so what a converted answer would say in a
+# warning goes in a header: each volume written through a conversion, one per field line.
+CONVERSION_HEADER = "Truceline-Altitude-Conversion"
 
 
 def wants_f3548(request: Request, format_: FormatName | None) -> bool:
@@ -149,11 +154,25 @@ def f3548_response(model: type[BaseModel], what: str) -> dict[int | str, dict[st
         200: {
             "description": f"The JSON answer, or with `?format=f3548` / `Accept: {F3548_MEDIA_TYPE}` {what}.",
             "content": {F3548_MEDIA_TYPE: {"schema": _inlined(model)}},
+            "headers": {
+                CONVERSION_HEADER: {
+                    "description": "F3548 answers only: one line per volume written in W84 through a "
+                    "conversion of its altitude reference (e.g. `EGM96`), widened outward.",
+                    "schema": {"type": "string"},
+                }
+            },
         }
     }
 
 
-def f3548_answer(model: type[BaseModel], document: dict[str, Any]) -> Response:
-    """``document`` checked against ``model`` (the schema /openapi.json shows) and sent as F3548."""
-    body = model.model_validate(document).model_dump_json(exclude_unset=True)
-    return Response(content=body, media_type=F3548_MEDIA_TYPE)
+def f3548_answer(model: type[BaseModel], view: F3548View) -> Response:
+    """``view``'s document checked against ``model`` (the schema /openapi.json shows) and sent
+    as F3548, with one ``Truceline-Altitude-Conversion`` line per volume it converted."""
+    body = model.model_validate(view.document).model_dump_json(exclude_unset=True)
+    response = Response(content=body, media_type=F3548_MEDIA_TYPE)
+    for note in view.conversions:
+        # header values are Latin-1 on the wire: the note's text is ASCII (ids are checked
+        # at the edge), and anything else is escaped rather than refused
+        line = f"{note.where}: {note.message}"
+        response.headers.append(CONVERSION_HEADER, line.encode("ascii", "backslashreplace").decode())
+    return response

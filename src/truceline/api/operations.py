@@ -217,14 +217,16 @@ async def get_operation(
     """One operation as need-to-know allows (404 when the caller may see none of it). As
     F3548 (`?format=f3548` or `Accept: application/vnd.astm.f3548+json`): an
     OperationalIntent; 403 when the caller may see only part of it, 422 when it does not fit
-    F3548 (not W84, no end time; docs/formats.md)."""
+    F3548 (no end time; AGL without a terrain model; docs/formats.md). A band in another
+    reference than W84 is written widened outward, each such volume named in a
+    `Truceline-Altitude-Conversion` header line."""
     service = service_of(request)
     if wants_f3548(request, format):
         base_url = str(request.base_url).rstrip("/")
-        document = await run_in_threadpool(
+        view = await run_in_threadpool(
             f3548.operational_intent_of, service, principal, operation_id, base_url
         )
-        return f3548_answer(OperationalIntentF3548, document)  # type: ignore[return-value]
+        return f3548_answer(OperationalIntentF3548, view)  # type: ignore[return-value]
     found = await run_in_threadpool(filing.get_operation, service, principal, operation_id)
     return OperationOut.of(found)
 

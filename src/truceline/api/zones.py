@@ -269,12 +269,14 @@ async def get_zone(
 ) -> ZoneDetailOut:
     """One zone with its negotiation steps. As F3548 (`?format=f3548` or
     `Accept: application/vnd.astm.f3548+json`): a Constraint of the version in force (else
-    the current one); 422 when it does not fit F3548 (not W84, no end time)."""
+    the current one); 422 when it does not fit F3548 (no end time; AGL without a terrain
+    model). A band in another reference than W84 is written widened outward, each such volume
+    named in a `Truceline-Altitude-Conversion` header line."""
     service = service_of(request)
     if wants_f3548(request, format):
         base_url = str(request.base_url).rstrip("/")
-        document = await run_in_threadpool(f3548.constraint_of, service, zone_id, base_url)
-        return f3548_answer(ConstraintF3548, document)  # type: ignore[return-value]
+        view = await run_in_threadpool(f3548.constraint_of, service, zone_id, base_url)
+        return f3548_answer(ConstraintF3548, view)  # type: ignore[return-value]
     return ZoneDetailOut.of(await run_in_threadpool(negotiation.get_zone, service, zone_id))
 
 

@@ -9,15 +9,26 @@ Who may see what is decided as for the JSON answers (``filing.get_operation``,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from truceline.domain.codec import operation_from_record, zone_from_record
 from truceline.errors import ForbiddenError
-from truceline.io.f3548_out import constraint, operational_intent
+from truceline.io.f3548_out import AltitudeNote, constraint, operational_intent
 from truceline.service import filing, negotiation
 from truceline.service.auth import Principal
 from truceline.service.service import Service
 from truceline.store import parties as party_store
+
+
+@dataclass(frozen=True, slots=True)
+class F3548View:
+    """An F3548 document, and the volumes written in W84 through a conversion (F3548 knows no
+    other reference: an AMSL, AGL or flight-level band is widened outward through the
+    register's altitude model, so the written volume holds the true one)."""
+
+    document: dict[str, Any]
+    conversions: list[AltitudeNote]
 
 
 def _manager(service: Service, party: str | None) -> str | None:
@@ -30,7 +41,7 @@ def _manager(service: Service, party: str | None) -> str | None:
 
 def operational_intent_of(
     service: Service, principal: Principal, operation_id: str, uss_base_url: str
-) -> dict[str, Any]:
+) -> F3548View:
     """The operation as an F3548 OperationalIntent; 404 as for JSON. A caller who may see
     only some of its volumes gets 403: F3548 has no intent without its state, and
     need-to-know withholds the state of another party's operation."""
@@ -45,15 +56,31 @@ def operational_intent_of(
     with service.read() as conn:
         in_force = filing.in_force(conn, operation_id)
     version = 1 if in_force is None else in_force.version
-    return operational_intent(
-        operation, manager=_manager(service, operation.party), version=version, uss_base_url=uss_base_url
+    notes: list[AltitudeNote] = []
+    document = operational_intent(
+        operation,
+        manager=_manager(service, operation.party),
+        version=version,
+        uss_base_url=uss_base_url,
+        model=service.altitude,
+        notes=notes,
     )
+    return F3548View(document, notes)
 
 
-def constraint_of(service: Service, zone_id: str, uss_base_url: str) -> dict[str, Any]:
+def constraint_of(service: Service, zone_id: str, uss_base_url: str) -> F3548View:
     """The zone as an F3548 Constraint: the version in force, else the current one."""
     found = negotiation.get_zone(service, zone_id)
     wanted = found.active_version or found.current_version
     record = next(v for v in negotiation.versions(service, zone_id) if v.version == wanted)
     zone = zone_from_record(record.zone)
-    return constraint(zone, manager=_manager(service, zone.party), version=wanted, uss_base_url=uss_base_url)
+    notes: list[AltitudeNote] = []
+    document = constraint(
+        zone,
+        manager=_manager(service, zone.party),
+        version=wanted,
+        uss_base_url=uss_base_url,
+        model=service.altitude,
+        notes=notes,
+    )
+    return F3548View(document, notes)
