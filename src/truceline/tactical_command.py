@@ -111,6 +111,16 @@ def load(states: Path, zones: Sequence[Path], args: TacticalArgs
             return options, sv, [], []
         found = read_files(zones)
         warn(found.warnings)
+        # Zones in another reference than the tracks' are compared through the altitude model
+        # (EGM96; TRUCELINE_TERRAIN for AGL; TRUCELINE_QNH for flight levels), built only
+        # here: a scan without zones never reads the geoid grid (cold start).
+        from dataclasses import replace
+
+        from truceline.engines.incursion import AltitudePolicy
+        from truceline.service.altitude import altitude_model
+
+        policy = replace(options.policy or AltitudePolicy(), conversions=altitude_model())
+        options = replace(options, policy=policy)
         return options, sv, list(found.zones), list(found.operations)
 
     options, sv, found_zones, operations = guarded(read)

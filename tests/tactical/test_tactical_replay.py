@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -141,3 +142,25 @@ def test_replay_command_end_to_end_on_a_slice(tmp_path):
     assert "Replayed 121 steps" in result.stdout
     assert "ZONE lfpb" in result.stdout or "incursion" in result.stdout
     assert "Skipped rows: no_velocity" in result.stdout
+
+
+def _zone_alerts(zones: Path, stand_in: str, at: float) -> set[tuple[str, ...]]:
+    result = runner.invoke(app, ["conflicts", str(PARIS), "--zones", str(zones), "--pressure-altitude-as",
+                                 stand_in, "--at", str(at), "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    return {tuple(sorted(str(v) for k, v in a.items() if k in ("kind", "track", "zone")))
+            for a in json.loads(result.stdout)["alerts"]}
+
+
+def test_pressure_altitudes_compare_with_an_amsl_zone_as_flight_levels_widened_outward(tmp_path):
+    # baroaltitude is pressure altitude: as FL it is converted to the zone's AMSL band through
+    # the standard atmosphere and its margin (no QNH given), never refused; the margin only
+    # widens the band, so every alert of the (optimistic) AMSL stand-in is raised as FL too.
+    zones = tmp_path / "zones.geojson"
+    save_geojson(zones, zones=[lfpb_zone()])
+    found_more = False
+    for at in (START + 300, START + 600, START + 900):
+        as_amsl, as_fl = _zone_alerts(zones, "AMSL", at), _zone_alerts(zones, "FL", at)
+        assert as_amsl <= as_fl, at
+        found_more |= as_fl > as_amsl
+    assert found_more  # the margin is real: some track near the band's edge is caught only as FL

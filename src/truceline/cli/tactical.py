@@ -32,8 +32,9 @@ GroundBelowOption = Annotated[
 PressureOption = Annotated[
     str | None,
     typer.Option("--pressure-altitude-as", help="Compare pressure altitudes (baroaltitude) with zone "
-                 "bands as if they were in this reference (AMSL, W84 or AGL); needed with --zones when "
-                 "the file has no geoaltitude."),
+                 "bands as if they were in this reference (AMSL, W84, AGL, or FL: pressure altitude itself, "
+                 "compared through TRUCELINE_QNH or the standard atmosphere with its margin); needed "
+                 "with --zones when the file has no geoaltitude."),
 ]
 ZonesOption = Annotated[
     list[Path], typer.Option("--zones", help="Zone or operation files (GeoJSON, ED-269, F3548).")
