@@ -24,7 +24,7 @@ from truceline.domain.codec import (
 from truceline.geo.altitude import AltitudeBand
 from truceline.geo.cells import cover, remember_cover
 from truceline.geo.shapes import shape_bounds, stored_shape
-from truceline.geo.timewindow import TimeWindow
+from truceline.geo.timewindow import Schedule, TimeWindow
 from truceline.geo.volume import Volume4D
 from truceline.store.schema import operations, volume_cells, volumes, zones
 
@@ -117,7 +117,7 @@ def read_volumes(conn: Connection, owner_kind: str) -> dict[str, list[Volume4D]]
                 TimeWindow(
                     time_from_text(r.time_start, "time_start"),
                     None if end is None else time_from_text(end, "time_end"),
-                    None if r.schedule is None else schedule_from_record(r.schedule),
+                    _schedule(r.schedule),
                 ),
             )
         )  # fmt: skip
@@ -128,8 +128,17 @@ _VOLUME_COLUMNS = (
     # the shape's JSON as text, parsed by orjson: a third of json's time, for 100,000 rows
     volumes.c.owner_id, volumes.c.idx, cast(volumes.c.shape, Text).label("shape"), volumes.c.altitude_lower_m,
     volumes.c.altitude_upper_m, volumes.c.altitude_reference, volumes.c.time_start, volumes.c.time_end,
-    volumes.c.min_lon, volumes.c.min_lat, volumes.c.max_lon, volumes.c.max_lat, volumes.c.schedule,
+    volumes.c.min_lon, volumes.c.min_lat, volumes.c.max_lon, volumes.c.max_lat,
+    # as text too: nearly every row holds JSON null, which the JSON type would parse row by row
+    cast(volumes.c.schedule, Text).label("schedule"),
 )  # fmt: skip
+
+
+def _schedule(text: str | None) -> Schedule | None:
+    """A row's schedule from its JSON text (``null`` or SQL NULL: none)."""
+    if text is None or text == "null":
+        return None
+    return schedule_from_record(orjson.loads(text))
 
 
 def _coverings(conn: Connection, owner_kind: str) -> dict[tuple[str, int], list[int]]:
