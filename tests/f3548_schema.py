@@ -106,3 +106,26 @@ def _check_volume4d(volume4d: dict[str, Any], *, intent: bool) -> None:
     if len(limits) == 2:
         assert limits[0]["value"] < limits[1]["value"]
     assert _instant(volume4d["time_start"]) < _instant(volume4d["time_end"])
+
+
+def volume4d(
+    west: float, south: float, east: float, north: float, lower: float = 100, upper: float = 300
+) -> dict[str, Any]:
+    """An F3548 Volume4D of a box in W84 metres, 2017-07-10 08:00-10:00Z: what the F3548
+    tests send."""
+    return {
+        "volume": {
+            "outline_polygon": {
+                "vertices": [
+                    {"lat": south, "lng": west},
+                    {"lat": south, "lng": east},
+                    {"lat": north, "lng": east},
+                    {"lat": north, "lng": west},
+                ]
+            },
+            "altitude_lower": {"value": lower, "reference": "W84", "units": "M"},
+            "altitude_upper": {"value": upper, "reference": "W84", "units": "M"},
+        },
+        "time_start": {"value": "2017-07-10T08:00:00Z", "format": "RFC3339"},
+        "time_end": {"value": "2017-07-10T10:00:00Z", "format": "RFC3339"},
+    }

@@ -11,31 +11,12 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from f3548_schema import check_constraint, check_operational_intent
+from f3548_schema import check_constraint, check_operational_intent, volume4d
 from truceline.cli import app
 from truceline.domain.clock import utc_now
 from truceline.service.register import open_register
 
 runner = CliRunner()
-
-
-def volume4d(west: float, south: float, east: float, north: float, lower: float = 100, upper: float = 300):
-    return {
-        "volume": {
-            "outline_polygon": {
-                "vertices": [
-                    {"lat": south, "lng": west},
-                    {"lat": south, "lng": east},
-                    {"lat": north, "lng": east},
-                    {"lat": north, "lng": west},
-                ]
-            },
-            "altitude_lower": {"value": lower, "reference": "W84", "units": "M"},
-            "altitude_upper": {"value": upper, "reference": "W84", "units": "M"},
-        },
-        "time_start": {"value": "2017-07-10T08:00:00Z", "format": "RFC3339"},
-        "time_end": {"value": "2017-07-10T10:00:00Z", "format": "RFC3339"},
-    }
 
 
 def zone_file(tmp_path: Path, reference: str = "W84", end: str | None = "2017-07-11T00:00:00Z") -> Path:

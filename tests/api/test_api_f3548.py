@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from api_kit import World, sqlite_url, square, zone_doc
 
-from f3548_schema import check_constraint, check_operational_intent
+from f3548_schema import check_constraint, check_operational_intent, volume4d
 from truceline.geo.geoid import egm96
 from truceline.io.f3548_out import F3548_MEDIA_TYPE, f3548_entity_id
 
@@ -29,25 +29,6 @@ def world(request: pytest.FixtureRequest, tmp_path: Path, clock: object) -> Iter
     w.add("root", "admin")
     yield w
     w.close()
-
-
-def volume4d(west: float, south: float, east: float, north: float, lower: float = 100, upper: float = 300):
-    return {
-        "volume": {
-            "outline_polygon": {
-                "vertices": [
-                    {"lat": south, "lng": west},
-                    {"lat": south, "lng": east},
-                    {"lat": north, "lng": east},
-                    {"lat": north, "lng": west},
-                ]
-            },
-            "altitude_lower": {"value": lower, "reference": "W84", "units": "M"},
-            "altitude_upper": {"value": upper, "reference": "W84", "units": "M"},
-        },
-        "time_start": {"value": "2017-07-10T08:00:00Z", "format": "RFC3339"},
-        "time_end": {"value": "2017-07-10T10:00:00Z", "format": "RFC3339"},
-    }
 
 
 def details(priority: int | None = None, box: tuple[float, ...] = (36.1, 35.1, 36.2, 35.2)) -> dict:

@@ -16,7 +16,6 @@ Used for incident reports; any command may answer with one (e.g. an acknowledgem
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from truceline.ledger.entries import Entry
 from truceline.ledger.keys import public_key_from_raw, signature_ok
 from truceline.ledger.log import Ledger
 from truceline.ledger.proofs import InclusionProof
-from truceline.ledger.sth import SignedTreeHead
+from truceline.ledger.sth import SignedTreeHead, read_json_file
 
 RECEIPT_FORMAT = "truceline-receipt/1"
 
@@ -62,12 +61,7 @@ class Receipt:
     @classmethod
     def load(cls, path: Path) -> Receipt:
         """Read a receipt file; errors carry the path."""
-        try:
-            value = json.loads(path.read_bytes())
-        except OSError as exc:
-            raise FormatError(f"cannot be read: {exc.strerror}", where=str(path)) from None
-        except ValueError as exc:
-            raise FormatError(f"is not JSON: {exc}", where=str(path)) from None
+        value = read_json_file(path)
         try:
             return cls.from_json(value)
         except FormatError as exc:

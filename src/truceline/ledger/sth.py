@@ -23,6 +23,17 @@ from truceline.ledger.keys import fingerprint, public_key_from_raw, raw_public_k
 from truceline.ledger.merkle import HASH_SIZE
 
 
+def read_json_file(path: Path) -> Any:
+    """The JSON value of a file the ledger's commands read (a tree head, a receipt); a file
+    that cannot be read or is not JSON is a FormatError naming the path."""
+    try:
+        return json.loads(path.read_bytes())
+    except OSError as exc:
+        raise FormatError(f"cannot be read: {exc.strerror}", where=str(path)) from None
+    except ValueError as exc:
+        raise FormatError(f"is not JSON: {exc}", where=str(path)) from None
+
+
 @dataclass(frozen=True, slots=True)
 class SignedTreeHead:
     tree_size: int
@@ -95,12 +106,7 @@ class SignedTreeHead:
     @classmethod
     def load(cls, path: Path) -> SignedTreeHead:
         """Read a tree head file; errors carry the path."""
-        try:
-            value = json.loads(path.read_bytes())
-        except OSError as exc:
-            raise FormatError(f"cannot be read: {exc.strerror}", where=str(path)) from None
-        except ValueError as exc:
-            raise FormatError(f"is not JSON: {exc}", where=str(path)) from None
+        value = read_json_file(path)
         try:
             return cls.from_json(value)
         except FormatError as exc:
