@@ -25,7 +25,6 @@ from truceline.io.fields import parse_rfc3339
 from truceline.io.incidents import feature_collection, write_csv
 from truceline.service import incidents
 from truceline.service.auth import Principal
-from truceline.store.incidents import Filter
 
 router = APIRouter(tags=["incidents"])
 
@@ -232,9 +231,9 @@ def _moment(value: str | None, name: str) -> datetime | None:
 
 def _filter(
     zone: str | None, since: str | None, until: str | None, category: str | None, state: str | None
-) -> Filter:
+) -> incidents.Filter:
     start, end = _moment(since, "since"), _moment(until, "until")
-    return Filter(
+    return incidents.Filter(
         zone_id=zone,
         since_ms=None if start is None else to_ms(start),
         until_ms=None if end is None else to_ms(end),

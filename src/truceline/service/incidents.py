@@ -48,7 +48,7 @@ from truceline.service.service import Service
 from truceline.store import database
 from truceline.store import incidents as store
 from truceline.store import zones as zone_store
-from truceline.store.incidents import Filter, IncidentRow
+from truceline.store.incidents import Filter, IncidentRow  # Filter: what list_incidents selects
 
 MAX_BATCH = 100
 MAX_REASON_CHARS = 2000
