@@ -29,6 +29,7 @@ from truceline.api import (
     problems,
     stream,
     tracks,
+    web,
     zones,
 )
 from truceline.api.access_log import AccessLog
@@ -162,6 +163,7 @@ def create_app(
     for module in (parties, zones, operations, messages, tracks, stream, log, incidents, notifications):
         app.include_router(module.router)
     docs.install(app, app.title)
+    web.install(app)  # the map at /, the observer's page at /observe
     document_header(app)  # every POST's Idempotency-Key header in /openapi.json
     return app
 
