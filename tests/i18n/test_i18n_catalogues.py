@@ -17,6 +17,7 @@ from truceline.errors import ValidationError
 from truceline.i18n import catalogues
 from truceline.i18n.labels import LABEL_CONTEXT_PREFIX, LABELS
 from truceline.i18n.languages import babel_locale
+from truceline.i18n.page_texts import PAGE_CONTEXT_PREFIX, PAGE_TEXTS
 from truceline.i18n.templates import TEMPLATES, Kind, Param, Template, check_registry, placeholders
 
 
@@ -25,23 +26,28 @@ def _key(message_id: object, context: str | None) -> tuple[object, str | None]:
 
 
 def registry_keys(
-    templates: dict[str, Template], labels: dict[str, str] = LABELS
+    templates: dict[str, Template], labels: dict[str, str] = LABELS, pages: dict[str, str] = PAGE_TEXTS
 ) -> set[tuple[object, str | None]]:
     keys = set()
     for t in templates.values():
         for m in t.messages():
             keys.add(_key(m.singular if m.plural is None else (m.singular, m.plural), m.context))
     keys |= {(english, LABEL_CONTEXT_PREFIX + label_id) for label_id, english in labels.items()}
+    keys |= {(english, PAGE_CONTEXT_PREFIX + text_id) for text_id, english in pages.items()}
     return keys
 
 
 def catalogue_problems(
-    catalogue: Catalog, templates: dict[str, Template], labels: dict[str, str] = LABELS
+    catalogue: Catalog,
+    templates: dict[str, Template],
+    labels: dict[str, str] = LABELS,
+    pages: dict[str, str] = PAGE_TEXTS,
 ) -> list[str]:
-    """Everything that keeps ``catalogue`` from serving ``templates`` and ``labels`` completely."""
+    """Everything that keeps ``catalogue`` from serving ``templates``, ``labels`` and the
+    pages' texts completely."""
     problems = []
     present = {_key(m.id, m.context): m for m in catalogue if m.id}
-    wanted = registry_keys(templates, labels)
+    wanted = registry_keys(templates, labels, pages)
     problems += [f"missing {context}" for _, context in sorted(wanted - present.keys(), key=str)]
     problems += [f"not in the registry: {context}" for _, context in sorted(present.keys() - wanted, key=str)]
     for m in present.values():
@@ -123,7 +129,7 @@ msgstr[2] ""
 def test_faults_in_a_catalogue_are_reported():
     catalogue = read_po(BytesIO(PO_WITH_FAULTS.encode()), locale="ru")
     subset = {k: TEMPLATES[k] for k in ("zone.withdrawn", "zone.expired", "operation.refused")}
-    assert sorted(catalogue_problems(catalogue, subset, labels={})) == [
+    assert sorted(catalogue_problems(catalogue, subset, labels={}, pages={})) == [
         "empty translation operation.refused",
         "empty translation zone.withdrawn",
         "fuzzy zone.expired",
@@ -211,6 +217,9 @@ def test_placeholders_match_the_msgid(language, context, message_id, translation
     assert all(sorted(placeholders(i)) == expected for i in ids)
     if context.startswith(LABEL_CONTEXT_PREFIX):  # a label: no placeholder, one form
         assert expected == [] and placeholders(translation) == [], f"{language} {context}"
+        return
+    if context.startswith(PAGE_CONTEXT_PREFIX):  # a page's text: one form, the same placeholders
+        assert sorted(placeholders(translation)) == expected, f"{language} {context}"
         return
     template = TEMPLATES[context.split("|")[0]]
     catalogue = catalogues.read_catalogue(language)

@@ -26,6 +26,7 @@ from babel.support import Translations
 from truceline.domain.party import LANGUAGES
 from truceline.i18n.labels import LABEL_CONTEXT_PREFIX, LABELS
 from truceline.i18n.languages import BABEL_LOCALES, CATALOGUE_DIRS, check_language
+from truceline.i18n.page_texts import PAGE_CONTEXT_PREFIX, PAGE_TEXTS
 from truceline.i18n.templates import TEMPLATES, Kind, Template
 
 DOMAIN = "truceline"
@@ -98,6 +99,13 @@ def build_template_catalogue() -> Catalog:
             english,
             context=LABEL_CONTEXT_PREFIX + label_id,
             auto_comments=["A column header or cell word of the command-line client's tables."],
+        )
+    for text_id, english in PAGE_TEXTS.items():
+        catalogue.add(
+            english,
+            context=PAGE_CONTEXT_PREFIX + text_id,
+            auto_comments=["A text of the browser pages (the map or the observer's page); {names} stay."],
+            flags=("python-brace-format",) if "{" in english else (),
         )
     return catalogue
 

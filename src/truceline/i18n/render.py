@@ -23,6 +23,7 @@ from truceline.errors import ValidationError
 from truceline.i18n.catalogues import translations
 from truceline.i18n.labels import LABELS, label_context
 from truceline.i18n.languages import babel_locale, check_language, is_rtl
+from truceline.i18n.page_texts import PAGE_CONTEXT_PREFIX, PAGE_TEXTS
 from truceline.i18n.templates import UNITS, Kind, Measure, Param, get_template, validate_params
 
 # Unicode bidi isolates (UAX #9): in right-to-left text each inserted value is isolated, so
@@ -84,6 +85,17 @@ def label(label_id: str, language: str) -> str:
         return translations(language).pgettext(context, LABELS[label_id])
     except OSError:  # a missing catalogue file, as render_text allows: English
         return LABELS[label_id]
+
+
+def page_texts(language: str) -> dict[str, str]:
+    """Every text of the browser pages (``truceline.i18n.page_texts``) in ``language`` (one
+    of the ten); the English text where a catalogue lacks one."""
+    check_language(language)
+    try:
+        found = translations(language)
+    except OSError:  # a missing catalogue file, as render_text allows: English
+        return dict(PAGE_TEXTS)
+    return {key: found.pgettext(PAGE_CONTEXT_PREFIX + key, english) for key, english in PAGE_TEXTS.items()}
 
 
 @dataclass(frozen=True, slots=True)
