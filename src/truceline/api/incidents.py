@@ -23,6 +23,8 @@ from truceline.domain.party import DISPUTING_ROLES, REPORTING_ROLES, VERIFYING_R
 from truceline.errors import ValidationError
 from truceline.io.fields import parse_rfc3339
 from truceline.io.incidents import feature_collection, write_csv
+from truceline.ledger.canonical import b64encode
+from truceline.ledger.keys import fingerprint
 from truceline.service import incidents
 from truceline.service.auth import Principal
 
@@ -285,6 +287,23 @@ async def report_batch(
         signed_request(request),
     )
     return BatchItemOut.many(answers)
+
+
+class ReceiptKeyOut(Out):
+    """The key that signs receipts' tree heads, for a device to pin while it is online."""
+
+    public_key: str = Field(description="Base64 of the log's raw 32-byte Ed25519 public key.")
+    fingerprint: str = Field(description="How people name it: sha256: and 32 hex digits.")
+
+
+@endpoint(router, "GET", "/incidents/receipt-key", EVERYONE, operation_id="get_receipt_key")
+async def receipt_key(request: Request) -> ReceiptKeyOut:
+    """The log's public key, to check receipts offline (as `truceline log public-key` prints it).
+
+    Any caller may read it: an observer cannot read /log/sth, yet must pin the key at login
+    so that a receipt signed by another key (a stand-in server) fails on the device."""
+    raw = service_of(request).ledger.public_key
+    return ReceiptKeyOut(public_key=b64encode(raw), fingerprint=fingerprint(raw))
 
 
 @endpoint(router, "GET", "/incidents", EVERYONE)
