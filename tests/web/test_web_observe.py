@@ -334,6 +334,7 @@ def test_the_page_speaks_arabic_right_to_left_from_the_catalogue(
     # Every text the page shows from the catalogue is one of the page texts (none left in English).
     shown = page.eval_on_selector_all("[data-text]", "els => els.map(e => [e.dataset.text, e.textContent])")  # type: ignore[attr-defined]
     assert shown and all(text == arabic[key] for key, text in shown), shown
+    assert page.locator(".leaflet-top.leaflet-right .leaflet-control-zoom").count() == 1  # type: ignore[attr-defined]
     observer.shot("arabic")
     # Kept on the device: a reload stays in Arabic.
     page.reload()  # type: ignore[attr-defined]

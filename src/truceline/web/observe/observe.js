@@ -53,6 +53,8 @@ async function loadTexts(chosen) {
   language = answer.language;
   document.documentElement.lang = answer.language;
   document.documentElement.dir = answer.dir;
+  // Mirrored for a right-to-left reader: the zoom buttons on the side the text starts from.
+  if (map !== null) map.zoomControl.setPosition(answer.dir === "rtl" ? "topright" : "topleft");
   for (const element of document.querySelectorAll("[data-text]")) element.textContent = t(element.dataset.text);
   $("language").value = language;
   renderLink();
