@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api import (
+    alerts,
     docs,
     incidents,
     log,
@@ -149,7 +150,10 @@ def create_app(
     app.add_middleware(IdempotencyMiddleware, service=service)
     problems.install(app)
     app.add_middleware(AccessLog)  # a refused body or a 405 is logged too
-    install_metrics(app, service)  # outermost: GET /metrics, and every answer counted
+    install_metrics(app, service)  # GET /metrics, and every answer counted
+    # Outermost: a stream ticket is taken out of the URL before the access log sees it.
+    app.state.stream_tickets = stream.TicketBook()
+    app.add_middleware(stream.StreamTickets, book=app.state.stream_tickets)
 
     @app.get(
         "/health",
@@ -160,7 +164,8 @@ def create_app(
     async def get_health() -> HealthOut:
         return HealthOut(status="ok", tree_size=await run_in_threadpool(log_reader.size, service))
 
-    for module in (parties, zones, operations, messages, tracks, stream, log, incidents, notifications):
+    routers = (parties, zones, operations, messages, tracks, alerts, stream, log, incidents, notifications)
+    for module in routers:
         app.include_router(module.router)
     docs.install(app, app.title)
     web.install(app)  # the map at /, the observer's page at /observe

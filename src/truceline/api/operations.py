@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Body, Path, Request
-from pydantic import ConfigDict, Field
+from fastapi import APIRouter, Body, Path, Query, Request
+from pydantic import AwareDatetime, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api.edge import STORABLE
@@ -194,10 +194,21 @@ async def file_operation_with_id(
     return _outcome(result)
 
 
+OPERATIONS_AT = Query(
+    None, description="RFC 3339 with an offset: only the volumes in force then, and their operations."
+)
+
+
 @endpoint(router, "GET", "/operations", READER_ROLES, response_model_exclude_unset=True)
-async def list_operations(request: Request, principal: Principal = CALLER) -> list[OperationOut]:
-    """Live operations as need-to-know allows: own in full, others' concerning volumes only."""
-    return OperationOut.many(await run_in_threadpool(filing.list_operations, service_of(request), principal))
+async def list_operations(
+    request: Request,
+    principal: Principal = CALLER,
+    at: AwareDatetime | None = OPERATIONS_AT,
+) -> list[OperationOut]:
+    """Live operations as need-to-know allows: own in full, others' concerning volumes only.
+    `at`: only the volumes in force at that moment (an operation with none is left out)."""
+    found = await run_in_threadpool(filing.list_operations, service_of(request), principal, at)
+    return OperationOut.many(found)
 
 
 @endpoint(

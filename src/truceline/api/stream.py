@@ -6,6 +6,18 @@ exactly what it missed. ``?once=true`` sends what is pending and ends (for scrip
 tests); otherwise the stream stays open, woken by the bus, with a comment line every
 ``KEEPALIVE_S`` so proxies keep it open.
 
+Browsers. ``EventSource`` cannot send an ``Authorization`` header, and a token in a URL would
+land in access logs, proxies' logs and the browser's history, where it stays valid for
+months. So a page first asks ``POST /stream/tickets`` (with its bearer header) for a ticket:
+256 random bits, valid ``TICKET_TTL_S`` and for one connection only, held in this process's
+memory. It opens ``/stream?ticket=...``; ``StreamTickets`` (an ASGI middleware, outermost)
+takes the ticket out of the query before anything logs it and puts the token it stands for
+into the request's ``Authorization`` header, so the route admits the caller, and checks it
+again at every keep-alive, exactly as for a bearer request. A used, expired or unknown
+ticket is a 401 naming ``ticket``. A reconnecting page asks for a new ticket (and resumes
+with ``last_event_id``). With several server processes behind one address, a ticket must be
+redeemed at the process that issued it (sticky sessions), or the page sees a 401 and asks again.
+
 The response is sse-starlette's ``EventSourceResponse``: it sends the keep-alives, stops
 the stream when the client goes away, and ends every open stream (with a clean end of the
 chunked body) as soon as uvicorn is told to exit, so a SIGTERM is not held up by open
@@ -16,15 +28,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import secrets
+import threading
+import time
 from collections.abc import AsyncIterator
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from truceline.api.messages import message_out
+from truceline.api.problems import error_response
 from truceline.api.responses import Out
 from truceline.api.security import (
     CALLER,
@@ -34,7 +52,7 @@ from truceline.api.security import (
     service_of,
     still_admitted,
 )
-from truceline.errors import ValidationError
+from truceline.errors import AuthError, ValidationError
 from truceline.service import hotline
 from truceline.service.auth import Principal
 
@@ -167,3 +185,83 @@ def stop_streams(app: Any) -> None:
 
 def _keepalive() -> ServerSentEvent:
     return ServerSentEvent(comment="keep-alive", sep=SEP)
+
+
+# --- tickets: how a browser's EventSource authenticates ------------------------------------
+
+TICKET_TTL_S = 30.0
+TICKET_PARAMETER = "ticket"
+STREAM_PATH = "/stream"
+
+
+class TicketBook:
+    """The tickets this process issued and not yet used: ticket -> (token, expiry on the
+    monotonic clock). Thread-safe; an expired ticket is dropped when any ticket is issued."""
+
+    def __init__(self, ttl_s: float = TICKET_TTL_S) -> None:
+        self.ttl_s = ttl_s
+        self._held: dict[str, tuple[str, float]] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, token: str) -> str:
+        now = time.monotonic()
+        ticket = "st_" + secrets.token_urlsafe(32)
+        with self._lock:
+            self._held = {k: v for k, v in self._held.items() if v[1] > now}
+            self._held[ticket] = (token, now + self.ttl_s)
+        return ticket
+
+    def redeem(self, ticket: str) -> str | None:
+        """The token ``ticket`` stands for, once; None if unknown, used or expired."""
+        with self._lock:
+            held = self._held.pop(ticket, None)
+        if held is None or held[1] <= time.monotonic():
+            return None
+        return held[0]
+
+
+class StreamTickets:
+    """ASGI middleware: on ``GET /stream?ticket=...``, the ticket is taken out of the query and
+    the token it stands for becomes the request's bearer header (module doc)."""
+
+    def __init__(self, app: ASGIApp, book: TicketBook) -> None:
+        self.app = app
+        self.book = book
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] != STREAM_PATH:
+            await self.app(scope, receive, send)
+            return
+        pairs = parse_qsl((scope.get("query_string") or b"").decode("latin-1"), keep_blank_values=True)
+        tickets = [v for k, v in pairs if k == TICKET_PARAMETER]
+        if not tickets:
+            await self.app(scope, receive, send)
+            return
+        token = self.book.redeem(tickets[0]) if len(tickets) == 1 else None
+        if token is None:
+            refused = AuthError(
+                "is not a ticket this server issued, or it was used or expired: POST /stream/tickets "
+                "for a new one",
+                field=TICKET_PARAMETER,
+            )
+            await error_response(refused)(scope, receive, send)
+            return
+        rest = urlencode([(k, v) for k, v in pairs if k != TICKET_PARAMETER]).encode("latin-1")
+        headers = [(k, v) for k, v in scope["headers"] if k != b"authorization"]
+        headers.append((b"authorization", b"Bearer " + token.encode("latin-1")))
+        await self.app({**scope, "query_string": rest, "headers": headers}, receive, send)
+
+
+class TicketOut(Out):
+    ticket: str = Field(description="Pass as `GET /stream?ticket=`; valid once, for `expires_in_s`.")
+    expires_in_s: float
+
+
+@endpoint(
+    router, "POST", "/stream/tickets", PARTICIPANTS, status_code=201, operation_id="issue_stream_ticket"
+)
+async def issue_ticket(request: Request) -> TicketOut:
+    """A one-time ticket for `GET /stream?ticket=` (a browser's EventSource sends no header)."""
+    book: TicketBook = request.app.state.stream_tickets
+    _, _, token = request.headers.get("authorization", "").partition(" ")
+    return TicketOut(ticket=book.issue(token.strip()), expires_in_s=book.ttl_s)

@@ -1,8 +1,10 @@
-"""Tracks in over HTTP: ``POST /tracks``, a batch of the caller's state vectors (JSON or CSV)."""
+"""Tracks over HTTP: ``POST /tracks``, a batch of the caller's state vectors (JSON or CSV), and
+``GET /tracks``, the live picture with a short trail per track (the map's layer)."""
 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -13,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from truceline.api.edge import is_csv_media_type
 from truceline.api.responses import Out
-from truceline.api.security import CALLER, FILERS, endpoint, service_of
+from truceline.api.security import CALLER, FILERS, PARTICIPANTS, endpoint, service_of
 from truceline.errors import FormatError
 from truceline.service import tracks
 from truceline.service.auth import Principal
@@ -102,6 +104,48 @@ def _states(body: bytes) -> list[Any]:
         return TracksIn.model_validate(document).states
     except PydanticValidationError as error:
         raise RequestValidationError(error.errors()) from None
+
+
+class LiveTrackOut(Out):
+    """A live track: its latest state and its last positions."""
+
+    id: str
+    party: str
+    callsign: str = Field(description="Empty when the party reports none.")
+    time: float = Field(description="Epoch seconds of the latest state.")
+    lat: float
+    lon: float
+    alt_m: float | None = Field(description="Null on the ground without an altitude.")
+    alt_ref: str = Field(description="W84 | AMSL | AGL | pressure")
+    velocity: float = Field(description="Ground speed, m/s.")
+    heading: float = Field(description="Degrees true.")
+    vertrate: float
+    onground: bool
+    trail: list[list[float]] = Field(
+        description=f"The last positions `[time, lon, lat]`, oldest first (at most {tracks.TRAIL_POINTS}, "
+        "the latest included)."
+    )
+
+
+def _live_out(live: tracks.LiveTrack) -> LiveTrackOut:
+    t = live.track
+    ref = t.altitude_reference
+    return LiveTrackOut(
+        id=t.id, party=t.party, callsign=live.callsign, time=t.time_s, lat=t.lat, lon=t.lon,
+        alt_m=None if math.isnan(t.altitude_m) else t.altitude_m,
+        alt_ref=tracks.PRESSURE if ref is None else ref.value,
+        velocity=t.ground_speed_mps, heading=t.track_deg, vertrate=t.vertical_rate_mps, onground=t.on_ground,
+        trail=[list(p) for p in live.trail],
+    )
+
+
+@endpoint(router, "GET", "/tracks", PARTICIPANTS, operation_id="list_tracks")
+async def list_tracks(request: Request) -> list[LiveTrackOut]:
+    """The live picture: every track reported within the picture's age, with party, callsign,
+    heading and its last positions (a short trail), by id."""
+    now = service_of(request).clock()
+    found = await run_in_threadpool(tracks.live_picture, request.app.state.picture, now)
+    return [_live_out(t) for t in found]
 
 
 __all__ = ["router"]

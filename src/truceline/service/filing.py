@@ -354,13 +354,31 @@ def load_operation(conn: Connection, operation_id: str) -> Operation | None:
     return replace(operation_from_record(last.record), state=stored.state)
 
 
-def list_operations(service: Service, principal: Principal) -> list[dict[str, Any]]:
-    """The live operations as ``principal`` may see them (``need_to_know``)."""
+def list_operations(
+    service: Service, principal: Principal, at: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The live operations as ``principal`` may see them (``need_to_know``); ``at``: only
+    those with a volume in force at that moment, with those volumes only (the map's slider)."""
     held = service.live()
     operations, zones = held.operations, held.zones
     with service.read() as conn:
         members = zone_store.required_by_zone(conn)
-    return visible_operations(principal, operations, zones, members)
+    visible = visible_operations(principal, operations, zones, members)
+    if at is None:
+        return visible
+    # Filtered after need-to-know, not before: what a reader may see of another's operation
+    # depends on all of its own live operations, not only those in force at ``at``.
+    t = at.timestamp()
+    in_force = {
+        o.id: {i for i, v in enumerate(o.volumes) if next(v.time.intervals(t, t + 0.001), None) is not None}
+        for o in operations
+    }
+    found = []
+    for item in visible:
+        kept = [v for v in item["volumes"] if v["index"] in in_force.get(item["id"], set())]
+        if kept:
+            found.append({**item, "volumes": kept})
+    return found
 
 
 def get_operation(service: Service, principal: Principal, operation_id: str) -> dict[str, Any]:

@@ -640,15 +640,33 @@ def _imported_state(conn: Connection, zone_id: str) -> str:
     return state
 
 
-def list_zones(service: Service, state: str | None = None) -> list[ZoneView]:
-    """Every zone, negotiated or imported, by id (``state``: those in that state only)."""
+def list_zones(service: Service, state: str | None = None, at: datetime | None = None) -> list[ZoneView]:
+    """Every zone, negotiated or imported, by id (``state``: those in that state only; ``at``:
+    those whose version in force, else the current one, has a volume in force at that moment,
+    the map's time slider)."""
     with database.snapshot(service.engine) as conn:  # the zones and their volumes, as one
-        found = [_zone_view(conn, r) for r in store.negotiations(conn, state)]
+        found = [
+            _zone_view(conn, r)
+            for r in store.negotiations(conn, state)
+            if at is None
+            or _in_force_at(
+                zone_from_record(_version_row(conn, r.zone_id, r.active_version or r.current_version).record),
+                at,
+            )
+        ]
         for zone in _imported(conn):
+            if at is not None and not _in_force_at(zone, at):
+                continue
             imported = _imported_view(zone, _imported_state(conn, zone.id))
             if state is None or imported.state == state:
                 found.append(imported)
     return sorted(found, key=lambda z: z.id)
+
+
+def _in_force_at(zone: Zone, at: datetime) -> bool:
+    """Whether one of ``zone``'s volumes is in force at ``at`` (its window and schedule)."""
+    t = at.timestamp()
+    return any(next(v.time.intervals(t, t + 0.001), None) is not None for v in zone.volumes)
 
 
 def get_zone(service: Service, zone_id: str) -> ZoneView:

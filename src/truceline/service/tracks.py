@@ -25,22 +25,28 @@ from __future__ import annotations
 import math
 import re
 import threading
+from collections import deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from truceline.domain.clock import to_epoch_s
+from truceline.domain.clock import ms_text, to_epoch_s
+from truceline.domain.party import Role
 from truceline.domain.track import ALT_REF_CODES, Track, TrackBatch
 from truceline.errors import ForbiddenError, ValidationError
 from truceline.geo.altitude import AltitudeReference
 from truceline.io.statevectors import parse_state_vectors
 from truceline.service.auth import Principal
+from truceline.service.hotline import AlertView
+from truceline.service.service import Service
+from truceline.store import alerts as alert_store
 
 MAX_STATES = 20_000  # rows per batch (a 1 MiB body holds about 8,000 JSON states anyway)
 FUTURE_SKEW_S = 60.0  # a state this far ahead of the server's clock is refused
 TRACK_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")  # ends up in alerts, ledger entries and hotline texts
 MAX_CALLSIGN_CHARS = 16
+TRAIL_POINTS = 10  # positions kept per track for the map's trail (the latest included)
 PRESSURE = "pressure"  # alt_ref of a pressure altitude (OpenSky baroaltitude)
 _FIELDS = ("id", "time", "lat", "lon", "alt_m", "alt_ref", "velocity", "heading", "vertrate", "onground",
            "callsign", "party")
@@ -71,6 +77,16 @@ class Held:
     callsign: str
 
 
+@dataclass(frozen=True, slots=True)
+class LiveTrack:
+    """A live track as the map shows it: its latest state, callsign and last positions
+    ``(time_s, lon, lat)``, oldest first."""
+
+    track: Track
+    callsign: str
+    trail: list[tuple[float, float, float]]
+
+
 @dataclass(slots=True)
 class TrackPicture:
     """The latest state of every live track, by id; thread-safe (HTTP handlers, the NATS
@@ -78,6 +94,9 @@ class TrackPicture:
 
     max_age_s: float = 60.0
     _held: dict[str, Held] = field(default_factory=dict)
+    # The last few positions of each track, (time_s, lon, lat), oldest first: the map's trail.
+    # Only here, in memory, as the positions themselves (they are never ledger entries).
+    _trails: dict[str, deque[tuple[float, float, float]]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     reports: int = 0
 
@@ -108,6 +127,10 @@ class TrackPicture:
                     refused.append(Refusal(index, "time", "older than the state already held for the track"))
                     continue
                 self._held[track.id] = Held(track, callsign)
+                trail = self._trails.setdefault(track.id, deque(maxlen=TRAIL_POINTS))
+                if trail and trail[-1][0] == track.time_s:
+                    trail.pop()  # a resend of the same moment replaces it
+                trail.append((track.time_s, track.lon, track.lat))
                 self.reports += 1
         return refused
 
@@ -116,6 +139,7 @@ class TrackPicture:
         limit = now_s - self.max_age_s
         for track_id in [k for k, held in self._held.items() if held.track.time_s <= limit]:
             del self._held[track_id]
+            self._trails.pop(track_id, None)
 
     def snapshot(self, now_s: float) -> TrackBatch:
         """The live tracks at ``now_s`` (reported within ``max_age_s``), sorted by id."""
@@ -123,6 +147,15 @@ class TrackPicture:
             self._drop_silent(now_s)
             tracks = [self._held[k].track for k in sorted(self._held)]
         return TrackBatch.from_tracks(tracks) if tracks else TrackBatch.empty()
+
+    def live(self, now_s: float) -> list[LiveTrack]:
+        """Every live track at ``now_s`` with its callsign and trail, sorted by id."""
+        with self._lock:
+            self._drop_silent(now_s)
+            return [
+                LiveTrack(held.track, held.callsign, list(self._trails.get(k, ())))
+                for k, held in sorted(self._held.items())
+            ]
 
     def held(self, track_id: str) -> Held | None:
         with self._lock:
@@ -157,6 +190,13 @@ def state_record(batch: TrackBatch, i: int) -> dict[str, Any]:
         "vertrate": float(batch.vs[i]),
         "onground": bool(batch.on_ground[i]),
     }
+
+
+def live_picture(picture: TrackPicture, now: datetime) -> list[LiveTrack]:
+    """The live tracks at ``now`` for any participant: every party's, with party, callsign,
+    heading and trail. Positions are not filtered by need-to-know here: deconfliction needs each
+    side to see the others' aircraft near its own, as the hotline's tactical alerts name them."""
+    return picture.live(now_s(now))
 
 
 # --- reading rows -------------------------------------------------------------------------
@@ -315,3 +355,34 @@ def _check_size(n: int) -> None:
     if n > MAX_STATES:
         raise ValidationError(f"{n} states; at most {MAX_STATES} a batch", field="states")
 
+
+
+# --- the open live alerts (the map's conflicts, incursions) -------------------------------
+
+# Roles that oversee every pair, as they receive every alert's notice: guarantors and observers
+# watch the whole ceasefire, the admin runs the server.
+_OVERSEERS = (Role.ADMIN, Role.GUARANTOR, Role.OBSERVER)
+
+
+def open_alerts(service: Service, principal: Principal) -> list[AlertView]:
+    """The live alerts still open that ``principal`` was told of (every one for an overseer),
+    oldest first, in the form of the stream's alert events."""
+    with service.read() as conn:
+        rows = alert_store.open_alerts(conn)
+        names = Service.parties_by_id(conn)
+    if principal.role not in _OVERSEERS:
+        rows = [r for r in rows if principal.id in r.parties]
+    return [
+        AlertView(
+            id=r.id,
+            kind=r.kind,
+            state=r.state,
+            subject=list(r.subject),
+            parties=[names[p].name if p in names else None for p in r.parties],
+            opened_at=ms_text(r.opened_ms),
+            updated_at=ms_text(r.updated_ms),
+            closed_at=ms_text(r.closed_ms),
+            latest=r.latest,
+        )
+        for r in rows
+    ]

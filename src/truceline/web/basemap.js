@@ -10,5 +10,6 @@ export async function loadBasemap(map) {
     pane: "basemap",
     interactive: false,
     style: { color: "#8a8a7a", weight: 0.8, fillColor: "#f2efe6", fillOpacity: 1 },
+    attribution: "Natural Earth",  // a name, the same in every language
   }).addTo(map);
 }
