@@ -1,4 +1,6 @@
-"""The live picture over HTTP: ``POST /picture/scan`` (a replay server's step, docs/tactical.md)."""
+"""The live picture over HTTP: ``GET /picture`` (what the caller may see: tracks, shapes, open
+alerts; read by ``truceline tak``) and ``POST /picture/scan`` (a replay server's step,
+docs/tactical.md)."""
 
 from __future__ import annotations
 
@@ -8,12 +10,81 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api.responses import Out
-from truceline.api.security import CALLER, FILERS, endpoint
+from truceline.api.security import CALLER, FILERS, PARTICIPANTS, endpoint, service_of
+from truceline.domain.clock import from_epoch_s
 from truceline.errors import ConflictError
 from truceline.service.auth import Principal
+from truceline.service.picture_view import picture_for
 from truceline.service.replay_clock import RecordingPicture, scan_at
 
 router = APIRouter(tags=["tracks"])
+
+
+class PictureTrackOut(Out):
+    id: str
+    party: str
+    own: bool = Field(description="The caller's own party's track (a TAK friend; every other is neutral).")
+    callsign: str
+    time_s: float
+    lat: float
+    lon: float
+    hae_m: float | None = Field(description="Height above the WGS84 ellipsoid; null when not known "
+                                "(pressure altitude, AGL).")
+    alt_m: float | None
+    alt_ref: str
+    speed_mps: float
+    course_deg: float
+    on_ground: bool
+
+
+class PictureShapeOut(Out):
+    id: str
+    kind: str = Field(description="zone | site | movement")
+    name: str
+    party: str
+    ring: list[tuple[float, float]] = Field(description="(lon, lat) vertices; closed for a zone, a route "
+                                            "for a movement; empty for a circle.")
+    circle: tuple[float, float, float] | None = Field(description="(lon, lat, radius_m)")
+    start_s: float | None
+    end_s: float | None
+    remarks: str
+
+
+class PictureAlertOut(Out):
+    id: str
+    kind: str
+    subject: list[str]
+    stage: str
+    lat: float
+    lon: float
+    opened_s: float
+    last_seen_s: float
+
+
+class PictureOut(Out):
+    at_s: float
+    viewer: str
+    track_max_age_s: float
+    tracks: list[PictureTrackOut]
+    shapes: list[PictureShapeOut]
+    alerts: list[PictureAlertOut]
+    horizon_s: float
+
+
+@endpoint(router, "GET", "/picture", PARTICIPANTS, operation_id="get_picture")
+async def get_picture(request: Request, principal: Principal = CALLER) -> PictureOut:
+    """The live picture the caller may see (need-to-know: docs/operations.md, "TAK out").
+
+    Tracks (its own, and others' that concern it), active zones, humanitarian sites and
+    movements in force, and the open alerts it was told of."""
+    picture = request.app.state.picture
+    service = service_of(request)
+    now = service.clock()
+    if isinstance(picture, RecordingPicture) and picture.last_scan_s > float("-inf"):
+        now = from_epoch_s(picture.last_scan_s)  # a replay server's time is its recording's
+    view = await run_in_threadpool(picture_for, service, picture, principal, now,
+                                   request.app.state.live.settings.detection)
+    return PictureOut.model_validate(view.to_json())
 
 
 class ScanIn(BaseModel):
