@@ -96,7 +96,7 @@ class ScanIn(BaseModel):
 class AlertEventOut(Out):
     change: str = Field(description="opened | updated | closed")
     alert_id: str
-    kind: str = Field(description="conflict | incursion | nonconformance")
+    kind: str = Field(description="conflict | incursion | nonconformance | proximity")
     subject: list[str] = Field(description="The track ids, and a zone or operation id.")
     stage: str
     at_s: float
