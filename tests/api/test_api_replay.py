@@ -181,3 +181,19 @@ def test_the_scan_clock_setting_is_wall_or_tracks() -> None:
     with pytest.raises(ValidationError) as error:
         load_config({"TRUCELINE_SCAN_CLOCK": "gps"})
     assert error.value.field == "TRUCELINE_SCAN_CLOCK"
+
+
+def test_replay_to_with_one_token_sends_every_row_as_its_party(replay_world: World, tmp_path: Path) -> None:
+    recording = paris_slice(tmp_path / "paris-slice.csv")
+    first, _last = read_state_vectors(recording).time_span_s
+    with running_server(replay_world.app) as url:
+        done = subprocess.run(
+            [sys.executable, "-m", "truceline", "replay", str(recording), "--to", url,
+             "--token", replay_world.tokens["north"], "--end", str(first + 60), "--max-age", "60"],
+            capture_output=True, text=True, timeout=120,
+        )
+    assert done.returncode == 0, done.stderr
+    assert "Fed 13 steps of 5 s" in done.stdout and "from 1 party; no alerts" in done.stdout
+    # One party's tracks are that party's own business: no conflict between them.
+    assert {t["party"] for t in replay_world.client.get(
+        "/picture", headers=replay_world.auth("north")).json()["tracks"]} == {"north"}

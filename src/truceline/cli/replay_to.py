@@ -146,5 +146,5 @@ def run_replay_to(states: Path, url: str, tokens_file: Path | None, token: str |
     counts = ", ".join(f"{n} {what}" for what, n in sorted(summary.counts.items())) or "no alerts"
     console.print(
         f"Fed {summary.steps} steps of {step_s:g} s to {url}: {summary.states} states "
-        f"({summary.refused} refused) from {len(used)} parties; {counts}.",
+        f"({summary.refused} refused) from {len(used)} part{'y' if len(used) == 1 else 'ies'}; {counts}.",
         markup=False, highlight=False, soft_wrap=True)
