@@ -131,6 +131,10 @@ def test_a_replay_server_takes_old_times_and_scans_only_forward(replay_world: Wo
     r = client.post("/tracks", json={"states": [_state("s1", t - 30, 48.5), _state("s2", t - 61, 48.6)]},
                     headers=auth("south"))
     assert r.json()["accepted"] == 1 and r.json()["refused"][0]["index"] == 1
+    # Read before any scan, the picture follows the recording's time, not the wall's (which
+    # would drop every 2021 track as silent).
+    seen = client.get("/picture", headers=auth("south")).json()
+    assert seen["at_s"] == t and {tr["id"] for tr in seen["tracks"]} == {"n1", "s1"}  # n1 within reach
     # A scan before the newest report would see states "from the future": refused, naming `at`.
     r = client.post("/picture/scan", json={"at": t - 1}, headers=auth("north"))
     assert r.status_code == 409 and r.json()["field"] == "at"
@@ -141,6 +145,13 @@ def test_a_replay_server_takes_old_times_and_scans_only_forward(replay_world: Wo
     assert r.status_code == 409 and "previous scan" in r.json()["detail"]
     r = client.post("/picture/scan", json={"at": "soon"}, headers=auth("north"))
     assert r.status_code == 422
+    r = client.post("/picture/scan", json={"at": 1e300}, headers=auth("north"))
+    assert r.status_code == 422 and r.json()["field"] == "at"
+    # Reading the picture follows the recording's time: the 2021 tracks are still there.
+    r = client.post("/tracks", json={"states": [_state("n2", t + 5, 48.1)]}, headers=auth("north"))
+    assert r.json()["accepted"] == 1
+    assert {tr["id"] for tr in client.get("/picture", headers=auth("south")).json()["tracks"]} >= {"s1"}
+    assert client.post("/picture/scan", json={"at": t + 5}, headers=auth("north")).json()["tracks"] == 3
 
 
 def test_a_wall_clock_server_cannot_be_stepped(tmp_path: Path, clock: object) -> None:

@@ -15,7 +15,7 @@ from truceline.domain.clock import from_epoch_s
 from truceline.errors import ConflictError
 from truceline.service.auth import Principal
 from truceline.service.picture_view import picture_for
-from truceline.service.replay_clock import RecordingPicture, scan_at
+from truceline.service.replay_clock import RecordingPicture, picture_time_s, scan_at
 
 router = APIRouter(tags=["tracks"])
 
@@ -80,8 +80,9 @@ async def get_picture(request: Request, principal: Principal = CALLER) -> Pictur
     picture = request.app.state.picture
     service = service_of(request)
     now = service.clock()
-    if isinstance(picture, RecordingPicture) and picture.last_scan_s > float("-inf"):
-        now = from_epoch_s(picture.last_scan_s)  # a replay server's time is its recording's
+    recorded = picture_time_s(picture) if isinstance(picture, RecordingPicture) else None
+    if recorded is not None:
+        now = from_epoch_s(recorded)  # a replay server's time is its recording's
     view = await run_in_threadpool(picture_for, service, picture, principal, now,
                                    request.app.state.live.settings.detection)
     return PictureOut.model_validate(view.to_json())

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from truceline.domain.clock import from_epoch_s
 from truceline.domain.track import Track
 from truceline.errors import ConflictError, ValidationError
+from truceline.io.statevectors import EPOCH_RANGE_S
 from truceline.service.live_detection import LiveDetection, ScanResult
 from truceline.service.tracks import Refusal, TrackPicture
 
@@ -63,12 +64,20 @@ class RecordingPicture(TrackPicture):
         return TrackPicture.offer(self, tracks, at_s)
 
 
+def picture_time_s(picture: RecordingPicture) -> float | None:
+    """A replay server's "now": its newest report or latest scan (None before either). Reading
+    the picture at the wall clock would drop every recorded track as silent."""
+    with picture._clock_lock:
+        now = max(picture.clock_s, picture.last_scan_s)
+    return now if math.isfinite(now) else None
+
+
 def scan_at(live: LiveDetection, picture: RecordingPicture, at_s: float) -> ScanResult:
     """Scan ``live``'s picture at the recording time ``at_s``: one recording step. Requires
     ``at_s`` finite, not before the newest report (ConflictError: the step is not complete
     in the picture's time) nor before the previous scan."""
-    if not math.isfinite(at_s):
-        raise ValidationError(f"{at_s!r} is not a time", field="at")
+    if not (math.isfinite(at_s) and EPOCH_RANGE_S[0] <= at_s <= EPOCH_RANGE_S[1]):
+        raise ValidationError(f"{at_s!r} is not an epoch time in seconds (years 1 to 9999)", field="at")
     with picture._clock_lock:
         if at_s < picture.clock_s:
             raise ConflictError(
@@ -80,4 +89,4 @@ def scan_at(live: LiveDetection, picture: RecordingPicture, at_s: float) -> Scan
     return live.tick(from_epoch_s(at_s))
 
 
-__all__ = ["RecordingPicture", "scan_at"]
+__all__ = ["RecordingPicture", "picture_time_s", "scan_at"]
