@@ -145,6 +145,8 @@ def test_a_replay_server_takes_old_times_and_scans_only_forward(replay_world: Wo
     assert r.status_code == 409 and "previous scan" in r.json()["detail"]
     r = client.post("/picture/scan", json={"at": "soon"}, headers=auth("north"))
     assert r.status_code == 422
+    r = client.post("/tracks", json={"states": [_state("n9", 1e300, 48.0)]}, headers=auth("north"))
+    assert r.status_code == 202 and r.json()["refused"][0]["field"] == "time"  # the clock stays
     r = client.post("/picture/scan", json={"at": 1e300}, headers=auth("north"))
     assert r.status_code == 422 and r.json()["field"] == "at"
     # Reading the picture follows the recording's time: the 2021 tracks are still there.

@@ -55,13 +55,18 @@ class RecordingPicture(TrackPicture):
     def offer(self, tracks: Sequence[tuple[int, Track, str]], now_s: float) -> list[Refusal]:
         """As ``TrackPicture.offer``, at the newest report's time instead of ``now_s`` (the
         server's clock, ignored)."""
+        # A time no datetime can hold would move the clock where nothing can be read: refused.
+        lo, hi = EPOCH_RANGE_S
+        refused = [Refusal(i, "time", f"{track.time_s!r} is not an epoch time in seconds (years 1 to 9999)")
+                   for i, track, _c in tracks if not lo <= track.time_s <= hi]
+        tracks = [row for row in tracks if lo <= row[1].time_s <= hi]
         with self._clock_lock:
             newest = max((track.time_s for _i, track, _c in tracks), default=-math.inf)
             self.clock_s = max(self.clock_s, newest)
             at_s = self.clock_s
         if not math.isfinite(at_s):
-            return []  # nothing offered, nothing reported yet
-        return TrackPicture.offer(self, tracks, at_s)
+            return refused  # nothing usable offered, nothing reported yet
+        return refused + TrackPicture.offer(self, tracks, at_s)
 
 
 def picture_time_s(picture: RecordingPicture) -> float | None:
