@@ -12,6 +12,9 @@ The server side (`serve`, `import`, `party ...`, `log ...`):
 - ``TRUCELINE_SCAN_INTERVAL_S``: seconds between two scans of the live tracks (default 2;
   ``0`` turns continuous detection off) and ``TRUCELINE_TRACK_MAX_AGE_S``: a track not
   reported for that long is dropped from the live picture (default 60);
+- ``TRUCELINE_SCAN_CLOCK``: ``wall`` (default: the server scans every interval at its own
+  clock) or ``tracks`` (a replay server: the recording's time drives the picture and each scan
+  runs when the feeder says a recording step is complete, ``POST /picture/scan``; docs/tactical.md);
 - ``TRUCELINE_LOG_LEVEL``: ``debug|info|warning|error`` (default ``info``) and
   ``TRUCELINE_LOG_FORMAT``: ``json|text`` (default ``json``), the server's logs;
 - ``TRUCELINE_NOTICE_LEAD_S`` and ``TRUCELINE_EMERGENCY_NOTICE_LEAD_S``: the lead time a
@@ -59,6 +62,23 @@ LOG_FORMAT_ENV = "TRUCELINE_LOG_FORMAT"
 SCAN_INTERVAL_ENV = "TRUCELINE_SCAN_INTERVAL_S"
 TRACK_MAX_AGE_ENV = "TRUCELINE_TRACK_MAX_AGE_S"
 LOG_LEVELS = ("debug", "info", "warning", "error")
+# --- scan clock (tak helper): what time the live scan follows -------------------------------
+SCAN_CLOCK_ENV = "TRUCELINE_SCAN_CLOCK"
+
+
+class ScanClock(enum.Enum):
+    WALL = "wall"  # the server's clock, every TRUCELINE_SCAN_INTERVAL_S
+    TRACKS = "tracks"  # the reports' time, one scan per recording step (a replay server)
+
+
+def _scan_clock(env: Mapping[str, str]) -> ScanClock:
+    text = (env.get(SCAN_CLOCK_ENV) or "wall").lower()
+    try:
+        return ScanClock(text)
+    except ValueError:
+        raise ValidationError(f"must be wall or tracks, got {env.get(SCAN_CLOCK_ENV)!r}",
+                              field=SCAN_CLOCK_ENV) from None
+# --- end scan clock ---------------------------------------------------------------------------
 CORROBORATION_DISTANCE_ENV = "TRUCELINE_CORROBORATION_DISTANCE_M"
 CORROBORATION_WINDOW_ENV = "TRUCELINE_CORROBORATION_WINDOW_S"
 TERRAIN_ENV = "TRUCELINE_TERRAIN"
@@ -88,6 +108,7 @@ class Config:
     emergency_notice_lead_s: int = EMERGENCY_NOTICE_LEAD_S
     scan_interval_s: float = 2.0  # 0: no continuous detection
     track_max_age_s: float = 60.0
+    scan_clock: ScanClock = ScanClock.WALL  # tak helper: TRUCELINE_SCAN_CLOCK
 
 
 def _whole_seconds(env: Mapping[str, str], name: str, default: int) -> int:
@@ -146,6 +167,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         emergency_notice_lead_s=_whole_seconds(env, EMERGENCY_NOTICE_LEAD_ENV, EMERGENCY_NOTICE_LEAD_S),
         scan_interval_s=scan_interval_s,
         track_max_age_s=track_max_age_s,
+        scan_clock=_scan_clock(env),  # tak helper: TRUCELINE_SCAN_CLOCK
     )
 
 

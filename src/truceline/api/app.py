@@ -33,18 +33,20 @@ from truceline.api import (
     web,
     zones,
 )
+from truceline.api import picture as picture_routes  # `picture` is the TrackPicture below
 from truceline.api.access_log import AccessLog
 from truceline.api.idempotency import IdempotencyMiddleware, document_header
 from truceline.api.metrics import install_metrics
 from truceline.api.responses import HealthOut
 from truceline.api.security import ERRORS, route_operation_id
 from truceline.bus.notify import Notifier
-from truceline.config import IncidentSettings, load_incident_settings
+from truceline.config import IncidentSettings, ScanClock, load_incident_settings
 from truceline.domain.notification import LeadTimes
 from truceline.service import escalation
 from truceline.service import log as log_reader
 from truceline.service.live_detection import LiveDetection, LiveSettings
 from truceline.service.register import Register
+from truceline.service.replay_clock import RecordingPicture
 from truceline.service.service import Service
 from truceline.service.tracks import TrackPicture
 
@@ -66,6 +68,7 @@ def create_app(
     scan_interval_s: float | None = None,
     track_max_age_s: float = 60.0,
     live_settings: LiveSettings | None = None,
+    scan_clock: ScanClock = ScanClock.WALL,
 ) -> FastAPI:
     """The API over one register. ``clock`` drives deadlines and expiry (default: the
     register's clock); requests themselves are stamped by the register's clock.
@@ -75,7 +78,9 @@ def create_app(
     ``notice_leads``: the lead times of humanitarian movements (config.py's; default 48 h
     and 24 h). With NATS the server also takes parties'
     tracks from JetStream (``bus.tracks``). ``scan_interval_s``: continuous detection's period
-    (None: none in the background); ``track_max_age_s``: a silent track's time in the picture."""
+    (None: none in the background); ``track_max_age_s``: a silent track's time in the picture.
+    ``scan_clock``: TRACKS makes a replay server (``service.replay_clock``): the picture follows
+    its reports' time and is scanned only by ``POST /picture/scan``, so no background scan."""
     service = (
         register_or_service if isinstance(register_or_service, Service) else Service(register_or_service)
     )
@@ -83,7 +88,10 @@ def create_app(
     notifier = Notifier()
     service.subscribers.append(notifier.publish)
 
-    picture = TrackPicture(max_age_s=track_max_age_s)
+    recording = scan_clock is ScanClock.TRACKS
+    picture = (RecordingPicture if recording else TrackPicture)(max_age_s=track_max_age_s)
+    if recording:
+        scan_interval_s = None  # the feeder steps the scan (service/replay_clock.py)
     live = LiveDetection(service, picture, live_settings)
 
     bridge = None
@@ -164,7 +172,8 @@ def create_app(
     async def get_health() -> HealthOut:
         return HealthOut(status="ok", tree_size=await run_in_threadpool(log_reader.size, service))
 
-    routers = (parties, zones, operations, messages, tracks, alerts, stream, log, incidents, notifications)
+    routers = (parties, zones, operations, messages, tracks, alerts, picture_routes, stream, log, incidents,
+               notifications)
     for module in routers:
         app.include_router(module.router)
     docs.install(app, app.title)

@@ -19,6 +19,7 @@ from truceline.cli.incidents import incidents_app
 from truceline.cli.log import log_app
 from truceline.cli.notifications import notifications_app
 from truceline.cli.rendering import HELP_MARKUP, _span, conflict_table, utc_text
+from truceline.cli.tak import tak
 
 __all__ = ["_span", "app", "conflict_table", "main", "read_files", "utc_text"]
 
@@ -51,5 +52,6 @@ app.command()(client.inbox)
 app.command()(client.ack)
 app.command()(tactical.conflicts)
 app.command()(tactical.replay)
+app.command()(tak)
 app.add_typer(incidents_app, name="incidents")
 app.add_typer(notifications_app, name="notifications")

@@ -142,7 +142,7 @@ def serve(
     leads = LeadTimes(config.notice_lead_s, config.emergency_notice_lead_s)
     api = create_app(
         register, bus_url=bus, notice_leads=leads, scan_interval_s=config.scan_interval_s or None,
-        track_max_age_s=config.track_max_age_s,
+        track_max_age_s=config.track_max_age_s, scan_clock=config.scan_clock,
     )
     warm_up()  # compiled kernels load now, not behind the first requests
     # The loaded index (every zone and operation, their shapes and cells: ~250k objects at

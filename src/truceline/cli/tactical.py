@@ -101,13 +101,38 @@ def replay(
     ] = 30.0,
     start: Annotated[float | None, typer.Option("--start", help="First scan time, epoch s.")] = None,
     end: Annotated[float | None, typer.Option("--end", help="Last scan time, epoch s.")] = None,
+    to: Annotated[
+        str | None, typer.Option("--to", help="Feed the recording through this replay server's POST /tracks "
+                                 "(TRUCELINE_SCAN_CLOCK=tracks) instead of scanning here.")
+    ] = None,
+    tokens: Annotated[
+        Path | None,
+        typer.Option("--tokens", help="With --to: JSON {party: token}, one per party column value."),
+    ] = None,
+    token: Annotated[
+        str | None, typer.Option("--token", help="With --to: one token, every row sent as its party.")
+    ] = None,
 ) -> None:
     """Replay a recorded state-vector file: each alert once per episode.
 
     Steps through the file in time order; an alert is printed when it opens, again only if a
     conflict becomes a loss of separation, and once when it ends. A progress bar on a
-    terminal; a summary at the end. Exit code 0, or 2 on bad input or no usable row.
+    terminal; a summary at the end. With --to URL the steps go to a replay server, which
+    scans each one and answers with its alerts (docs/tactical.md). Exit code 0, or 2 on bad
+    input or no usable row.
     """
+    if to is not None:
+        from truceline.cli.rendering import fail
+        from truceline.cli.replay_to import run_replay_to
+
+        if zones:
+            fail("--zones: with --to the server's own zones and operations are used")
+        run_replay_to(states, to, tokens, token, step, max_age, speed, start, end)
+        return
+    if tokens is not None or token is not None:
+        from truceline.cli.rendering import fail
+
+        fail("--tokens and --token go with --to URL")
     from truceline.tactical_command import TacticalArgs, run_replay
 
     args = TacticalArgs(pairs=pairs, lookahead_s=lookahead, max_age_s=max_age, ground_below_m=ground_below_m,

@@ -418,6 +418,30 @@ TEMPLATES: dict[str, Template] = {
             comment="A live track is inside, or about to enter, a zone that restricts its party.",
         ),
         Template(
+            "alert.humanitarian",
+            (
+                _text("track", "track id"),
+                _PARTY,
+                _text("notification", "id of the humanitarian notification"),
+                _text("name", "name of the site or movement, as the organisation wrote it"),
+                _text("organisation", "name of the humanitarian organisation that notified it"),
+                _measure("entry_s", "time until it enters the protected area, e.g. '40 s'; 0 s: inside",
+                         ("s",), 0),
+                Param("subject_kind", Kind.CHOICE, "whether a fixed site or a movement (a convoy) is "
+                      "concerned", choices=("site", "movement")),
+            ),
+            {
+                "site": "Humanitarian proximity: track {track} ({party}) is within the protected area of the "
+                "humanitarian site {name} ({notification}) notified by {organisation}, or will be in "
+                "{entry_s} (0 s: inside now).",
+                "movement": "Humanitarian proximity: track {track} ({party}) is within the corridor of the "
+                "humanitarian movement {name} ({notification}) notified by {organisation}, or will be in "
+                "{entry_s} (0 s: inside now).",
+            },
+            choice="subject_kind",
+            comment="A live track is inside, or about to enter, a notified humanitarian site or movement.",
+        ),
+        Template(
             "alert.non_conforming",
             (
                 _text("track", "track id"),
@@ -436,7 +460,7 @@ TEMPLATES: dict[str, Template] = {
                 _text("subject", "what the alert was about: track ids, and a zone or operation id"),
                 _time("last_seen", "when the situation was last seen (UTC)"),
                 Param("kind", Kind.CHOICE, "what kind of alert ended",
-                      choices=("conflict", "incursion", "nonconformance")),
+                      choices=("conflict", "incursion", "nonconformance", "proximity")),
             ),
             {
                 "conflict": "The tactical alert {subject} has ended: the tracks were last in conflict "
@@ -445,6 +469,8 @@ TEMPLATES: dict[str, Template] = {
                 "heading into the zone at {last_seen}.",
                 "nonconformance": "The non-conformance alert {subject} has ended: the track was last "
                 "outside its operation at {last_seen}.",
+                "proximity": "The humanitarian proximity alert {subject} has ended: the track was last "
+                "near the site or movement at {last_seen}.",
             },
             choice="kind",
             comment="Follows an alert message in its thread when the situation it reported ends.",

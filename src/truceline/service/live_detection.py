@@ -24,9 +24,9 @@ against an AMSL zone with no conversion configured) are not guessed: that track 
 or operation are not compared, and the scan counts them (``ScanResult.incomparable``) rather
 than failing the whole picture.
 
-Humanitarian proximity (sites and movements) is not in this scan yet: another module owns
-notifications; ``LiveScanner.scan`` takes its findings through ``extra`` (kind, subject,
-parties, data) once it exists, and they become alerts like the others.
+Humanitarian proximity (tracks near notified sites and movements) is computed by
+``service.proximity`` and comes into ``LiveScanner.scan`` through ``extra``: its findings
+become alerts like the others (kind ``proximity``, told to the track's party and the notifier).
 """
 
 from __future__ import annotations
@@ -74,6 +74,7 @@ class AlertKind(StrEnum):
     CONFLICT = "conflict"
     INCURSION = "incursion"
     NONCONFORMANCE = "nonconformance"
+    PROXIMITY = "proximity"  # near a notified humanitarian site or movement (service/proximity.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,7 +322,8 @@ class LiveDetection:
             at_s = now_s(now)
             batch = self.picture.snapshot(at_s)
             held = self.service.live()
-            result = self.scanner.scan(batch, at_s, held.zones, held.operations, self.service.binds)
+            extra = self._humanitarian(batch, at_s)
+            result = self.scanner.scan(batch, at_s, held.zones, held.operations, self.service.binds, extra)
             self.scans += 1
             self.last = result
             if result.events:
@@ -329,10 +331,24 @@ class LiveDetection:
             return result
 
 
+    def _humanitarian(self, batch: TrackBatch, at_s: float) -> list[Finding]:
+        """Tracks near the humanitarian sites and movements in force (service/proximity.py)."""
+        if len(batch) == 0:
+            return []
+        from truceline.service.proximity import notifications_in_force, proximity_findings
+
+        lookahead_s = self.settings.detection.lookahead_s
+        with self.service.read() as conn:
+            notifications = notifications_in_force(conn, at_s, lookahead_s)
+        batch = apply_ground_filter(batch, self.settings.ground_below_m)
+        return proximity_findings(batch, at_s, notifications, lookahead_s=lookahead_s,
+                                  policy=self.settings.policy).findings
+
+
 def _stage(kind: AlertKind, data: dict[str, Any]) -> str:
     if kind is AlertKind.CONFLICT:
         return "los" if data.get("los") else "predicted"
-    if kind is AlertKind.INCURSION:
+    if kind in (AlertKind.INCURSION, AlertKind.PROXIMITY):
         return "inside" if data.get("inside_now") else "entering"
     return "outside"
 
@@ -418,6 +434,17 @@ def _opening_body(f: Finding) -> dict[str, Any]:
             zone_party=d["zone_party"],
             entry_s=float(d["entry_s"]),
             binding="binding" if d["binding"] else "declared",
+        )
+    if f.kind is AlertKind.PROXIMITY:
+        return template_body(
+            "alert.humanitarian",
+            track=d["track"],
+            party=f.parties[0],
+            notification=d["notification"],
+            name=d["name"],
+            organisation=d["organisation"],
+            entry_s=float(d["entry_s"]),
+            subject_kind=d["subject_kind"],
         )
     return template_body(
         "alert.non_conforming",
