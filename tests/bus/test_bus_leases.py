@@ -25,7 +25,9 @@ def _reachable() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not _reachable() and not os.environ.get("CI"), reason=f"no NATS at {NATS_URL}")
+pytestmark = pytest.mark.skipif(
+    not _reachable() and not os.environ.get("CI"), reason=f"no NATS at {NATS_URL}"
+)
 
 
 class Clock:
@@ -55,7 +57,8 @@ def test_compare_and_set_gives_each_shard_one_owner_and_a_silent_holders_shards_
     async def scenario(kv) -> None:  # type: ignore[no-untyped-def]
         a, b = Leases(kv, "a", N, clock=clock), Leases(kv, "b", N, clock=clock)
         # Both greedy at once (each asks for every shard): the races on create are won once each.
-        held_a, held_b = await asyncio.gather(a.cycle(N, release_excess=False), b.cycle(N, release_excess=False))
+        greedy = (a.cycle(N, release_excess=False), b.cycle(N, release_excess=False))
+        held_a, held_b = await asyncio.gather(*greedy)
         assert held_a.isdisjoint(held_b) and held_a | held_b == set(range(N))
         table = await a.read()
         assert {s for s, lease in table.items() if lease.owner == "a"} == held_a

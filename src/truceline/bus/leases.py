@@ -93,7 +93,8 @@ class Leases:
                 continue
             try:
                 value = json.loads(entry.value)
-                table[shard] = Lease(shard, str(value["owner"]), float(value["expires_s"]), int(entry.revision))
+                owner, expires_s = str(value["owner"]), float(value["expires_s"])
+                table[shard] = Lease(shard, owner, expires_s, int(entry.revision))
             except (ValueError, KeyError, TypeError):  # not ours to read: treat it as expired
                 table[shard] = Lease(shard, "", 0.0, int(entry.revision))
         self.table = table
