@@ -16,6 +16,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,7 @@ def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None) -> tupl
         js = nc.jetstream()
         try:
             await _until(js, group, lambda v: _balanced(v, names), 90, "three workers sharing the shards")
+            print(f"balanced after {time.monotonic() - started:.1f} s")  # noqa: T201
             alive = set(names)
             for k, (_t, per_party) in enumerate(steps):
                 if k == kill_at:
@@ -171,10 +173,17 @@ def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None) -> tupl
                 and {lease.owner for lease in v.leases} <= alive,
                 120, "every worker through the last step")
         finally:
-            for lease_or_status in bucket_names(group):
-                await js.delete_key_value(lease_or_status)
             await nc.close()
 
+    async def cleanup() -> None:
+        import nats
+
+        nc = await nats.connect(NATS_URL)
+        for bucket in bucket_names(group):
+            await nc.jetstream().delete_key_value(bucket)
+        await nc.close()
+
+    started = time.monotonic()
     try:
         view = asyncio.run(scenario())
     finally:
@@ -186,9 +195,11 @@ def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None) -> tupl
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
+        asyncio.run(cleanup())  # once the workers are gone: they keep writing until then
     for name, process in workers.items():
         err = process.stderr.read().decode() if process.stderr else ""
         assert "Traceback" not in err, (name, err)
+    print(f"workers: {time.monotonic() - started:.1f} s")  # noqa: T201 - where the test's time goes
     opened, closed = committed(url, clock)
     return opened, closed, view
 
