@@ -29,6 +29,7 @@ from truceline.api import (
     problems,
     stream,
     tracks,
+    workers,
     zones,
 )
 from truceline.api.access_log import AccessLog
@@ -64,6 +65,7 @@ def create_app(
     scan_interval_s: float | None = None,
     track_max_age_s: float = 60.0,
     live_settings: LiveSettings | None = None,
+    workers_group: str | None = None,
 ) -> FastAPI:
     """The API over one register. ``clock`` drives deadlines and expiry (default: the
     register's clock); requests themselves are stamped by the register's clock.
@@ -73,7 +75,9 @@ def create_app(
     ``notice_leads``: the lead times of humanitarian movements (config.py's; default 48 h
     and 24 h). With NATS the server also takes parties'
     tracks from JetStream (``bus.tracks``). ``scan_interval_s``: continuous detection's period
-    (None: none in the background); ``track_max_age_s``: a silent track's time in the picture."""
+    (None: none in the background); ``track_max_age_s``: a silent track's time in the picture.
+    ``workers_group``: with NATS, the group of ``truceline worker`` processes that ``GET /workers``
+    and ``/metrics`` show (default ``default``)."""
     service = (
         register_or_service if isinstance(register_or_service, Service) else Service(register_or_service)
     )
@@ -86,9 +90,13 @@ def create_app(
 
     bridge = None
     feed = None
+    workers_reader = None
     if bus_url and bus_url.startswith("nats://"):
         from truceline.bus.nats import NatsBridge
         from truceline.bus.tracks import TrackFeed
+        from truceline.bus.workers import DEFAULT_GROUP, WorkersReader
+
+        workers_reader = WorkersReader(bus_url, workers_group or DEFAULT_GROUP)
 
         bridge = NatsBridge(bus_url, notifier)
         service.subscribers.append(bridge.publish)
@@ -100,6 +108,8 @@ def create_app(
             await bridge.start()
         if feed is not None:
             await feed.start()
+        if workers_reader is not None:
+            await workers_reader.start()
         task = asyncio.create_task(_ticker(service, tick_clock, tick_interval_s)) if tick_interval_s else None
         scans = asyncio.create_task(_scanner(live, tick_clock, scan_interval_s)) if scan_interval_s else None
         checkpoints = (
@@ -112,6 +122,8 @@ def create_app(
         finally:
             if feed is not None:
                 await feed.stop()
+            if workers_reader is not None:
+                await workers_reader.stop()
             if bridge is not None:
                 await bridge.stop()
             for background in (task, scans, checkpoints):
@@ -140,6 +152,7 @@ def create_app(
     app.state.picture = picture
     app.state.live = live
     app.state.track_feed = feed
+    app.state.workers = workers_reader
     app.state.keepalive_s = keepalive_s
     app.state.incident_settings = incident_settings or load_incident_settings()
     app.state.stopping = False  # set by stream.stop_streams: the server is shutting down
@@ -159,7 +172,8 @@ def create_app(
     async def get_health() -> HealthOut:
         return HealthOut(status="ok", tree_size=await run_in_threadpool(log_reader.size, service))
 
-    for module in (parties, zones, operations, messages, tracks, stream, log, incidents, notifications):
+    routers = (parties, zones, operations, messages, tracks, stream, log, incidents, notifications, workers)
+    for module in routers:
         app.include_router(module.router)
     docs.install(app, app.title)
     document_header(app)  # every POST's Idempotency-Key header in /openapi.json

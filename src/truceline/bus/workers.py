@@ -379,5 +379,38 @@ class Worker:
         return out
 
 
-__all__ = ["CLOCKS", "DEFAULT_GROUP", "Worker", "WorkerStatus", "WorkersView", "bucket_names", "newest_time",
-           "read_workers"]
+
+
+class WorkersReader:
+    """The server's view of a group of workers (``GET /workers``, ``/metrics``): its own NATS
+    connection, and the buckets read on demand (``refresh``)."""
+
+    def __init__(self, url: str, group: str, n_shards: int = N_SHARDS, wall: Callable[[], float] = time.time
+                 ) -> None:
+        self.url = url
+        self.group = group
+        self.n_shards = n_shards
+        self.wall = wall
+        self.view: WorkersView | None = None
+        self._nc: Any = None
+
+    async def start(self) -> None:
+        import nats
+
+        self._nc = await nats.connect(self.url, connect_timeout=5, max_reconnect_attempts=-1)
+
+    async def refresh(self) -> WorkersView:
+        if self._nc is None:
+            raise RuntimeError("WorkersReader.start first")
+        self.view = await read_workers(self._nc.jetstream(), self.group, self.n_shards, self.wall)
+        return self.view
+
+    async def stop(self) -> None:
+        if self._nc is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._nc.close(), 5.0)
+            self._nc = None
+
+
+__all__ = ["CLOCKS", "DEFAULT_GROUP", "Worker", "WorkerStatus", "WorkersReader", "WorkersView",
+           "bucket_names", "newest_time", "read_workers"]
