@@ -17,6 +17,8 @@ runner = CliRunner()
     (["--clock", "sundial"], {"TRUCELINE_BUS": "nats://127.0.0.1:4222"}, "--clock: must be wall or tracks"),
     ([], {"TRUCELINE_BUS": ""}, "a worker needs a NATS server"),
     (["--bus", "inprocess"], {}, "a worker needs a NATS server"),
+    (["--bus", "nats://127.0.0.1:1"], {}, "no NATS server at nats://127.0.0.1:1"),
+    (["--bus", "nats://127.0.0.1:x"], {}, "Port could not be cast"),
     (["--name", "a b"], {"TRUCELINE_BUS": "nats://127.0.0.1:4222"}, "--name: must be 1 to 64"),
     ([], {"TRUCELINE_BUS": "nats://127.0.0.1:4222", "TRUCELINE_SCAN_CLOCK": "moon"}, "TRUCELINE_SCAN_CLOCK"),
     ([], {"TRUCELINE_BUS": "nats://127.0.0.1:4222", "TRUCELINE_WORKER_GROUP": "a.b"},

@@ -119,7 +119,7 @@ async def read_workers(js: Any, group: str, n_shards: int = N_SHARDS, wall: Call
         for key in await status_kv.keys():
             with contextlib.suppress(KeyNotFoundError, ValueError, KeyError, TypeError):
                 workers.append(WorkerStatus.from_json((await status_kv.get(key)).value))
-    except (BucketNotFoundError, Exception) as error:  # no keys: nats-py raises NoKeysError
+    except Exception as error:  # no bucket yet, or no key in it (nats-py raises NoKeysError)
         _log.debug("workers bucket: %s", error)
     with contextlib.suppress(BucketNotFoundError):
         leases = list((await Leases(await js.key_value(lease_name), "", n_shards).read()).values())
@@ -191,7 +191,11 @@ class Worker:
         import nats
         from nats.js.api import DeliverPolicy
 
-        nc = await nats.connect(self.url, connect_timeout=5, max_reconnect_attempts=-1)
+        async def connection_error(error: Exception) -> None:  # one line, not nats-py's traceback
+            _log.warning("NATS: %s", error or type(error).__name__)
+
+        nc = await nats.connect(self.url, connect_timeout=5, max_reconnect_attempts=-1,
+                                error_cb=connection_error)
         tasks: list[asyncio.Task[Any]] = []
         try:
             js = nc.jetstream()
@@ -287,7 +291,8 @@ class Worker:
             headers = dict(message.headers or {})
             newest = newest_time(headers, message.data)
             if self.clock == "tracks" and newest is not None and p.pending_step is not None and (
-                    newest > p.pending_step and (p.pending_step != p.scanned_s or p.dirty)):
+                    newest > p.pending_step and (p.pending_step != p.scanned_s or p.dirty)
+                    and await self._would_take(message, headers, newest)):
                 await self._scan(p.pending_step)  # the step is complete: a later report came
             if self.clock == "wall":
                 now_s = self.wall()
@@ -312,6 +317,17 @@ class Worker:
                 if p.scanned_s is not None and newest <= p.scanned_s:
                     p.dirty = True
                 p.pending_step = newest if p.pending_step is None else max(p.pending_step, newest)
+
+    async def _would_take(self, message: Any, headers: dict[str, str], newest: float) -> bool:
+        """Whether the message would be taken (checked on a scratch picture): a message that
+        will be refused (another register's party, a bad signature) must not end a step."""
+        scratch = TrackPicture(max_age_s=self.picture.max_age_s)
+        try:
+            result = await run_in_threadpool(take_message, self.service, scratch, message.subject, headers,
+                                             message.data, from_epoch_s(newest))
+        except Exception:  # Refused, or anything the real take will meet too
+            return False
+        return result.accepted > 0
 
     async def _wall_scans(self) -> None:
         while True:

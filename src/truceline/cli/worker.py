@@ -9,6 +9,7 @@ import re
 import signal
 import socket
 from typing import Annotated
+from urllib.parse import urlsplit
 
 import typer
 
@@ -58,6 +59,16 @@ def worker(
     chosen_name = name or f"{socket.gethostname()}-{os.getpid()}".replace(".", "-")
     if not _NAME.match(chosen_name):
         fail(f"--name: must be 1 to 64 letters, digits, _ or -, got {chosen_name!r}")
+    # An unreachable server is a setting's fault: one line, before anything starts (nats-py's
+    # own first connect retries without end and logs a traceback per attempt).
+    try:
+        where = urlsplit(url)
+        socket.create_connection((where.hostname or "127.0.0.1", where.port or 4222), timeout=5).close()
+    except ValueError as error:  # a port that is no number
+        fail(f"--bus / TRUCELINE_BUS: {url!r}: {error}")
+    except OSError as error:
+        fail(f"--bus / TRUCELINE_BUS: no NATS server at {url}: {error.strerror or error}")
+
     configure_logging(config)
 
     from truceline.bus.workers import Worker
