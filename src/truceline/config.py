@@ -43,6 +43,7 @@ from __future__ import annotations
 import enum
 import math
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,3 +268,42 @@ def load_altitude(
         except ValueError:
             raise ValidationError(f"must be a pressure in hPa, got {env[QNH_ENV]!r}", field=QNH_ENV) from None
     return AltitudeSettings(terrain=terrain, qnh_hpa=qnh_hpa)
+
+
+# --- workers (`truceline worker`, docs/operations.md "Workers"): a block of its own -----------
+
+SCAN_CLOCK_ENV = "TRUCELINE_SCAN_CLOCK"
+WORKER_GROUP_ENV = "TRUCELINE_WORKER_GROUP"
+WORKERS_ENV = "TRUCELINE_WORKERS"
+SCAN_CLOCKS = ("wall", "tracks")
+_GROUP = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # it ends a JetStream bucket's name
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerConfig:
+    """``TRUCELINE_SCAN_CLOCK``: ``wall`` (default) scans at the wall clock, ``tracks`` at the
+    newest report's time (replays, tests); ``TRUCELINE_WORKER_GROUP``: the workers sharing one
+    set of leases (default ``default``); ``TRUCELINE_WORKERS``: ``in-process`` (default: ``serve``
+    scans itself) or ``external`` (``serve`` does not scan: ``truceline worker`` processes do)."""
+
+    clock: str = "wall"
+    group: str = "default"
+    external: bool = False
+
+
+def load_worker_config(environ: Mapping[str, str] | None = None) -> WorkerConfig:
+    """The WorkerConfig of ``environ`` (default ``os.environ``); ValidationError names the variable."""
+    env = os.environ if environ is None else environ
+    clock = (env.get(SCAN_CLOCK_ENV) or "wall").lower()
+    if clock not in SCAN_CLOCKS:
+        given = env.get(SCAN_CLOCK_ENV)
+        raise ValidationError(f"must be wall or tracks, got {given!r}", field=SCAN_CLOCK_ENV)
+    group = env.get(WORKER_GROUP_ENV) or "default"
+    if not _GROUP.match(group):
+        raise ValidationError(f"must be 1 to 64 letters, digits, _ or -, got {group!r}",
+                              field=WORKER_GROUP_ENV)
+    workers = (env.get(WORKERS_ENV) or "in-process").lower()
+    if workers not in ("in-process", "external"):
+        given = env.get(WORKERS_ENV)
+        raise ValidationError(f"must be in-process or external, got {given!r}", field=WORKERS_ENV)
+    return WorkerConfig(clock=clock, group=group, external=workers == "external")

@@ -31,6 +31,7 @@ from truceline.api import (
     stream,
     tracks,
     web,
+    workers,
     zones,
 )
 from truceline.api import picture as picture_routes  # `picture` is the TrackPicture below
@@ -69,6 +70,7 @@ def create_app(
     track_max_age_s: float = 60.0,
     live_settings: LiveSettings | None = None,
     scan_clock: ScanClock = ScanClock.WALL,
+    workers_group: str | None = None,
 ) -> FastAPI:
     """The API over one register. ``clock`` drives deadlines and expiry (default: the
     register's clock); requests themselves are stamped by the register's clock.
@@ -80,7 +82,9 @@ def create_app(
     tracks from JetStream (``bus.tracks``). ``scan_interval_s``: continuous detection's period
     (None: none in the background); ``track_max_age_s``: a silent track's time in the picture.
     ``scan_clock``: TRACKS makes a replay server (``service.replay_clock``): the picture follows
-    its reports' time and is scanned only by ``POST /picture/scan``, so no background scan."""
+    its reports' time and is scanned only by ``POST /picture/scan``, so no background scan.
+    ``workers_group``: with NATS, the group of ``truceline worker`` processes that ``GET /workers``
+    and ``/metrics`` show (default ``default``)."""
     service = (
         register_or_service if isinstance(register_or_service, Service) else Service(register_or_service)
     )
@@ -96,9 +100,13 @@ def create_app(
 
     bridge = None
     feed = None
+    workers_reader = None
     if bus_url and bus_url.startswith("nats://"):
         from truceline.bus.nats import NatsBridge
         from truceline.bus.tracks import TrackFeed
+        from truceline.bus.workers import DEFAULT_GROUP, WorkersReader
+
+        workers_reader = WorkersReader(bus_url, workers_group or DEFAULT_GROUP)
 
         bridge = NatsBridge(bus_url, notifier)
         service.subscribers.append(bridge.publish)
@@ -110,6 +118,8 @@ def create_app(
             await bridge.start()
         if feed is not None:
             await feed.start()
+        if workers_reader is not None:
+            await workers_reader.start()
         task = asyncio.create_task(_ticker(service, tick_clock, tick_interval_s)) if tick_interval_s else None
         scans = asyncio.create_task(_scanner(live, tick_clock, scan_interval_s)) if scan_interval_s else None
         checkpoints = (
@@ -122,6 +132,8 @@ def create_app(
         finally:
             if feed is not None:
                 await feed.stop()
+            if workers_reader is not None:
+                await workers_reader.stop()
             if bridge is not None:
                 await bridge.stop()
             for background in (task, scans, checkpoints):
@@ -150,6 +162,7 @@ def create_app(
     app.state.picture = picture
     app.state.live = live
     app.state.track_feed = feed
+    app.state.workers = workers_reader
     app.state.keepalive_s = keepalive_s
     app.state.incident_settings = incident_settings or load_incident_settings()
     app.state.stopping = False  # set by stream.stop_streams: the server is shutting down
@@ -173,7 +186,7 @@ def create_app(
         return HealthOut(status="ok", tree_size=await run_in_threadpool(log_reader.size, service))
 
     routers = (parties, zones, operations, messages, tracks, alerts, picture_routes, stream, log, incidents,
-               notifications)
+               notifications, workers)
     for module in routers:
         app.include_router(module.router)
     docs.install(app, app.title)

@@ -25,6 +25,7 @@ exposed beyond its cell's network should keep /metrics off the public side (a pr
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -40,8 +41,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from truceline import __version__
 from truceline.api.security import ERRORS
+from truceline.bus.workers import WorkersView
 from truceline.service import log as log_reader
 from truceline.service.events import Commit, Escalation, EscalationKind
+from truceline.service.partition import N_SHARDS
 from truceline.service.service import Service
 
 METRICS_PATH = "/metrics"
@@ -59,6 +62,7 @@ _ENTRY_BUCKETS = (1, 2, 4, 8, 16, 32, 64, 128, 256, 1024, 4096, 16384)
 # No ``*_created`` series beside each counter and histogram: they double the scrape, and
 # Prometheus reads a counter's resets from the process start time it gets anyway.
 disable_created_metrics()
+_log = logging.getLogger("truceline.api")
 
 
 class Metrics:
@@ -114,6 +118,21 @@ class Metrics:
             "Deliveries declared never acknowledged after their last escalation.",
             registry=r,
         )
+        # The workers sharing the scan (bus/workers.py), read from their buckets at the scrape.
+        # Labelled by worker name: an operator's process name, not a party's.
+        self.worker_pending = Gauge("truceline_worker_pending_messages",
+                                    "Messages of the TRACKS stream not yet delivered to the worker.",
+                                    ("worker",), registry=r)
+        self.worker_behind = Gauge("truceline_worker_behind_seconds",
+                                   "How far the worker's last scan is behind the newest report.", ("worker",),
+                                   registry=r)
+        self.worker_shards = Gauge("truceline_worker_shards", "Lease shards the worker holds.", ("worker",),
+                                   registry=r)
+        self.worker_alive = Gauge("truceline_worker_alive", "1 while the worker's heartbeat is fresh.",
+                                  ("worker",), registry=r)
+        self.shards_unowned = Gauge("truceline_shards_unowned",
+                                    "Lease shards with no live owner: detection there is not running.",
+                                    registry=r)
         self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         Info("truceline_build", "The running version.", registry=r).info({"version": __version__})
         ProcessCollector(registry=r)
@@ -144,6 +163,19 @@ class Metrics:
             self.escalations.labels(escalation.priority or "").inc()
         else:
             self.unacknowledged.inc()
+
+    def set_workers(self, view: WorkersView) -> None:
+        """The workers' gauges from ``view`` (a worker gone from the bucket drops out)."""
+        for gauge in (self.worker_pending, self.worker_behind, self.worker_shards, self.worker_alive):
+            gauge.clear()
+        held = {lease.shard for lease in view.leases if lease.expires_s >= view.read_at_s}
+        for w in view.workers:
+            self.worker_pending.labels(w.name).set(w.pending)
+            self.worker_behind.labels(w.name).set(w.behind_s if w.behind_s is not None else float("nan"))
+            self.worker_shards.labels(w.name).set(sum(1 for lease in view.leases if lease.owner == w.name
+                                                      and lease.shard in held))
+            self.worker_alive.labels(w.name).set(1.0 if w.alive(view.read_at_s) else 0.0)
+        self.shards_unowned.set(N_SHARDS - len(held))
 
     # --- the scrape --------------------------------------------------------------------------
 
@@ -223,6 +255,12 @@ def install_metrics(app: FastAPI, service: Service) -> Metrics:
         responses=_RESPONSES,
     )
     async def get_metrics(request: Request) -> Response:
+        reader = getattr(request.app.state, "workers", None)
+        if reader is not None:
+            try:
+                metrics.set_workers(await reader.refresh())
+            except Exception:  # NATS away: the other metrics still answer
+                _log.warning("workers' buckets not read for /metrics", exc_info=True)
         body, media_type = await run_in_threadpool(metrics.render, request.headers.get("accept"))
         return Response(body, media_type=media_type)
 

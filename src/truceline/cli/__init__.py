@@ -4,7 +4,8 @@ prints; errors print one line on stderr and exit non-zero.
 This module is the table of contents: the root app and the order of its commands. The
 commands live beside what they work on: ``offline`` (files and the local database),
 ``log`` (the ledger), ``db`` (the schema's migrations), ``server`` (serve, parties),
-``client`` (requests to a server), ``tactical`` (recorded state vectors), ``incidents``
+``worker`` (a share of the live scan), ``client`` (requests to a server), ``tactical``
+(recorded state vectors), ``incidents``
 (observers' reports); ``rendering``
 holds what they print."""
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import typer
 
-from truceline.cli import client, offline, server, tactical
+from truceline.cli import client, offline, server, tactical, worker
 from truceline.cli.common import read_files
 from truceline.cli.db import db_app
 from truceline.cli.incidents import incidents_app
@@ -46,6 +47,7 @@ app.add_typer(log_app, name="log")
 app.add_typer(server.party_app, name="party")
 app.add_typer(db_app, name="db")
 app.command()(server.serve)
+app.command()(worker.worker)
 app.command()(client.zones)
 app.add_typer(client.ops_app, name="ops")
 app.command()(client.inbox)

@@ -137,12 +137,17 @@ def serve(
     config = guarded(load_config)
     configure_logging(config)  # TRUCELINE_LOG_LEVEL / TRUCELINE_LOG_FORMAT
     bus = config.bus  # nats://host:4222 links several servers
+    from truceline.config import load_worker_config
     from truceline.domain.notification import LeadTimes
 
     leads = LeadTimes(config.notice_lead_s, config.emergency_notice_lead_s)
+    workers = guarded(load_worker_config)
+    # TRUCELINE_WORKERS=external: `truceline worker` processes scan (over NATS); serve does not.
+    scan_interval_s = None if workers.external else (config.scan_interval_s or None)
     api = create_app(
-        register, bus_url=bus, notice_leads=leads, scan_interval_s=config.scan_interval_s or None,
-        track_max_age_s=config.track_max_age_s, scan_clock=config.scan_clock,
+        register, bus_url=bus, notice_leads=leads, scan_interval_s=scan_interval_s,
+        track_max_age_s=config.track_max_age_s, workers_group=workers.group,
+        scan_clock=config.scan_clock,
     )
     warm_up()  # compiled kernels load now, not behind the first requests
     # The loaded index (every zone and operation, their shapes and cells: ~250k objects at

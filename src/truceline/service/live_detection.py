@@ -166,12 +166,20 @@ class LiveScanner:
         self.ids: dict[tuple[str, ...], str] = {}
         self.told: dict[tuple[str, ...], tuple[float, str]] = {}  # key -> (time, stage) last told
 
-    def resume(self, key: tuple[str, ...], alert_id: str, finding: Finding, last_seen_s: float) -> None:
-        """Take an alert still open in the store (a restart): it is updated if found again,
-        closed if not, never opened twice."""
+    def resume(self, key: tuple[str, ...], alert_id: str, finding: Finding, last_seen_s: float,
+               told: tuple[float, str] | None = None) -> None:
+        """Take an alert still open in the store (a restart, or a worker taking over its cell):
+        it is updated if found again, closed if not, never opened twice. ``told``: when and at
+        which stage it was last told (default: at ``last_seen_s``, at the finding's stage)."""
         self.tracker.open[key] = Episode(key, last_seen_s, last_seen_s, finding, finding)
         self.ids[key] = alert_id
-        self.told[key] = (last_seen_s, finding.stage)
+        self.told[key] = told or (last_seen_s, finding.stage)
+
+    def release(self, key: tuple[str, ...]) -> None:
+        """Forget an open alert without closing it: another worker carries it on (``resume``)."""
+        self.tracker.open.pop(key, None)
+        self.ids.pop(key, None)
+        self.told.pop(key, None)
 
     def scan(
         self,
@@ -181,9 +189,14 @@ class LiveScanner:
         operations: Sequence[Operation] = (),
         binds: Binds | None = None,
         extra: Iterable[Finding] = (),
+        keep: Callable[[Finding], bool] | None = None,
     ) -> ScanResult:
+        """``keep``: which findings this scanner reports (a worker's share, service/partition.py);
+        default all."""
         findings, incomparable = self.findings(batch, at_s, zones, operations, binds or (lambda _z, _p: True))
         findings += list(extra)
+        if keep is not None:
+            findings = [f for f in findings if keep(f)]
         events: list[AlertEvent] = []
         for event in self.tracker.step(at_s, [(f.key, f) for f in findings]):
             key = event.episode.key
@@ -307,13 +320,8 @@ class LiveDetection:
             rows = alert_store.open_alerts(conn)
             names = {p.id: p.name for p in self.service.party_rows(conn)}
         for row in rows:
-            latest = row.latest
-            kind = AlertKind(row.kind)
-            parties = tuple(names.get(p, p) for p in row.parties)
-            stage = _stage(kind, latest["data"])
-            finding = Finding(kind, tuple(row.subject), parties, latest["data"], stage,
-                              saved_states=tuple(latest["states"]))
-            self.scanner.resume(finding.key, row.id, finding, float(latest["at_s"]))
+            finding = stored_finding(row, names)
+            self.scanner.resume(finding.key, row.id, finding, float(row.latest["at_s"]))
 
     def tick(self, now: datetime) -> ScanResult:
         """One scan of the live tracks at ``now``; its openings, told updates and closings
@@ -327,7 +335,7 @@ class LiveDetection:
             self.scans += 1
             self.last = result
             if result.events:
-                self.service.commit(lambda conn, _now: (_drafts(conn, result.events), None))
+                self.service.commit(lambda conn, _now: (alert_drafts(conn, result.events), None))
             return result
 
 
@@ -343,6 +351,13 @@ class LiveDetection:
         batch = apply_ground_filter(batch, self.settings.ground_below_m)
         return proximity_findings(batch, at_s, notifications, lookahead_s=lookahead_s,
                                   policy=self.settings.policy).findings
+def stored_finding(row: alert_store.AlertRow, names: dict[str, str]) -> Finding:
+    """The latest finding of an open alert as the store holds it (``names``: party id -> name)."""
+    latest = row.latest
+    kind = AlertKind(row.kind)
+    parties = tuple(names.get(p, p) for p in row.parties)
+    return Finding(kind, tuple(row.subject), parties, latest["data"], _stage(kind, latest["data"]),
+                   saved_states=tuple(latest["states"]))
 
 
 def _stage(kind: AlertKind, data: dict[str, Any]) -> str:
@@ -353,7 +368,8 @@ def _stage(kind: AlertKind, data: dict[str, Any]) -> str:
     return "outside"
 
 
-def _drafts(conn: Connection, events: Sequence[AlertEvent]) -> list[EntryDraft]:
+def alert_drafts(conn: Connection, events: Sequence[AlertEvent]) -> list[EntryDraft]:
+    """The ledger entries (and hotline messages) of ``events``, read against ``conn``."""
     by_name = Service.parties_by_name(conn)
     drafts: list[EntryDraft] = []
     for event in events:
@@ -457,4 +473,4 @@ def _opening_body(f: Finding) -> dict[str, Any]:
 
 
 __all__ = ["AlertEvent", "AlertKind", "Finding", "LiveDetection", "LiveScanner", "LiveSettings", "ScanResult",
-           "alert_id_for"]
+           "alert_drafts", "alert_id_for", "stored_finding"]

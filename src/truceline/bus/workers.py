@@ -1,0 +1,432 @@
+"""``truceline worker``: processes that share the continuous scan over NATS JetStream.
+
+Each worker
+
+- reads every message of the ``TRACKS`` stream (an ordered consumer of its own, from the
+  moment it starts: all workers see all tracks) into a picture of its own, with the checks of
+  ``bus.tracks.take_message`` (signature, party, rows);
+- holds leases on some of the scan's shards (``bus.leases``, bucket ``truceline_leases_<group>``),
+  its fair share of them, and scans only its share (``service.worker_detection``): findings
+  whose cell is in its shards, from the tracks of its cells and their halo;
+- publishes its status in the bucket ``truceline_workers_<group>`` (key: its name): its
+  heartbeat, the time it last scanned, its shards, the open alerts it holds with their
+  episode state (``Carried``, so a new holder carries them on exactly), its consumer lag
+  (messages pending in its consumer, and how far its last scan is behind the newest report).
+  ``GET /workers`` and ``/metrics`` read these buckets (``read_workers``).
+
+Clocks (``--clock``, ``TRUCELINE_SCAN_CLOCK``):
+
+- ``wall`` (default): a scan every ``scan_interval_s`` at the wall clock, as ``serve`` does;
+- ``tracks`` (replays, tests): the scan time is the newest report's time; a step is scanned
+  when a report of a later time arrives (or no message came for ``idle_s``), so every worker
+  scans the same steps with the same tracks, and before scanning a step a worker waits until
+  every live worker has scanned the previous one and every shard is held by a live worker
+  (after a SIGKILL: until the dead worker's leases expired and were taken). A worker taking a
+  shard scans its last step again with it (``rescan_previous``: the dead worker may not have
+  scanned it). With this barrier the alerts are those of a single process scanning the same
+  steps (tests/bus/test_bus_workers.py), a killed worker or not.
+
+A worker killed with SIGKILL stops renewing: its leases expire ``ttl_s`` (3 s) after its last
+renewal and the others take them at their next cycle (within 4 s). SIGTERM releases them at
+once. Alerts are committed through the service into the shared database; a worker that
+opens an alert another already opened is corrected in the commit (``worker_detection``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from truceline.bus.leases import RENEW_S, TTL_S, Lease, Leases, fair_share, lease_bucket
+from truceline.bus.tracks import SUBJECTS, FeedCounts, Refused, ensure_stream, take_message
+from truceline.domain.clock import from_epoch_s
+from truceline.service.live_detection import LiveSettings
+from truceline.service.partition import N_SHARDS
+from truceline.service.service import Service
+from truceline.service.tracks import TrackPicture
+from truceline.service.worker_detection import Carried, StepResult, WorkerDetection
+
+_log = logging.getLogger("truceline.bus.workers")
+
+CLOCKS = ("wall", "tracks")
+DEFAULT_GROUP = "default"
+
+
+def bucket_names(group: str) -> tuple[str, str]:
+    """The lease and status buckets of a group of workers."""
+    return f"truceline_leases_{group}", f"truceline_workers_{group}"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerStatus:
+    name: str
+    heartbeat_s: float  # wall clock
+    clock: str
+    scanned_s: float | None  # the scan time of its last step
+    shards: tuple[int, ...]
+    pending: int  # messages of TRACKS not yet delivered to it
+    behind_s: float | None  # newest report taken - newest report scanned (tracks clock), or wall - it
+    steps: int
+    stopped: bool = False
+    carried: tuple[Carried, ...] = ()
+
+    def to_json(self) -> bytes:
+        return json.dumps({
+            "name": self.name, "heartbeat_s": self.heartbeat_s, "clock": self.clock,
+            "scanned_s": self.scanned_s, "shards": list(self.shards), "pending": self.pending,
+            "behind_s": self.behind_s, "steps": self.steps, "stopped": self.stopped,
+            "carried": [c.as_json() for c in self.carried],
+        }).encode()  # fmt: skip
+
+    @classmethod
+    def from_json(cls, data: bytes) -> WorkerStatus:
+        v = json.loads(data)
+        return cls(str(v["name"]), float(v["heartbeat_s"]), str(v["clock"]), v["scanned_s"],
+                   tuple(int(s) for s in v["shards"]), int(v["pending"]), v["behind_s"], int(v["steps"]),
+                   bool(v["stopped"]), tuple(Carried.from_json(c) for c in v["carried"]))
+
+    def alive(self, now_s: float, ttl_s: float = TTL_S) -> bool:
+        return not self.stopped and now_s - self.heartbeat_s < ttl_s
+
+
+@dataclass(frozen=True, slots=True)
+class WorkersView:
+    """What ``GET /workers`` shows: each worker's status and each shard's lease."""
+
+    workers: list[WorkerStatus]
+    leases: list[Lease]
+    read_at_s: float
+
+
+async def read_workers(js: Any, group: str, n_shards: int = N_SHARDS, wall: Callable[[], float] = time.time
+                       ) -> WorkersView:
+    """The group's buckets as they are now (empty when no worker ever ran)."""
+    from nats.js.errors import BucketNotFoundError, KeyNotFoundError
+
+    lease_name, status_name = bucket_names(group)
+    workers: list[WorkerStatus] = []
+    leases: list[Lease] = []
+    try:
+        status_kv = await js.key_value(status_name)
+        for key in await status_kv.keys():
+            with contextlib.suppress(KeyNotFoundError, ValueError, KeyError, TypeError):
+                workers.append(WorkerStatus.from_json((await status_kv.get(key)).value))
+    except Exception as error:  # no bucket yet, or no key in it (nats-py raises NoKeysError)
+        _log.debug("workers bucket: %s", error)
+    with contextlib.suppress(BucketNotFoundError):
+        leases = list((await Leases(await js.key_value(lease_name), "", n_shards).read()).values())
+    return WorkersView(sorted(workers, key=lambda w: w.name), sorted(leases, key=lambda x: x.shard), wall())
+
+
+def newest_time(headers: dict[str, str], body: bytes) -> float | None:
+    """The newest state time in a message's body, read without taking it (None: unreadable)."""
+    try:
+        if headers.get("Content-Type", "").split(";")[0].strip().lower() == "text/csv":
+            from truceline.io.statevectors import parse_state_vectors
+
+            rows = parse_state_vectors(body, "body", keep_every=True).rows
+            return float(rows.t.max()) if len(rows) else None
+        states = json.loads(body)["states"]
+        times = [s["time"] for s in states if isinstance(s, dict) and isinstance(s.get("time"), int | float)]
+        return float(max(times)) if times else None
+    except Exception:  # a bad body is the feed's to refuse and count
+        return None
+
+
+@dataclass(slots=True)
+class _Progress:
+    scanned_s: float | None = None
+    pending_step: float | None = None  # tracks clock: the newest time taken
+    dirty: bool = False  # tracks clock: reports of the scanned step arrived after its scan
+    newest_scanned_s: float | None = None
+    steps: int = 0
+    pending: int = 0
+    shards: frozenset[int] = field(default_factory=frozenset)
+
+
+class Worker:
+    """One worker (see the module docstring). ``run`` until ``stop``."""
+
+    def __init__(self, url: str, service: Service, name: str, *, group: str = DEFAULT_GROUP,
+                 clock: str = "wall", settings: LiveSettings | None = None, scan_interval_s: float = 2.0,
+                 track_max_age_s: float = 60.0, n_shards: int = N_SHARDS, ttl_s: float = TTL_S,
+                 renew_s: float = RENEW_S, idle_s: float = 0.5,
+                 wall: Callable[[], float] = time.time) -> None:
+        if clock not in CLOCKS:
+            raise ValueError(f"clock must be wall or tracks, got {clock!r}")
+        self.url = url
+        self.service = service
+        self.name = name
+        self.group = group
+        self.clock = clock
+        self.scan_interval_s = scan_interval_s
+        self.n_shards = n_shards
+        self.ttl_s = ttl_s
+        self.renew_s = renew_s
+        self.idle_s = idle_s
+        self.wall = wall
+        self.picture = TrackPicture(max_age_s=track_max_age_s)
+        self.detection = WorkerDetection(service, self.picture, settings, n_shards)
+        self.counts = FeedCounts()
+        self.statuses: dict[str, WorkerStatus] = {}
+        self.progress = _Progress()
+        self.last_step: StepResult | None = None
+        self._changed = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._leases: Leases | None = None
+        self._status_kv: Any = None
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    async def run(self) -> None:
+        import nats
+        from nats.js.api import DeliverPolicy
+
+        async def connection_error(error: Exception) -> None:  # one line, not nats-py's traceback
+            _log.warning("NATS: %s", error or type(error).__name__)
+
+        nc = await nats.connect(self.url, connect_timeout=5, max_reconnect_attempts=-1,
+                                error_cb=connection_error)
+        tasks: list[asyncio.Task[Any]] = []
+        try:
+            js = nc.jetstream()
+            await ensure_stream(js)
+            lease_name, status_name = bucket_names(self.group)
+            self._leases = Leases(await lease_bucket(js, lease_name), self.name, self.n_shards, self.ttl_s,
+                                  clock=self.wall)
+            self._status_kv = await lease_bucket(js, status_name)
+            watcher = await self._status_kv.watchall()
+            tasks.append(asyncio.create_task(self._watch(watcher)))
+            queue: asyncio.Queue[Any] = asyncio.Queue()
+
+            async def received(message: Any) -> None:
+                await queue.put(message)
+
+            await js.subscribe(SUBJECTS, cb=received, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW)
+            await self._put_status()
+            await asyncio.sleep(self.renew_s)  # see who else is there before taking a share
+            tasks.append(asyncio.create_task(self._lease_loop()))
+            tasks.append(asyncio.create_task(self._consume(queue)))
+            if self.clock == "wall":
+                tasks.append(asyncio.create_task(self._wall_scans()))
+            await self._stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            with contextlib.suppress(Exception):
+                if self._leases is not None:
+                    await self._leases.release_all()
+                await self._put_status(stopped=True)
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(nc.drain(), 5.0)
+
+    # -- the buckets -----------------------------------------------------------------------
+
+    async def _watch(self, watcher: Any) -> None:
+        async for entry in watcher:
+            if entry is None or entry.value is None or not entry.value:
+                continue
+            with contextlib.suppress(ValueError, KeyError, TypeError):
+                status = WorkerStatus.from_json(entry.value)
+                self.statuses[status.name] = status
+                self._changed.set()
+
+    def members(self) -> list[str]:
+        now = self.wall()
+        alive = {n for n, s in self.statuses.items() if s.alive(now, self.ttl_s)}
+        return sorted(alive | {self.name})
+
+    async def _lease_loop(self) -> None:
+        assert self._leases is not None
+        while True:
+            try:
+                share = fair_share(self.n_shards, len(self.members()))
+                await self._leases.cycle(share)
+                await self._put_status()
+                self._changed.set()
+            except Exception:  # NATS away for a moment: the next cycle retries
+                _log.exception("lease cycle failed")
+            await asyncio.sleep(self.renew_s)
+
+    async def _put_status(self, stopped: bool = False) -> None:
+        p = self.progress
+        status = WorkerStatus(
+            self.name, self.wall(), self.clock, p.scanned_s, tuple(sorted(p.shards)), p.pending,
+            self._behind(),            p.steps, stopped, tuple(self.detection.carried()),
+        )
+        self.statuses[self.name] = status
+        await self._status_kv.put(self.name, status.to_json())
+
+    def _behind(self) -> float | None:
+        p = self.progress
+        if p.newest_scanned_s is None:
+            return None
+        reference = p.pending_step if self.clock == "tracks" else self.wall()
+        return max(0.0, (reference or p.newest_scanned_s) - p.newest_scanned_s)
+
+    # -- tracks in -------------------------------------------------------------------------
+
+    async def _consume(self, queue: asyncio.Queue[Any]) -> None:
+        p = self.progress
+        while True:
+            try:
+                message = await asyncio.wait_for(queue.get(), self.idle_s)
+            except TimeoutError:
+                if self.clock == "tracks" and p.pending_step is not None and (
+                        p.pending_step != p.scanned_s or p.dirty):
+                    await self._scan(p.pending_step)
+                continue
+            headers = dict(message.headers or {})
+            newest = newest_time(headers, message.data)
+            if self.clock == "tracks" and newest is not None and p.pending_step is not None and (
+                    newest > p.pending_step and (p.pending_step != p.scanned_s or p.dirty)
+                    and await self._would_take(message, headers, newest)):
+                await self._scan(p.pending_step)  # the step is complete: a later report came
+            if self.clock == "wall":
+                now_s = self.wall()
+            else:  # the tracks' time: a replay's states are not refused as old
+                known = [t for t in (newest, p.pending_step) if t is not None]
+                now_s = max(known) if known else self.wall()
+            try:
+                result = await run_in_threadpool(take_message, self.service, self.picture, message.subject,
+                                                 headers, message.data, from_epoch_s(now_s))
+            except Refused as refused:
+                self.counts.dropped[refused.reason] = self.counts.dropped.get(refused.reason, 0) + 1
+                continue
+            except Exception:  # e.g. the clock reading of a message with no time
+                _log.exception("track message not taken")
+                continue
+            self.counts.messages += 1
+            self.counts.accepted += result.accepted
+            self.counts.refused_rows += len(result.refused)
+            with contextlib.suppress(Exception):
+                p.pending = int(message.metadata.num_pending)
+            if result.accepted and newest is not None:
+                if p.scanned_s is not None and newest <= p.scanned_s:
+                    p.dirty = True
+                p.pending_step = newest if p.pending_step is None else max(p.pending_step, newest)
+
+    async def _would_take(self, message: Any, headers: dict[str, str], newest: float) -> bool:
+        """Whether the message would be taken (checked on a scratch picture): a message that
+        will be refused (another register's party, a bad signature) must not end a step."""
+        scratch = TrackPicture(max_age_s=self.picture.max_age_s)
+        try:
+            result = await run_in_threadpool(take_message, self.service, scratch, message.subject, headers,
+                                             message.data, from_epoch_s(newest))
+        except Exception:  # Refused, or anything the real take will meet too
+            return False
+        return result.accepted > 0
+
+    async def _wall_scans(self) -> None:
+        while True:
+            await asyncio.sleep(self.scan_interval_s)
+            try:
+                await self._scan(self.wall())
+            except Exception:  # a failed scan must not stop the next one; it is logged
+                _log.exception("worker scan failed")
+
+    # -- the scan --------------------------------------------------------------------------
+
+    def _ready(self, previous_s: float | None) -> bool:
+        """Tracks clock: every live worker scanned ``previous_s``, every shard is held by a live one."""
+        assert self._leases is not None
+        now = self.wall()
+        alive = set(self.members())
+        if previous_s is not None:
+            for name in alive - {self.name}:
+                scanned = self.statuses[name].scanned_s
+                if scanned is None or scanned < previous_s:
+                    return False
+        mine = self._leases.owned()
+        for shard in range(self.n_shards):
+            if shard in mine:
+                continue
+            lease = self._leases.table.get(shard)
+            if lease is None or lease.owner not in alive - {self.name} or lease.expires_s < now:
+                return False
+        return True
+
+    async def _scan(self, at_s: float) -> None:
+        p = self.progress
+        if self.clock == "tracks":
+            while not self._ready(p.scanned_s):
+                self._changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), 0.05)
+        assert self._leases is not None
+        shards = self._leases.owned()
+        carried = self._carried()
+        taken = shards - p.shards
+
+        def work() -> StepResult:
+            if taken:
+                self.detection.rescan_previous(shards, carried)
+            return self.detection.step(at_s, shards, carried)
+
+        step = await run_in_threadpool(work)
+        self.last_step = step
+        p.shards, p.scanned_s, p.dirty = shards, at_s, False
+        p.steps += 1
+        if step.newest_s is not None:
+            p.newest_scanned_s = step.newest_s
+        await self._put_status()
+
+    def _carried(self) -> dict[str, Carried]:
+        """The open alerts' episode states published by the workers (their latest, by alert)."""
+        out: dict[str, Carried] = {}
+        for name, status in self.statuses.items():
+            if name == self.name:
+                continue
+            for c in status.carried:
+                if c.alert_id not in out or c.last_seen_s > out[c.alert_id].last_seen_s:
+                    out[c.alert_id] = c
+        return out
+
+
+
+
+class WorkersReader:
+    """The server's view of a group of workers (``GET /workers``, ``/metrics``): its own NATS
+    connection, and the buckets read on demand (``refresh``)."""
+
+    def __init__(self, url: str, group: str, n_shards: int = N_SHARDS, wall: Callable[[], float] = time.time
+                 ) -> None:
+        self.url = url
+        self.group = group
+        self.n_shards = n_shards
+        self.wall = wall
+        self.view: WorkersView | None = None
+        self._nc: Any = None
+
+    async def start(self) -> None:
+        import nats
+
+        self._nc = await nats.connect(self.url, connect_timeout=5, max_reconnect_attempts=-1)
+
+    async def refresh(self) -> WorkersView:
+        if self._nc is None:
+            raise RuntimeError("WorkersReader.start first")
+        self.view = await read_workers(self._nc.jetstream(), self.group, self.n_shards, self.wall)
+        return self.view
+
+    async def stop(self) -> None:
+        if self._nc is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._nc.close(), 5.0)
+            self._nc = None
+
+
+__all__ = ["CLOCKS", "DEFAULT_GROUP", "Worker", "WorkerStatus", "WorkersReader", "WorkersView",
+           "bucket_names", "newest_time", "read_workers"]
