@@ -700,27 +700,33 @@ class CellIndex:
             self._key_arrays.pop(b, None)
 
     def candidate_keys(self, shape_or_volume: object) -> np.ndarray:
-        """For int keys: the keys (any tier, each once) in the occupied cells whose box meets
-        the query shape's box, or one of its covering's cell boxes for a long shape, as
-        ``query_cells`` finds them: a superset of the keys whose shape overlaps the query.
-        One compiled pass per bucket over its cells and their keys (no set per cell)."""
+        """For int keys: the keys (any tier, each once, sorted) in the occupied cells whose box
+        meets the query shape's box, or one of its covering's cell boxes for a long shape, as
+        ``query_cells`` finds them: a superset of the keys whose shape overlaps the query."""
+        return np.unique(self.candidate_keys_with_repeats(shape_or_volume))
+
+    def candidate_keys_with_repeats(self, shape_or_volume: object) -> np.ndarray:
+        """``candidate_keys`` in no order, a key in several such cells as often: one compiled
+        pass per bucket over its cells and their keys (no set per cell), for a caller that
+        drops repeats in its own compiled pass (the strategic engine)."""
         shape = _shape_of(shape_or_volume)
         box = shape_bounds(shape)
         boxes = [box] if _bucket_count(box) <= QUERY_BY_COVER_BUCKETS else [
             cell_box(c) for c in cover(shape, self.resolution)
         ]
         found = []
+        key_arrays = self._key_arrays
         for x0, y0, x1, y1 in boxes:
             for b in _buckets((x0, y0, x1, y1)):
-                arrays = self._key_arrays.get(b)
+                arrays = key_arrays.get(b)
                 if arrays is None:
                     if b not in self._cells_by_bucket:
                         continue
-                    arrays = self._key_arrays[b] = self._key_arrays_of(b)
+                    arrays = key_arrays[b] = self._key_arrays_of(b)
                 found.append(_keys_meeting_box(*arrays, x0, y0, x1, y1))
         if not found:
             return np.empty(0, dtype=np.int64)
-        return np.unique(np.concatenate(found)) if len(found) > 1 else np.unique(found[0])
+        return np.concatenate(found) if len(found) > 1 else found[0]
 
     def _key_arrays_of(self, bucket: tuple[int, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         cells = sorted(self._cells_by_bucket[bucket])
