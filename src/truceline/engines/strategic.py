@@ -35,7 +35,7 @@ from truceline.domain.operation import Operation
 from truceline.domain.zone import Entry, Zone
 from truceline.errors import AltitudeReferenceError
 from truceline.geo.altitude import AltitudeBand, AltitudeModel, Conversions
-from truceline.geo.cells import CellIndex
+from truceline.geo.cells import Box, BucketArrays, CellIndex
 from truceline.geo.horizontal import prepare_shape
 from truceline.geo.pair_discs import ShapeDiscs, known_discs, pair_verdict, shape_discs
 from truceline.geo.shapes import shape_bounds
@@ -148,14 +148,15 @@ class _Columns:
         # lower_m, upper_m, start_s, end_s, min_lon, min_lat, max_lon, max_lat
         self.values = np.zeros((capacity, 8), dtype=np.float64)
         self.reference = np.zeros(capacity, dtype=np.int32)
-        # the shape's discs (geo.pair_discs): lon, lat, inner_m, outer_m
-        self.discs = np.zeros((capacity, 4), dtype=np.float64)
-        # 1: one altitude reference and no weekly schedule, so that the band and window
-        # compared as plain numbers are the exact test's own verdict
-        self.plain = np.zeros(capacity, dtype=np.int8)
+        # what the pair verdict needs: the shape's discs (geo.pair_discs: lon, lat, inner_m,
+        # outer_m) and "plain": 1.0 for one altitude reference and no weekly schedule, so that
+        # the band and window compared as plain numbers are the exact test's own verdict
+        self.slot_data = np.zeros((capacity, 5), dtype=np.float64)
         # a slot already met by this query (== mark): cells share keys, no unique() needed
         self.stamp = np.zeros(capacity, dtype=np.int64)
         self.mark = 0
+        # a query's output: at most every slot once
+        self.found = np.empty(capacity, dtype=np.int64)
         self.owner: list[tuple[str, str, int] | None] = [None] * capacity
         self._free = list(range(capacity - 1, -1, -1))
         self._reference_codes: dict[str, int] = {}
@@ -167,20 +168,19 @@ class _Columns:
             return -2 if query else -1
         return self._reference_codes.setdefault(str(band.reference), len(self._reference_codes))
 
-    def _row(self, volume: Volume4D, discs: ShapeDiscs) -> tuple[tuple[float, ...], tuple[float, ...], int]:
+    def _row(self, volume: Volume4D, discs: ShapeDiscs) -> tuple[tuple[float, ...], tuple[float, ...]]:
         a, t = volume.altitude, volume.time
         values = (a.lower_m, a.upper_m, t.start_s, t.end_s, *shape_bounds(volume.shape))
-        plain = int(a.lower_reference is None and t.schedule is None)
-        return values, (discs.lon, discs.lat, discs.inner_m, discs.outer_m), plain
+        plain = float(a.lower_reference is None and t.schedule is None)
+        return values, (discs.lon, discs.lat, discs.inner_m, discs.outer_m, plain)
 
     def add(self, owner: tuple[str, str, int], volume: Volume4D) -> int:
         if not self._free:
             self._grow()
         slot = self._free.pop()
-        values, discs, plain = self._row(volume, shape_discs(volume.shape))
+        values, slot_data = self._row(volume, shape_discs(volume.shape))
         self.values[slot] = values
-        self.discs[slot] = discs
-        self.plain[slot] = plain
+        self.slot_data[slot] = slot_data
         self.reference[slot] = self.reference_code(volume.altitude)
         self.owner[slot] = owner
         return slot
@@ -192,18 +192,16 @@ class _Columns:
         while len(self._free) < len(owners):
             self._grow()
         slots = [self._free.pop() for _ in owners]
-        rows, disc_rows, plains, codes = [], [], [], []
+        rows, data_rows, codes = [], [], []
         for volume in volumes:
-            values, discs, plain = self._row(volume, known_discs(volume.shape))
+            values, slot_data = self._row(volume, known_discs(volume.shape))
             rows.append(values)
-            disc_rows.append(discs)
-            plains.append(plain)
+            data_rows.append(slot_data)
             codes.append(self.reference_code(volume.altitude))
         if slots:
             index = np.array(slots, dtype=np.intp)
             self.values[index] = np.array(rows, dtype=np.float64)
-            self.discs[index] = np.array(disc_rows, dtype=np.float64)
-            self.plain[index] = np.array(plains, dtype=np.int8)
+            self.slot_data[index] = np.array(data_rows, dtype=np.float64)
             self.reference[index] = np.array(codes, dtype=np.int32)
         for slot, owner in zip(slots, owners, strict=True):
             self.owner[slot] = owner
@@ -217,68 +215,87 @@ class _Columns:
         old = len(self.owner)
         self.values = np.concatenate([self.values, np.zeros_like(self.values)])
         self.reference = np.concatenate([self.reference, np.zeros_like(self.reference)])
-        self.discs = np.concatenate([self.discs, np.zeros_like(self.discs)])
-        self.plain = np.concatenate([self.plain, np.zeros_like(self.plain)])
+        self.slot_data = np.concatenate([self.slot_data, np.zeros_like(self.slot_data)])
         self.stamp = np.concatenate([self.stamp, np.zeros_like(self.stamp)])
         self.owner.extend([None] * old)
         self._free.extend(range(2 * old - 1, old - 1, -1))
 
-    def sift(self, keys: np.ndarray, volume: Volume4D) -> tuple[np.ndarray, np.ndarray]:
-        """The slots among ``keys`` (repeats allowed) that may conflict with ``volume``, each
-        once, and for each whether it surely does. Dropped: those surely apart in time,
-        altitude or bounds, with ``overlap``'s own verdicts (half-open times, bands meeting
-        at a boundary apart, bounds as geo.horizontal compares them), and, for a plain pair
-        (see ``plain``), those whose discs are apart. Sure: a plain pair, meeting in time and
-        altitude, whose discs prove the shapes conflict (geo.pair_discs). Bands in another
-        reference are never judged here, so ``overlap`` raises on them as it must."""
+    def rows(self, slots: np.ndarray) -> np.ndarray:
+        """The slots' rows kept beside them in the cell index's buckets (``_sift`` reads them
+        in order): lower_m, upper_m, start_s, end_s, the bounds, the reference's code, the
+        slot itself (floats hold these ints exactly)."""
+        return np.column_stack(
+            [self.values[slots], self.reference[slots].astype(np.float64), slots.astype(np.float64)]
+        )
+
+    def sift(
+        self, buckets: list[tuple[Box, BucketArrays]], volume: Volume4D
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The slots of the cells in ``buckets`` (CellIndex.bucket_arrays) that may conflict
+        with ``volume``, each once, in slot order, and for each whether it surely does.
+        Dropped: those surely apart in time, altitude or bounds, with ``overlap``'s own
+        verdicts (half-open times, bands meeting at a boundary apart, bounds as geo.horizontal
+        compares them), and, for a plain pair (see ``slot_data``), those whose discs are apart.
+        Sure: a plain pair, meeting in time and altitude, whose discs prove the shapes
+        conflict (geo.pair_discs). Bands in another reference are never judged here, so
+        ``overlap`` raises on them as it must."""
         a, t = volume.altitude, volume.time
         x0, y0, x1, y1 = shape_bounds(volume.shape)
         d = shape_discs(volume.shape)
-        query = np.array((a.lower_m, a.upper_m, t.start_s, t.end_s, x0, y0, x1, y1, d.lon, d.lat,
-                          d.inner_m, d.outer_m))
         plain = a.lower_reference is None and t.schedule is None
         self.mark += 1
-        return _sift(self.values, self.reference, self.plain, self.discs, self.stamp, self.mark, keys,
-                     query, self.reference_code(a, query=True), plain)
+        if len(self.found) < len(self.owner):
+            self.found = np.empty(len(self.owner), dtype=np.int64)
+        # one array of numbers: each argument costs numba's dispatcher about 0.3 us (measured)
+        query = np.array((a.lower_m, a.upper_m, t.start_s, t.end_s, x0, y0, x1, y1, d.lon, d.lat,
+                          d.inner_m, d.outer_m, self.reference_code(a, query=True), float(plain),
+                          float(self.mark), 0.0, 0.0, 0.0, 0.0))
+        n = 0
+        for box, (boxes, ptr, _, rows) in buckets:
+            query[15:19] = box
+            n = _sift(boxes, ptr, rows, query, self.slot_data, self.stamp, self.found, n)
+        # slot * 2 + sure: sorted, in slot order, as a set of keys would give them (which of a
+        # pair's equal overlaps is reported must not depend on the order cells were met)
+        coded = np.sort(self.found[:n])
+        return coded >> 1, (coded & 1).astype(np.bool_)
 
 
 @njit(cache=True)
 def _sift(
-    values: np.ndarray, reference: np.ndarray, plain: np.ndarray, discs: np.ndarray, stamp: np.ndarray,
-    mark: int, keys: np.ndarray, query: np.ndarray, query_reference: int, query_plain: bool,
-) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    # compiled: a check has a few hundred candidates, where numpy's per-call overhead would
-    # cost more than the comparisons themselves
+    boxes: np.ndarray, ptr: np.ndarray, rows: np.ndarray, query: np.ndarray, slot_data: np.ndarray,
+    stamp: np.ndarray, found: np.ndarray, n: int,
+) -> int:  # fmt: skip
+    """One bucket's part of ``_Columns.sift``: appends slot * 2 + sure to ``found`` from ``n``
+    on and returns the new count. Compiled: a check meets some hundreds of keys (repeats
+    included), each row read in order beside its key."""
     lower, upper, start, end, x0, y0, x1, y1 = query[:8]
     q_lon, q_lat, q_inner, q_outer = query[8], query[9], query[10], query[11]
-    kept = np.empty(keys.shape[0], dtype=keys.dtype)
-    sure = np.zeros(keys.shape[0], dtype=np.bool_)
-    n = 0
-    for slot in keys:
-        if stamp[slot] == mark:
-            continue
-        stamp[slot] = mark
-        v = values[slot]
-        apart = (
-            v[0] >= upper or lower >= v[1] or v[2] >= end or start >= v[3]
-            or v[6] < x0 or x1 < v[4] or v[7] < y0 or y1 < v[5]
-        )  # fmt: skip
-        same = reference[slot] == query_reference
-        if apart and same:
-            continue
-        verdict = 0
-        if same and query_plain and plain[slot] == 1:
-            d = discs[slot]
-            verdict = pair_verdict(q_lon, q_lat, q_inner, q_outer, d[0], d[1], d[2], d[3])
-            if verdict < 0:
-                continue
-        kept[n] = slot
-        sure[n] = verdict > 0
-        n += 1
-    # in slot order, as a set of keys would give them: which of a pair's equal overlaps is
-    # reported must not depend on the order the cells were met
-    order = np.argsort(kept[:n])
-    return kept[:n][order], sure[:n][order]
+    query_reference, query_plain, mark = query[12], query[13] == 1.0, int(query[14])
+    q0, q1, q2, q3 = query[15], query[16], query[17], query[18]
+    for i in range(boxes.shape[0]):
+        if not (boxes[i, 0] <= q2 and q0 <= boxes[i, 2] and boxes[i, 1] <= q3 and q1 <= boxes[i, 3]):
+            continue  # the cell's box misses the query box
+        for k in range(ptr[i], ptr[i + 1]):
+            v = rows[k]
+            same = v[8] == query_reference
+            if same and (
+                v[0] >= upper or lower >= v[1] or v[2] >= end or start >= v[3]
+                or v[6] < x0 or x1 < v[4] or v[7] < y0 or y1 < v[5]
+            ):  # fmt: skip
+                continue  # surely apart in altitude, time or bounds
+            slot = int(v[9])
+            if stamp[slot] == mark:
+                continue  # met already in another cell
+            stamp[slot] = mark
+            verdict = 0
+            if same and query_plain and slot_data[slot, 4] == 1.0:
+                d = slot_data[slot]
+                verdict = pair_verdict(q_lon, q_lat, q_inner, q_outer, d[0], d[1], d[2], d[3])
+                if verdict < 0:
+                    continue
+            found[n] = 2 * slot + (1 if verdict > 0 else 0)
+            n += 1
+    return n
 
 
 @contextmanager
@@ -316,8 +333,8 @@ class StrategicIndex:
         # zone id -> the parties it binds; a zone absent here binds every party it restricts
         self._bound: dict[str, frozenset[str]] = {}
         self._operations: dict[str, Operation] = {}
-        self._cells = CellIndex()
         self._columns = _Columns()
+        self._cells = CellIndex(rows=self._columns.rows)
         self._slots: dict[tuple[str, str], list[int]] = {}  # (kind, owner id) -> one slot per volume
 
     def add_zone(self, zone: Zone, bound: Iterable[str] | None = None) -> None:
@@ -427,10 +444,10 @@ class StrategicIndex:
         owners = self._columns.owner
         for i, volume in enumerate(plan.volumes):
             # every tier: the compiled filter below drops what is apart in time as cheaply
-            keys = self._cells.candidate_keys_with_repeats(volume.shape)
-            if not keys.size:
+            buckets = self._cells.bucket_arrays(volume.shape)
+            if not buckets:
                 continue
-            slots, sure = self._columns.sift(keys, volume)
+            slots, sure = self._columns.sift(buckets, volume)
             for slot, certain in zip(slots.tolist(), sure.tolist(), strict=True):
                 kind, owner_id, j = owners[slot]  # type: ignore[misc]  # a candidate slot is in use
                 if kind == _ZONE:
