@@ -8,16 +8,17 @@ from typing import Any
 import pytest
 
 from truceline.engines import strategic
-from truceline.geo import cells, horizontal
+from truceline.geo import cells, horizontal, pair_discs
 from truceline.service.warmup import warm_up
 
 # Where the check calls each compiled kernel (module, name there).
 KERNELS = [
-    (cells, "_keys_meeting_box"),  # the check's candidates
     (cells, "_boxes_meeting"),  # a filing's covering (tiled)
     (horizontal, "clip_ring_to_box"),
     (horizontal, "disc_ring_depth_area"),
-    (strategic, "_possible"),
+    (strategic, "_sift"),  # the check's candidates, filtered and settled by their discs
+    (pair_discs, "_point_to_ring"),  # a filing's discs
+    (pair_discs, "_centroid"),
 ]
 
 

@@ -22,7 +22,7 @@ import gc
 import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -35,8 +35,9 @@ from truceline.domain.operation import Operation
 from truceline.domain.zone import Entry, Zone
 from truceline.errors import AltitudeReferenceError
 from truceline.geo.altitude import AltitudeBand, AltitudeModel, Conversions
-from truceline.geo.cells import CellIndex
+from truceline.geo.cells import Box, BucketArrays, CellIndex
 from truceline.geo.horizontal import prepare_shape
+from truceline.geo.pair_discs import ShapeDiscs, known_discs, pair_verdict, shape_discs
 from truceline.geo.shapes import shape_bounds
 from truceline.geo.volume import Overlap, Volume4D, overlap
 
@@ -52,46 +53,111 @@ class ConflictKind(StrEnum):
         return self is not ConflictKind.OPERATION
 
 
+class _Measure:
+    """The volume pairs behind one conflict and, once asked for, the largest overlap among
+    them. A pair proven to conflict by its discs (geo.pair_discs) comes without its overlap:
+    the check decides without the exact test, and the overlap (time, band, area) is computed
+    by whoever first reads it (a record, a report). Pairs are kept in the order found."""
+
+    __slots__ = ("_best", "_conversions", "_pairs")
+
+    def __init__(self, conversions: Conversions) -> None:
+        # (a_volume, b_volume, the plan's volume, the other's, its overlap if known)
+        self._pairs: list[tuple[int, int, Volume4D, Volume4D, Overlap | None]] = []
+        self._conversions = conversions
+        self._best: tuple[Overlap, int, int] | None = None
+
+    def add(
+        self, a_volume: int, b_volume: int, plan: Volume4D, other: Volume4D, found: Overlap | None
+    ) -> None:
+        self._pairs.append((a_volume, b_volume, plan, other, found))
+        self._best = None
+
+    def best(self) -> tuple[Overlap, int, int]:
+        """The overlap with the largest area (the first of equals) and its volume indices."""
+        if self._best is None:
+            best: tuple[Overlap, int, int] | None = None
+            for a_volume, b_volume, plan, other, found in self._pairs:
+                if found is None:
+                    # in the plan's reference, as the exact test in ``check`` gives it
+                    found = overlap(plan, other, self._conversions)
+                    if found is None:  # never: the discs prove it; kept so a bug cannot invent one
+                        raise AssertionError("a pair proven to conflict has no overlap")
+                if best is None or found.area_m2 > best[0].area_m2:
+                    best = (found, a_volume, b_volume)
+            assert best is not None
+            self._best = best
+        return self._best
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Measure) and self.best() == other.best()
+
+    def __repr__(self) -> str:
+        return repr(self.best())
+
+
 @dataclass(frozen=True, slots=True)
 class Conflict:
     """One conflict per pair. For ``zone`` and ``declared_zone``: ``a`` is the operation id
     and ``b`` the zone id; for ``operation``: the two operation ids, ``a < b``. ``overlap``
-    is the largest overlap (by horizontal area) among the pair's volumes."""
+    is the largest overlap (by horizontal area) among the pair's volumes, ``a_volume`` and
+    ``b_volume`` the indices of its volumes; all three computed when first read."""
 
     kind: ConflictKind
     a: str
     b: str
     a_party: str
     b_party: str | None
-    overlap: Overlap
+    measure: _Measure = field(repr=False)
     entry: Entry | None = None  # the zone's entry rule, for zone conflicts
-    a_volume: int = 0  # index of the volume of ``a`` with the largest overlap
-    b_volume: int = 0
     # Operation conflicts: which side has the higher F3548 priority, "a", "b" or "equal";
     # None when either gives none (or for a zone conflict).
     priority: str | None = None
 
+    @property
+    def overlap(self) -> Overlap:
+        return self.measure.best()[0]
+
+    @property
+    def a_volume(self) -> int:
+        """Index of the volume of ``a`` with the largest overlap."""
+        return self.measure.best()[1]
+
+    @property
+    def b_volume(self) -> int:
+        return self.measure.best()[2]
+
 
 # Zone and operation volumes share one cell index (one lookup per plan volume). Each indexed
 # volume has a slot: an int key in the cell index and a row in numpy columns holding its
-# band, time window, reference and bounds, so the candidates of a check are filtered in one
-# compiled pass (``_possible``); only survivors reach Python and the exact test.
+# band, time window, reference, bounds and discs, so the candidates of a check are filtered
+# and most of them settled in one compiled pass (``_sift``); only what is left open reaches
+# the exact test.
 _ZONE, _OPERATION = "z", "o"
 
 # No time tiers in the cell index (CellIndex can split keys by tier): a check takes every
-# key of the cells it meets in one compiled pass (CellIndex.candidate_keys) and ``_possible``
-# drops those apart in time as cheaply as their bounds. Measured at 20,000 volumes: 38 us
+# key of the cells it meets in one compiled pass (``_sift``), which drops those apart in time
+# as cheaply as their bounds. Measured at 20,000 volumes: 38 us
 # (p50) for that against 41 us for the tiered set lookups it replaced, and the load no
 # longer files each volume under every 6-hour slice its window touches.
 
 
 class _Columns:
-    """Per-slot numbers for the compiled rejection (``_possible``), growable; freed slots are reused."""
+    """Per-slot numbers for the compiled filter (``_sift``), growable; freed slots are reused."""
 
     def __init__(self, capacity: int = 1024) -> None:
         # lower_m, upper_m, start_s, end_s, min_lon, min_lat, max_lon, max_lat
         self.values = np.zeros((capacity, 8), dtype=np.float64)
         self.reference = np.zeros(capacity, dtype=np.int32)
+        # what the pair verdict needs: the shape's discs (geo.pair_discs: lon, lat, inner_m,
+        # outer_m) and "plain": 1.0 for one altitude reference and no weekly schedule, so that
+        # the band and window compared as plain numbers are the exact test's own verdict
+        self.slot_data = np.zeros((capacity, 5), dtype=np.float64)
+        # a slot already met by this query (== mark): cells share keys, no unique() needed
+        self.stamp = np.zeros(capacity, dtype=np.int64)
+        self.mark = 0
+        # a query's output: at most every slot once
+        self.found = np.empty(capacity, dtype=np.int64)
         self.owner: list[tuple[str, str, int] | None] = [None] * capacity
         self._free = list(range(capacity - 1, -1, -1))
         self._reference_codes: dict[str, int] = {}
@@ -103,30 +169,40 @@ class _Columns:
             return -2 if query else -1
         return self._reference_codes.setdefault(str(band.reference), len(self._reference_codes))
 
+    def _row(self, volume: Volume4D, discs: ShapeDiscs) -> tuple[tuple[float, ...], tuple[float, ...]]:
+        a, t = volume.altitude, volume.time
+        values = (a.lower_m, a.upper_m, t.start_s, t.end_s, *shape_bounds(volume.shape))
+        plain = float(a.lower_reference is None and t.schedule is None)
+        return values, (discs.lon, discs.lat, discs.inner_m, discs.outer_m, plain)
+
     def add(self, owner: tuple[str, str, int], volume: Volume4D) -> int:
         if not self._free:
             self._grow()
         slot = self._free.pop()
-        a, t = volume.altitude, volume.time
-        self.values[slot] = (a.lower_m, a.upper_m, t.start_s, t.end_s, *shape_bounds(volume.shape))
-        self.reference[slot] = self.reference_code(a)
+        values, slot_data = self._row(volume, shape_discs(volume.shape))
+        self.values[slot] = values
+        self.slot_data[slot] = slot_data
+        self.reference[slot] = self.reference_code(volume.altitude)
         self.owner[slot] = owner
         return slot
 
     def add_many(self, owners: Sequence[tuple[str, str, int]], volumes: Sequence[Volume4D]) -> list[int]:
-        """``add`` for each (owner, volume), the rows written in one numpy assignment."""
+        """``add`` for each (owner, volume), the rows written in one numpy assignment. Discs
+        not known (stored before revision 0012, or a polygon whose densified ring is not
+        computed) are not computed here: such a volume's pairs go to the exact test."""
         while len(self._free) < len(owners):
             self._grow()
         slots = [self._free.pop() for _ in owners]
-        rows = []
-        codes = []
+        rows, data_rows, codes = [], [], []
         for volume in volumes:
-            a, t = volume.altitude, volume.time
-            rows.append((a.lower_m, a.upper_m, t.start_s, t.end_s, *shape_bounds(volume.shape)))
-            codes.append(self.reference_code(a))
+            values, slot_data = self._row(volume, known_discs(volume.shape))
+            rows.append(values)
+            data_rows.append(slot_data)
+            codes.append(self.reference_code(volume.altitude))
         if slots:
             index = np.array(slots, dtype=np.intp)
             self.values[index] = np.array(rows, dtype=np.float64)
+            self.slot_data[index] = np.array(data_rows, dtype=np.float64)
             self.reference[index] = np.array(codes, dtype=np.int32)
         for slot, owner in zip(slots, owners, strict=True):
             self.owner[slot] = owner
@@ -140,39 +216,87 @@ class _Columns:
         old = len(self.owner)
         self.values = np.concatenate([self.values, np.zeros_like(self.values)])
         self.reference = np.concatenate([self.reference, np.zeros_like(self.reference)])
+        self.slot_data = np.concatenate([self.slot_data, np.zeros_like(self.slot_data)])
+        self.stamp = np.concatenate([self.stamp, np.zeros_like(self.stamp)])
         self.owner.extend([None] * old)
         self._free.extend(range(2 * old - 1, old - 1, -1))
 
-    def possible(self, slots: np.ndarray, volume: Volume4D) -> np.ndarray:
-        """The slots that may conflict with ``volume``: those surely apart in time, altitude or
-        bounds are dropped, with ``overlap``'s own verdicts (half-open times, bands meeting at a
-        boundary apart, bounds as geo.horizontal compares them). Bands in another reference
-        are never judged here, so ``overlap`` raises on them as it must."""
+    def rows(self, slots: np.ndarray) -> np.ndarray:
+        """The slots' rows kept beside them in the cell index's buckets (``_sift`` reads them
+        in order): lower_m, upper_m, start_s, end_s, the bounds, the reference's code, the
+        slot itself (floats hold these ints exactly)."""
+        return np.column_stack(
+            [self.values[slots], self.reference[slots].astype(np.float64), slots.astype(np.float64)]
+        )
+
+    def sift(
+        self, buckets: list[tuple[Box, BucketArrays]], volume: Volume4D
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The slots of the cells in ``buckets`` (CellIndex.bucket_arrays) that may conflict
+        with ``volume``, each once, in slot order, and for each whether it surely does.
+        Dropped: those surely apart in time, altitude or bounds, with ``overlap``'s own
+        verdicts (half-open times, bands meeting at a boundary apart, bounds as geo.horizontal
+        compares them), and, for a plain pair (see ``slot_data``), those whose discs are apart.
+        Sure: a plain pair, meeting in time and altitude, whose discs prove the shapes
+        conflict (geo.pair_discs). Bands in another reference are never judged here, so
+        ``overlap`` raises on them as it must."""
         a, t = volume.altitude, volume.time
         x0, y0, x1, y1 = shape_bounds(volume.shape)
-        query = np.array((a.lower_m, a.upper_m, t.start_s, t.end_s, x0, y0, x1, y1))
-        return _possible(self.values, self.reference, slots, query, self.reference_code(a, query=True))
+        d = shape_discs(volume.shape)
+        plain = a.lower_reference is None and t.schedule is None
+        self.mark += 1
+        if len(self.found) < len(self.owner):
+            self.found = np.empty(len(self.owner), dtype=np.int64)
+        # one array of numbers: each argument costs numba's dispatcher about 0.3 us (measured)
+        query = np.array((a.lower_m, a.upper_m, t.start_s, t.end_s, x0, y0, x1, y1, d.lon, d.lat,
+                          d.inner_m, d.outer_m, self.reference_code(a, query=True), float(plain),
+                          float(self.mark), 0.0, 0.0, 0.0, 0.0))
+        n = 0
+        for box, (boxes, ptr, _, rows) in buckets:
+            query[15:19] = box
+            n = _sift(boxes, ptr, rows, query, self.slot_data, self.stamp, self.found, n)
+        # slot * 2 + sure: sorted, in slot order, as a set of keys would give them (which of a
+        # pair's equal overlaps is reported must not depend on the order cells were met)
+        coded = np.sort(self.found[:n])
+        return coded >> 1, (coded & 1).astype(np.bool_)
 
 
 @njit(cache=True)
-def _possible(
-    values: np.ndarray, reference: np.ndarray, slots: np.ndarray, query: np.ndarray, query_reference: int
-) -> np.ndarray:
-    # compiled: a check has a few dozen candidates, where numpy's per-call overhead would
-    # cost more than the comparisons themselves
-    lower, upper, start, end, x0, y0, x1, y1 = query
-    kept = np.empty(slots.shape[0], dtype=slots.dtype)
-    n = 0
-    for slot in slots:
-        v = values[slot]
-        apart = (
-            v[0] >= upper or lower >= v[1] or v[2] >= end or start >= v[3]
-            or v[6] < x0 or x1 < v[4] or v[7] < y0 or y1 < v[5]
-        )  # fmt: skip
-        if not (apart and reference[slot] == query_reference):
-            kept[n] = slot
+def _sift(
+    boxes: np.ndarray, ptr: np.ndarray, rows: np.ndarray, query: np.ndarray, slot_data: np.ndarray,
+    stamp: np.ndarray, found: np.ndarray, n: int,
+) -> int:  # fmt: skip
+    """One bucket's part of ``_Columns.sift``: appends slot * 2 + sure to ``found`` from ``n``
+    on and returns the new count. Compiled: a check meets some hundreds of keys (repeats
+    included), each row read in order beside its key."""
+    lower, upper, start, end, x0, y0, x1, y1 = query[:8]
+    q_lon, q_lat, q_inner, q_outer = query[8], query[9], query[10], query[11]
+    query_reference, query_plain, mark = query[12], query[13] == 1.0, int(query[14])
+    q0, q1, q2, q3 = query[15], query[16], query[17], query[18]
+    for i in range(boxes.shape[0]):
+        if not (boxes[i, 0] <= q2 and q0 <= boxes[i, 2] and boxes[i, 1] <= q3 and q1 <= boxes[i, 3]):
+            continue  # the cell's box misses the query box
+        for k in range(ptr[i], ptr[i + 1]):
+            v = rows[k]
+            same = v[8] == query_reference
+            if same and (
+                v[0] >= upper or lower >= v[1] or v[2] >= end or start >= v[3]
+                or v[6] < x0 or x1 < v[4] or v[7] < y0 or y1 < v[5]
+            ):  # fmt: skip
+                continue  # surely apart in altitude, time or bounds
+            slot = int(v[9])
+            if stamp[slot] == mark:
+                continue  # met already in another cell
+            stamp[slot] = mark
+            verdict = 0
+            if same and query_plain and slot_data[slot, 4] == 1.0:
+                d = slot_data[slot]
+                verdict = pair_verdict(q_lon, q_lat, q_inner, q_outer, d[0], d[1], d[2], d[3])
+                if verdict < 0:
+                    continue
+            found[n] = 2 * slot + (1 if verdict > 0 else 0)
             n += 1
-    return kept[:n]
+    return n
 
 
 @contextmanager
@@ -186,12 +310,6 @@ def paused_collector() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def _larger(current: Conflict | None, candidate: Conflict) -> Conflict:
-    if current is None or candidate.overlap.area_m2 > current.overlap.area_m2:
-        return candidate
-    return current
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,8 +334,8 @@ class StrategicIndex:
         # zone id -> the parties it binds; a zone absent here binds every party it restricts
         self._bound: dict[str, frozenset[str]] = {}
         self._operations: dict[str, Operation] = {}
-        self._cells = CellIndex()
         self._columns = _Columns()
+        self._cells = CellIndex(rows=self._columns.rows)
         self._slots: dict[tuple[str, str], list[int]] = {}  # (kind, owner id) -> one slot per volume
 
     def add_zone(self, zone: Zone, bound: Iterable[str] | None = None) -> None:
@@ -319,38 +437,53 @@ class StrategicIndex:
             self._columns.remove(slot)
 
     def check(self, plan: Operation) -> list[Conflict]:
-        """Every conflict of ``plan`` with the indexed zones and other parties' operations."""
+        """Every conflict of ``plan`` with the indexed zones and other parties' operations.
+
+        A candidate whose discs prove the conflict (geo.pair_discs, in ``_sift``) is not put
+        through the exact test: its conflict's overlap is computed when first read."""
         by_pair: dict[tuple[ConflictKind, str, str], Conflict] = {}
         owners = self._columns.owner
         for i, volume in enumerate(plan.volumes):
             # every tier: the compiled filter below drops what is apart in time as cheaply
-            slots = self._cells.candidate_keys(volume.shape)
-            if not slots.size:
+            buckets = self._cells.bucket_arrays(volume.shape)
+            if not buckets:
                 continue
-            for slot in self._columns.possible(slots, volume).tolist():
+            slots, sure = self._columns.sift(buckets, volume)
+            for slot, certain in zip(slots.tolist(), sure.tolist(), strict=True):
                 kind, owner_id, j = owners[slot]  # type: ignore[misc]  # a candidate slot is in use
                 if kind == _ZONE:
                     zone = self._zones[owner_id]
                     if not zone.rule.applies_to(zone.party, plan.party, plan.activity):
                         continue
-                    found = self._overlap(volume, zone.volumes[j], f"zone {owner_id!r}")
-                    if found is None:
+                    theirs = zone.volumes[j]
+                    found = None if certain else self._overlap(volume, theirs, f"zone {owner_id!r}")
+                    if found is None and not certain:
                         continue
                     binding = self.binds(owner_id, plan.party)
-                    kind = ConflictKind.ZONE if binding else ConflictKind.DECLARED_ZONE
-                    conflict = Conflict(
-                        kind, plan.id, owner_id, plan.party, zone.party, found, zone.rule.entry, i, j,
-                    )  # fmt: skip
+                    key = (ConflictKind.ZONE if binding else ConflictKind.DECLARED_ZONE, plan.id, owner_id)
+                    conflict = by_pair.get(key)
+                    if conflict is None:
+                        conflict = by_pair[key] = Conflict(
+                            key[0], plan.id, owner_id, plan.party, zone.party, _Measure(self.conversions),
+                            zone.rule.entry,
+                        )  # fmt: skip
+                    conflict.measure.add(i, j, volume, theirs, found)
                 else:
                     other = self._operations[owner_id]
                     if other.id == plan.id or other.party == plan.party:
                         continue
-                    found = self._overlap(volume, other.volumes[j], f"operation {owner_id!r}")
-                    if found is None:
+                    theirs = other.volumes[j]
+                    found = None if certain else self._overlap(volume, theirs, f"operation {owner_id!r}")
+                    if found is None and not certain:
                         continue
-                    conflict = _operation_conflict(plan, i, other, j, found)
-                pair = (conflict.kind, conflict.a, conflict.b)
-                by_pair[pair] = _larger(by_pair.get(pair), conflict)
+                    first, second = sorted((plan.id, other.id))
+                    key = (ConflictKind.OPERATION, first, second)
+                    conflict = by_pair.get(key)
+                    if conflict is None:
+                        conflict = by_pair[key] = _operation_conflict(plan, other, _Measure(self.conversions))
+                    # named in sorted order (a < b), the overlap in the plan's reference
+                    a_volume, b_volume = (i, j) if plan.id < other.id else (j, i)
+                    conflict.measure.add(a_volume, b_volume, volume, theirs, found)
         return sort_conflicts(by_pair.values())
 
     def _overlap(self, a: Volume4D, b: Volume4D, what: str) -> Overlap | None:
@@ -360,12 +493,12 @@ class StrategicIndex:
             raise error.located(what) from None
 
 
-def _operation_conflict(x: Operation, xi: int, y: Operation, yi: int, found: Overlap) -> Conflict:
+def _operation_conflict(x: Operation, y: Operation, measure: _Measure) -> Conflict:
     """The conflict between two operations, named in sorted order (a < b)."""
     if y.id < x.id:
-        x, xi, y, yi = y, yi, x, xi
+        x, y = y, x
     priority = _priority_side(x.priority, y.priority)
-    return Conflict(ConflictKind.OPERATION, x.id, y.id, x.party, y.party, found, None, xi, yi, priority)
+    return Conflict(ConflictKind.OPERATION, x.id, y.id, x.party, y.party, measure, None, priority)
 
 
 def _priority_side(a: int | None, b: int | None) -> str | None:

@@ -175,6 +175,12 @@ volumes = Table(
     # the time window's weekly schedule (domain.codec.schedule_to_record); null: the whole
     # window (and in rows written before revision 0008)
     Column("schedule", JSON),
+    # geo.pair_discs.shape_discs of the shape: a centre and the radii of a disc inside it and
+    # one around it (null in rows written before revision 0012: the exact test decides)
+    Column("disc_lon", Float(53)),
+    Column("disc_lat", Float(53)),
+    Column("disc_inner_m", Float(53)),
+    Column("disc_outer_m", Float(53)),
 )
 
 volume_cells = Table(

@@ -9,7 +9,9 @@ indexes it alike. ``zones`` and ``operations`` write an owner's row with its vol
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import fields
+from typing import Any, TypeVar
 
 import orjson
 from sqlalchemy import Connection, Text, bindparam, cast, delete, insert, select
@@ -21,12 +23,15 @@ from truceline.domain.codec import (
     time_from_text,
     time_to_text,
 )
-from truceline.geo.altitude import AltitudeBand
+from truceline.geo.altitude import AltitudeBand, AltitudeReference
 from truceline.geo.cells import cover, remember_cover
+from truceline.geo.pair_discs import ShapeDiscs, remember_discs, shape_discs
 from truceline.geo.shapes import shape_bounds, stored_shape
 from truceline.geo.timewindow import Schedule, TimeWindow
 from truceline.geo.volume import Volume4D
 from truceline.store.schema import operations, volume_cells, volumes, zones
+
+T = TypeVar("T")
 
 # Statements built once: building one (``insert(...).values(...)``) costs several times
 # what executing it on SQLite does, and a filing writes half a dozen.
@@ -50,6 +55,7 @@ def write_volumes(conn: Connection, owner_kind: str, owner_id: str, items: Seque
     cell_rows = []
     for idx, volume in enumerate(items):
         x0, y0, x1, y1 = shape_bounds(volume.shape)
+        discs = shape_discs(volume.shape)
         schedule = volume.time.schedule
         rows.append(
             {
@@ -67,6 +73,10 @@ def write_volumes(conn: Connection, owner_kind: str, owner_id: str, items: Seque
                 "min_lat": y0,
                 "max_lon": x1,
                 "max_lat": y1,
+                "disc_lon": discs.lon,
+                "disc_lat": discs.lat,
+                "disc_inner_m": discs.inner_m,
+                "disc_outer_m": discs.outer_m,
             }
         )
         cell_rows += [
@@ -91,11 +101,35 @@ def delete_owner(conn: Connection, owner_kind: str, owner_id: str) -> None:
     conn.execute(_DELETE_VOLUMES, key)
 
 
+def trusted(cls: type[T], **values: Any) -> T:
+    """An instance of the frozen dataclass ``cls`` with these field values, its
+    ``__post_init__`` (validation, normalisation) not run: for rows this store wrote, which
+    were validated when filed. Every field must be given, in the form the constructor would
+    have left it (enums as enums, derived fields computed).
+
+    Why: start-up reads 100,000 volumes back, and their constructors' checks of values that
+    passed them when filed were a quarter of it (1.3 s of 4.8, bench/startup.py)."""
+    expected = _FIELD_COUNTS.get(cls)
+    if expected is None:
+        expected = _FIELD_COUNTS[cls] = len(fields(cls))  # type: ignore[arg-type]
+    if len(values) != expected:
+        raise TypeError(f"{cls.__name__} has {expected} fields, {len(values)} given")
+    instance = object.__new__(cls)
+    for name, value in values.items():
+        object.__setattr__(instance, name, value)
+    return instance
+
+
+_FIELD_COUNTS: dict[type, int] = {}
+_REFERENCES = {str(reference): reference for reference in AltitudeReference}
+
+
 def read_volumes(conn: Connection, owner_kind: str) -> dict[str, list[Volume4D]]:
     """Every stored volume of ``owner_kind`` by owner id, in order, as the index needs them:
     shapes built without validating them again (they were, when saved), with their stored
-    bounds and cell covering remembered, so that indexing them computes no geometry (the
-    start-up of a server with 100,000 volumes: issue 13)."""
+    bounds, discs and cell covering remembered, so that indexing them computes no geometry
+    (the start-up of a server with 100,000 volumes: issue 13); bands, windows and volumes
+    built as ``trusted`` rows."""
     coverings = _coverings(conn, owner_kind)
     query = select(*_VOLUME_COLUMNS).where(volumes.c.owner_kind == owner_kind)
     by_owner: dict[str, list[Volume4D]] = {}
@@ -103,24 +137,36 @@ def read_volumes(conn: Connection, owner_kind: str) -> dict[str, list[Volume4D]]
         shape = stored_shape(orjson.loads(r.shape))
         if r.min_lon is not None:  # null in rows written before revision 0008
             shape._cache["bounds"] = (r.min_lon, r.min_lat, r.max_lon, r.max_lat)
+        if r.disc_outer_m is not None:  # null before revision 0012: the exact test decides
+            remember_discs(shape, ShapeDiscs(r.disc_lon, r.disc_lat, r.disc_inner_m, r.disc_outer_m))
         cells = coverings.get((r.owner_id, r.idx))
         if cells:
             remember_cover(shape, cells)
         lower, upper, end = r.altitude_lower_m, r.altitude_upper_m, r.time_end
+        lower_text, _, upper_text = r.altitude_reference.partition("/")  # "AMSL" or "AGL/AMSL"
+        start_time = time_from_text(r.time_start, "time_start")
+        end_time = None if end is None else time_from_text(end, "time_end")
         by_owner.setdefault(r.owner_id, []).append(
-            Volume4D(
-                shape,
-                AltitudeBand.of_text(
-                    -math.inf if lower is None else lower, math.inf if upper is None else upper,
-                    r.altitude_reference,
+            trusted(
+                Volume4D,
+                shape=shape,
+                altitude=trusted(
+                    AltitudeBand,
+                    lower_m=-math.inf if lower is None else lower,
+                    upper_m=math.inf if upper is None else upper,
+                    reference=_REFERENCES[upper_text or lower_text],
+                    lower_reference=_REFERENCES[lower_text] if upper_text else None,
                 ),
-                TimeWindow(
-                    time_from_text(r.time_start, "time_start"),
-                    None if end is None else time_from_text(end, "time_end"),
-                    _schedule(r.schedule),
+                time=trusted(
+                    TimeWindow,
+                    start=start_time,
+                    end=end_time,
+                    schedule=_schedule(r.schedule),
+                    _start_s=start_time.timestamp(),
+                    _end_s=math.inf if end_time is None else end_time.timestamp(),
                 ),
             )
-        )  # fmt: skip
+        )
     return by_owner
 
 
@@ -129,6 +175,7 @@ _VOLUME_COLUMNS = (
     volumes.c.owner_id, volumes.c.idx, cast(volumes.c.shape, Text).label("shape"), volumes.c.altitude_lower_m,
     volumes.c.altitude_upper_m, volumes.c.altitude_reference, volumes.c.time_start, volumes.c.time_end,
     volumes.c.min_lon, volumes.c.min_lat, volumes.c.max_lon, volumes.c.max_lat,
+    volumes.c.disc_lon, volumes.c.disc_lat, volumes.c.disc_inner_m, volumes.c.disc_outer_m,
     # as text too: nearly every row holds JSON null, which the JSON type would parse row by row
     cast(volumes.c.schedule, Text).label("schedule"),
 )  # fmt: skip
@@ -150,19 +197,3 @@ def _coverings(conn: Connection, owner_kind: str) -> dict[tuple[str, int], list[
     for owner_id, idx, cell in conn.execute(query).all():
         found.setdefault((owner_id, idx), []).append(cell)
     return found
-
-
-def volume_owners_in_cells(conn: Connection, cells: Iterable[int]) -> set[tuple[str, str]]:
-    """(owner_kind, owner_id) of every stored volume whose covering shares one of ``cells``.
-    Same ids only: a long shape covered at a coarser resolution (geo.cells.wall_resolution)
-    shares none of its cells with a finer covering; the in-memory index compares cell boxes
-    instead, and is what the strategic check uses."""
-    cell_list = list(cells)
-    if not cell_list:
-        return set()
-    query = (
-        select(volume_cells.c.owner_kind, volume_cells.c.owner_id)
-        .where(volume_cells.c.cell.in_(cell_list))
-        .distinct()
-    )
-    return {(r.owner_kind, r.owner_id) for r in conn.execute(query)}
