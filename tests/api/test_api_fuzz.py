@@ -98,6 +98,9 @@ BEYOND_SCHEMA = [
     "notification_status",
     # the OpenSky header of a CSV batch of tracks
     "submit_tracks",
+    # ?at=: an RFC 3339 date-time, which no JSON Schema pattern can check (month 13, day 31)
+    "list_zones",
+    "list_operations",
 ]
 CONFIG = SchemathesisConfig.from_dict(
     {

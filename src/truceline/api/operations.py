@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Body, Path, Query, Request
-from pydantic import AwareDatetime, ConfigDict, Field
+from pydantic import ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api.edge import STORABLE
@@ -21,6 +21,7 @@ from truceline.api.problems import PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA, RefusedEr
 from truceline.api.responses import Number, Out
 from truceline.api.security import CALLER, FILERS, PARTICIPANTS, endpoint, service_of, signed_request
 from truceline.domain.zone import Entry
+from truceline.io.fields import query_moment
 from truceline.service import f3548, filing
 from truceline.service.auth import Principal
 from truceline.service.need_to_know import READER_ROLES
@@ -195,7 +196,9 @@ async def file_operation_with_id(
 
 
 OPERATIONS_AT = Query(
-    None, description="RFC 3339 with an offset: only the volumes in force then, and their operations."
+    None,
+    max_length=64,
+    description="RFC 3339 with an offset: only the volumes in force then, and their operations.",
 )
 
 
@@ -203,11 +206,12 @@ OPERATIONS_AT = Query(
 async def list_operations(
     request: Request,
     principal: Principal = CALLER,
-    at: AwareDatetime | None = OPERATIONS_AT,
+    at: str | None = OPERATIONS_AT,
 ) -> list[OperationOut]:
     """Live operations as need-to-know allows: own in full, others' concerning volumes only.
     `at`: only the volumes in force at that moment (an operation with none is left out)."""
-    found = await run_in_threadpool(filing.list_operations, service_of(request), principal, at)
+    moment = query_moment(at, "at")
+    found = await run_in_threadpool(filing.list_operations, service_of(request), principal, moment)
     return OperationOut.many(found)
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from truceline.api.edge import NOT_BLANK, STORABLE
@@ -21,6 +21,7 @@ from truceline.api.security import (
     signed_request,
 )
 from truceline.domain.zone import ZoneKind
+from truceline.io.fields import query_moment
 from truceline.service import f3548, negotiation
 from truceline.service.auth import Principal
 
@@ -247,20 +248,23 @@ async def propose(body: ZoneProposalIn, request: Request, principal: Principal =
 
 
 # The map's time slider: a moment with its offset (a naive time would be read in no zone).
-ZONES_AT = Query(None, description="RFC 3339 with an offset: only the zones with a volume in force then.")
+ZONES_AT = Query(
+    None, max_length=64, description="RFC 3339 with an offset: only the zones with a volume in force then."
+)
 
 
 @endpoint(router, "GET", "/zones", PARTICIPANTS)
 async def list_zones(
     request: Request,
     state: Literal["proposed", "active", "rejected", "withdrawn", "expired"] | None = Query(None),
-    at: AwareDatetime | None = ZONES_AT,
+    at: str | None = ZONES_AT,
 ) -> list[ZoneOut]:
     """Every zone, negotiated or imported by the operator, with its state, versions in play,
     signatures, `origin` (negotiated | imported) and `binds`: the parties that signed the
     version in force, or "all" (an imported zone binds every party it restricts). `at`: only
     those whose version in force (else the current one) has a volume in force at that moment."""
-    return ZoneOut.many(await run_in_threadpool(negotiation.list_zones, service_of(request), state, at))
+    moment = query_moment(at, "at")
+    return ZoneOut.many(await run_in_threadpool(negotiation.list_zones, service_of(request), state, moment))
 
 
 @endpoint(

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from truceline.domain.text import MAX_TEXT_CHARS, text_fault
-from truceline.errors import FormatError, TrucelineError
+from truceline.errors import FormatError, TrucelineError, ValidationError
 
 
 class _Missing:
@@ -178,6 +178,14 @@ _RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?"
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))?"
 )
+
+
+def query_moment(text: str | None, field: str) -> datetime | None:
+    """An optional RFC 3339 date-time of a query (``?at=``); ValidationError naming ``field``
+    for anything else. Taken as text, not as pydantic's datetime, which admits a bare number."""
+    if text is None:
+        return None
+    return parse_rfc3339(text, error=lambda m: ValidationError(m, field=field))
 
 
 def parse_rfc3339(
