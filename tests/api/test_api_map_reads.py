@@ -52,7 +52,7 @@ def test_the_live_picture_has_each_track_with_party_callsign_heading_and_a_short
     for k in range(TRAIL_POINTS + 3):  # more reports than a trail keeps
         post_tracks(world, "A", [state("a1", t0 + k, 35.0 + 0.01 * k, callsign="ALPHA1", heading=10.0)])
     post_tracks(world, "B", [state("b1", t0 + 1, 34.0, heading=200.0)])
-    r = world.client.get("/tracks", headers=world.auth("C"))  # any participant sees the picture
+    r = world.client.get("/tracks", headers=world.auth("G"))  # a guarantor sees every track
     assert r.status_code == 200, r.text
     a1, b1 = r.json()
     assert (a1["id"], a1["party"], a1["callsign"], a1["heading"]) == ("a1", "A", "ALPHA1", 10.0)
@@ -65,13 +65,32 @@ def test_the_live_picture_has_each_track_with_party_callsign_heading_and_a_short
     assert b1["trail"] == [[b1["time"], 36.0, 34.0]]
 
 
+def test_a_party_sees_its_own_tracks_and_only_the_others_that_concern_it(world: World) -> None:
+    """Need-to-know, as GET /picture: another party's track is shown to a party only within
+    reach of one of its own tracks (both speeds times the look-ahead, plus the minimum)."""
+    t = to_epoch_s(world.clock.now)
+    post_tracks(world, "A", [state("a1", t, 35.0)])
+    post_tracks(world, "B", [state("b-near", t, 35.5), state("b-far", t, 20.0)])  # 56 km; 1,670 km
+    post_tracks(world, "C", [state("c1", t, 5.0)])
+
+    def seen(name: str) -> set[str]:
+        r = world.client.get("/tracks", headers=world.auth(name))
+        assert r.status_code == 200, r.text
+        return {track["id"] for track in r.json()}
+
+    assert seen("A") == {"a1", "b-near"}
+    assert seen("B") == {"a1", "b-near", "b-far"}
+    assert seen("C") == {"c1"}
+    assert seen("G") == {"a1", "b-near", "b-far", "c1"}
+
+
 def test_a_silent_track_leaves_the_picture_with_its_trail(world: World) -> None:
     t0 = to_epoch_s(world.clock.now)
     post_tracks(world, "A", [state("a1", t0, 35.0)])
     world.clock.now += timedelta(seconds=120)  # past the picture's 60 s
     assert world.client.get("/tracks", headers=world.auth("A")).json() == []
     post_tracks(world, "B", [state("a1", to_epoch_s(world.clock.now), 35.0)])  # the id is free again
-    (again,) = world.client.get("/tracks", headers=world.auth("A")).json()
+    (again,) = world.client.get("/tracks", headers=world.auth("G")).json()
     assert again["party"] == "B" and len(again["trail"]) == 1
 
 

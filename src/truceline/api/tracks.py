@@ -17,7 +17,7 @@ from truceline.api.edge import is_csv_media_type
 from truceline.api.responses import Out
 from truceline.api.security import CALLER, FILERS, PARTICIPANTS, endpoint, service_of
 from truceline.errors import FormatError
-from truceline.service import tracks
+from truceline.service import picture_view, tracks
 from truceline.service.auth import Principal
 
 router = APIRouter(tags=["tracks"])
@@ -140,11 +140,15 @@ def _live_out(live: tracks.LiveTrack) -> LiveTrackOut:
 
 
 @endpoint(router, "GET", "/tracks", PARTICIPANTS, operation_id="list_tracks")
-async def list_tracks(request: Request) -> list[LiveTrackOut]:
-    """The live picture: every track reported within the picture's age, with party, callsign,
-    heading and its last positions (a short trail), by id."""
-    now = service_of(request).clock()
-    found = await run_in_threadpool(tracks.live_picture, request.app.state.picture, now)
+async def list_tracks(request: Request, principal: Principal = CALLER) -> list[LiveTrackOut]:
+    """The live tracks the caller may see (need-to-know, as `GET /picture`: docs/operations.md,
+    "TAK out"), each reported within the picture's age, with party, callsign, heading and its
+    last positions (a short trail), by id. A party sees its own tracks, another party's only
+    when it concerns it (a subject of an alert it was told of, or within reach of its own);
+    guarantors, observers and admins see every track."""
+    service = service_of(request)
+    found = await run_in_threadpool(picture_view.live_tracks_for, service, request.app.state.picture,
+                                    principal, service.clock(), request.app.state.live.settings.detection)
     return [_live_out(t) for t in found]
 
 

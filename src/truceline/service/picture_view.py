@@ -36,7 +36,7 @@ from truceline.io.cot import Picture, PictureAlert, PictureShape, PictureTrack
 from truceline.service.auth import Principal
 from truceline.service.notifications import list_notifications
 from truceline.service.service import Service
-from truceline.service.tracks import TrackPicture
+from truceline.service.tracks import LiveTrack, TrackPicture
 from truceline.store import alerts as alert_store
 
 WHOLE_PICTURE_ROLES = ("admin", "guarantor", "observer")
@@ -125,6 +125,42 @@ def _epoch(text: str | None) -> float | None:
     return None if not text else datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
 
 
+def _told_alerts(service: Service, principal: Principal) -> list[alert_store.AlertRow]:
+    """The open alerts the reader was told of (every one for the whole-picture roles)."""
+    whole = principal.role.value in WHOLE_PICTURE_ROLES
+    with service.read() as conn:
+        return [a for a in alert_store.open_alerts(conn) if whole or principal.id in a.parties]
+
+
+def _shown(batch: TrackBatch, principal: Principal, told: list[alert_store.AlertRow],
+           settings: DetectionSettings) -> np.ndarray:
+    """Which of ``batch``'s tracks the reader may see (the module docstring's rule)."""
+    if principal.role.value in WHOLE_PICTURE_ROLES:
+        return np.ones(len(batch), dtype=bool)
+    parties = batch.parties.astype(str) if len(batch) else np.empty(0, dtype=str)
+    own = parties == principal.name
+    in_alert = {track for a in told for track in a.subject}
+    named = np.array([str(i) in in_alert for i in batch.ids.tolist()], dtype=bool)
+    return own | named | (_within_reach(batch, own, settings) if own.any() else False)
+
+
+def live_tracks_for(
+    service: Service,
+    picture: TrackPicture,
+    principal: Principal,
+    at: datetime,
+    settings: DetectionSettings | None = None,
+) -> list[LiveTrack]:
+    """The live tracks, with callsign and trail, that ``principal`` may see at ``at`` (the
+    map's layer, ``GET /tracks``): the same tracks as its ``picture_for``."""
+    at_s = to_epoch_s(at)
+    live = picture.live(at_s)
+    batch = picture.snapshot(at_s)
+    shown = _shown(batch, principal, _told_alerts(service, principal), settings or DetectionSettings())
+    visible = {str(track_id) for track_id in batch.ids[shown].tolist()}
+    return [t for t in live if t.track.id in visible]
+
+
 def picture_for(
     service: Service,
     picture: TrackPicture,
@@ -136,18 +172,10 @@ def picture_for(
     settings = settings or DetectionSettings()
     at_s = to_epoch_s(at)
     batch = picture.snapshot(at_s)
-    whole = principal.role.value in WHOLE_PICTURE_ROLES
-    with service.read() as conn:
-        open_alerts = alert_store.open_alerts(conn)
-    told = [a for a in open_alerts if whole or principal.id in a.parties]
+    told = _told_alerts(service, principal)
     parties = batch.parties.astype(str) if len(batch) else np.empty(0, dtype=str)
     own = parties == principal.name
-    if whole:
-        shown = np.ones(len(batch), dtype=bool)
-    else:
-        in_alert = {track for a in told for track in a.subject}
-        named = np.array([str(i) in in_alert for i in batch.ids.tolist()], dtype=bool)
-        shown = own | named | (_within_reach(batch, own, settings) if own.any() else False)
+    shown = _shown(batch, principal, told, settings)
     tracks = []
     for i in np.flatnonzero(shown).tolist():
         held = picture.held(str(batch.ids[i]))

@@ -192,13 +192,6 @@ def state_record(batch: TrackBatch, i: int) -> dict[str, Any]:
     }
 
 
-def live_picture(picture: TrackPicture, now: datetime) -> list[LiveTrack]:
-    """The live tracks at ``now`` for any participant: every party's, with party, callsign,
-    heading and trail. Positions are not filtered by need-to-know here: deconfliction needs each
-    side to see the others' aircraft near its own, as the hotline's tactical alerts name them."""
-    return picture.live(now_s(now))
-
-
 # --- reading rows -------------------------------------------------------------------------
 
 
