@@ -149,6 +149,43 @@ def test_in_arabic_the_page_is_right_to_left_and_its_texts_are_the_catalogue_s(
     _only_the_server(demo_server, web_page)
 
 
+def _converge(server: DemoServer, ids: tuple[str, str], lat: float) -> None:
+    """Two tracks, one of each of two parties, head-on at one level 18 km apart, closing at
+    500 m/s: a conflict within the look-ahead."""
+    now = time.time()
+    for party, track_id, lon, heading in (("Russian Federation", ids[0], 37.9, 90.0),
+                                          ("US-led Coalition", ids[1], 38.1, 270.0)):
+        row = {"id": track_id, "lon": lon, "heading": heading, "lat": lat, "time": now, "alt_m": 6000.0,
+               "alt_ref": "AMSL", "velocity": 250.0, "vertrate": 0.0}
+        answer = httpx.post(server.url + "/tracks", json={"states": [row]},
+                            headers={"Authorization": f"Bearer {server.tokens[party]}"})
+        assert answer.status_code == 202 and answer.json()["accepted"] == 1, answer.text
+
+
+def test_a_conflict_line_s_label_follows_a_switch_of_language(
+    demo_server: DemoServer, web_page: BrowserPage
+) -> None:
+    page = _log_in(demo_server, web_page, "US-led Coalition")
+    _converge(demo_server, ("map-ru-2", "map-us-2"), 34.0)
+    line_label = ("[...document.querySelectorAll('.leaflet-tooltip')].map(e => e.textContent)"
+                  ".filter(t => t.startsWith('map-ru-2 – map-us-2'))")
+    _wait(page, f"{line_label}.length === 1", 15_000)
+
+    def texts(language: str) -> tuple[str, str]:
+        """The two forms of the label in ``language``: the part before {seconds}, and LoS."""
+        catalogue = httpx.get(demo_server.url + "/texts", params={"language": language}).json()["texts"]
+        return catalogue["map.conflict"].split("{")[0].strip(), catalogue["map.conflict_los"]
+
+    (label,) = page.evaluate(line_label)
+    assert any(text in label for text in texts(page.evaluate("document.documentElement.lang"))), label
+    arabic = texts("ar")
+    page.select_option("#language", "ar")
+    _wait(page, "document.documentElement.dir === 'rtl'", 10_000)
+    # The label is the page's, rendered from the catalogue: it follows the switch in place.
+    _wait(page, f"{line_label}.some(t => t.includes({arabic[0]!r}) || t.includes({arabic[1]!r}))", 5_000)
+    _only_the_server(demo_server, web_page)
+
+
 def test_moving_the_time_slider_before_the_zones_start_hides_them(
     demo_server: DemoServer, web_page: BrowserPage
 ) -> None:
