@@ -111,12 +111,15 @@ def committed(url: str, clock: Any) -> tuple[list[tuple[Any, ...]], list[tuple[s
     return opened, closed
 
 
-def _worker(url: str, group: str, name: str) -> subprocess.Popen[bytes]:
+def _worker(url: str, group: str, name: str, log: Path) -> subprocess.Popen[bytes]:
+    """A worker process logging each step it scans (debug) to ``log``: a file, not a pipe, so a
+    chatty worker never blocks on a full pipe, and a failing run shows what each worker did."""
     env = {**os.environ, "TRUCELINE_DB": url, "TRUCELINE_BUS": NATS_URL, "TRUCELINE_SCAN_CLOCK": "tracks",
-           "TRUCELINE_WORKER_GROUP": group, "TRUCELINE_LOG_LEVEL": "warning",
+           "TRUCELINE_WORKER_GROUP": group, "TRUCELINE_LOG_LEVEL": "debug",
            "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
-    return subprocess.Popen([sys.executable, "-m", "truceline", "worker", "--name", name], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with log.open("wb") as err:
+        return subprocess.Popen([sys.executable, "-m", "truceline", "worker", "--name", name], env=env,
+                                stdout=subprocess.DEVNULL, stderr=err)
 
 
 async def _until(js: Any, group: str, condition, limit_s: float, what: str) -> Any:  # type: ignore[no-untyped-def]
@@ -137,7 +140,8 @@ def _balanced(view: Any, names: set[str]) -> bool:
         n >= share - 1 for n in owners.values())
 
 
-def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None) -> tuple[list[Any], list[Any], Any]:
+def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None, logs: Path
+                ) -> tuple[list[Any], list[Any], Any]:
     register = open_register(url, clock)
     keys = {p: Ed25519PrivateKey.generate() for p in PARTIES}
     public = {p: base64.b64encode(raw_public_key(k.public_key())).decode() for p, k in keys.items()}
@@ -145,7 +149,7 @@ def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None) -> tupl
     register.engine.dispose()
     group = f"test_{uuid.uuid4().hex[:10]}"
     names = {"w1", "w2", "w3"}
-    workers = {name: _worker(url, group, name) for name in sorted(names)}
+    workers = {name: _worker(url, group, name, logs / f"{name}.log") for name in sorted(names)}
 
     async def scenario() -> Any:
         import nats
@@ -196,8 +200,8 @@ def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None) -> tupl
             except subprocess.TimeoutExpired:
                 process.kill()
         asyncio.run(cleanup())  # once the workers are gone: they keep writing until then
-    for name, process in workers.items():
-        err = process.stderr.read().decode() if process.stderr else ""
+    for name in workers:
+        err = (logs / f"{name}.log").read_text()
         assert "Traceback" not in err, (name, err)
     print(f"workers: {time.monotonic() - started:.1f} s")  # where the test's time goes (-s)
     opened, closed = committed(url, clock)
@@ -205,14 +209,19 @@ def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None) -> tupl
 
 
 @pytest.mark.parametrize("kill_at", [None, 38], ids=["three-workers", "one-killed-halfway"])
-def test_three_workers_give_exactly_the_single_process_alerts(postgres_url: str, clock, steps, kill_at
-                                                              ) -> None:
+def test_three_workers_give_exactly_the_single_process_alerts(postgres_url: str, clock, steps, kill_at,
+                                                              tmp_path: Path) -> None:
     want_opened, want_closed = single_process(steps)
     assert len(want_opened) >= 40 and len(want_closed) >= 30  # the slice is busy enough to mean something
-    opened, closed, view = run_workers(postgres_url, clock, steps, kill_at)
-    assert len(opened) == len({o[0] for o in opened})  # no alert opened twice
-    assert len(closed) == len({c[0] for c in closed})
-    assert set(opened) == want_opened
-    assert set(closed) == want_closed
+    opened, closed, view = run_workers(postgres_url, clock, steps, kill_at, tmp_path)
+    # What each worker did, step by step, with its warnings: shown when the alerts differ.
+    lines = [line for log in sorted(tmp_path.glob("*.log")) for line in log.read_text().splitlines()]
+    steps_log = "\n".join(line for line in lines if " scanned " in line or "warning" in line.lower())
+    assert len(opened) == len({o[0] for o in opened}), steps_log  # no alert opened twice
+    assert len(closed) == len({c[0] for c in closed}), steps_log
+    assert set(opened) == want_opened, (sorted(want_opened - set(opened), key=lambda o: o[3]),
+                                        sorted(set(opened) - want_opened, key=lambda o: o[3]), steps_log)
+    assert set(closed) == want_closed, (sorted(want_closed - set(closed), key=lambda c: c[1]),
+                                        sorted(set(closed) - want_closed, key=lambda c: c[1]), steps_log)
     # The workers said how far behind they were: nothing pending, nothing unscanned at the end.
     assert all(w.pending == 0 and w.behind_s == 0.0 for w in view.workers if not w.stopped and w.steps)

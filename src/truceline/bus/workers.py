@@ -46,7 +46,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from truceline.bus.leases import RENEW_S, TTL_S, Lease, Leases, fair_share, lease_bucket
-from truceline.bus.tracks import SUBJECTS, FeedCounts, Refused, ensure_stream, take_message
+from truceline.bus.tracks import STREAM, SUBJECTS, FeedCounts, Refused, ensure_stream, take_message
 from truceline.domain.clock import from_epoch_s
 from truceline.service.live_detection import LiveSettings
 from truceline.service.partition import N_SHARDS
@@ -141,6 +141,27 @@ def newest_time(headers: dict[str, str], body: bytes) -> float | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Delivered:
+    """One message of ``TRACKS`` as a worker takes it: from its consumer, or read from the
+    stream by number to fill a gap the consumer left (``Worker._in_order``)."""
+
+    subject: str
+    headers: dict[str, str]
+    data: bytes
+    stream_seq: int | None
+    pending: int | None  # messages of the stream not yet delivered (from the consumer only)
+
+    @classmethod
+    def of(cls, message: Any) -> _Delivered:
+        try:
+            metadata = message.metadata
+            seq, pending = int(metadata.sequence.stream), int(metadata.num_pending)
+        except Exception:  # not a JetStream message (no reply subject to read it from)
+            seq = pending = None
+        return cls(message.subject, dict(message.headers or {}), message.data, seq, pending)
+
+
 @dataclass(slots=True)
 class _Progress:
     scanned_s: float | None = None
@@ -182,6 +203,8 @@ class Worker:
         self._changed = asyncio.Event()
         self._stop = asyncio.Event()
         self._leases: Leases | None = None
+        self._js: Any = None
+        self._next_seq: int | None = None  # the stream sequence expected next (Worker._in_order)
         self._status_kv: Any = None
 
     def stop(self) -> None:
@@ -198,7 +221,7 @@ class Worker:
                                 error_cb=connection_error)
         tasks: list[asyncio.Task[Any]] = []
         try:
-            js = nc.jetstream()
+            js = self._js = nc.jetstream()
             await ensure_stream(js)
             lease_name, status_name = bucket_names(self.group)
             self._leases = Leases(await lease_bucket(js, lease_name), self.name, self.n_shards, self.ttl_s,
@@ -286,46 +309,86 @@ class Worker:
             except TimeoutError:
                 if self.clock == "tracks" and p.pending_step is not None and (
                         p.pending_step != p.scanned_s or p.dirty):
-                    await self._scan(p.pending_step)
+                    await self._scan(p.pending_step, "idle")
                 continue
-            headers = dict(message.headers or {})
-            newest = newest_time(headers, message.data)
-            if self.clock == "tracks" and newest is not None and p.pending_step is not None and (
-                    newest > p.pending_step and (p.pending_step != p.scanned_s or p.dirty)
-                    and await self._would_take(message, headers, newest)):
-                await self._scan(p.pending_step)  # the step is complete: a later report came
-            if self.clock == "wall":
-                now_s = self.wall()
-            else:  # the tracks' time: a replay's states are not refused as old
-                known = [t for t in (newest, p.pending_step) if t is not None]
-                now_s = max(known) if known else self.wall()
-            try:
-                result = await run_in_threadpool(take_message, self.service, self.picture, message.subject,
-                                                 headers, message.data, from_epoch_s(now_s))
-            except Refused as refused:
-                self.counts.dropped[refused.reason] = self.counts.dropped.get(refused.reason, 0) + 1
-                continue
-            except Exception:  # e.g. the clock reading of a message with no time
-                _log.exception("track message not taken")
-                continue
-            self.counts.messages += 1
-            self.counts.accepted += result.accepted
-            self.counts.refused_rows += len(result.refused)
-            with contextlib.suppress(Exception):
-                p.pending = int(message.metadata.num_pending)
-            if result.accepted and newest is not None:
-                if p.scanned_s is not None and newest <= p.scanned_s:
-                    p.dirty = True
-                p.pending_step = newest if p.pending_step is None else max(p.pending_step, newest)
+            for delivered in await self._in_order(message):
+                await self._take(delivered)
 
-    async def _would_take(self, message: Any, headers: dict[str, str], newest: float) -> bool:
+    async def _in_order(self, message: Any) -> list[_Delivered]:
+        """The message, preceded by any the consumer skipped. The worker's picture must hold
+        every report: a report missing from one worker's picture is an alert missing from the
+        register. An ordered consumer is meant to deliver every message in order, but a client
+        can lose some (a slow-consumer episode, nats.go#2107), so the stream sequence is checked
+        here and a gap is filled by reading the missing messages from the stream by number."""
+        delivered = _Delivered.of(message)
+        seq = delivered.stream_seq
+        if seq is None or self._next_seq is None:
+            self._next_seq = None if seq is None else seq + 1
+            return [delivered]
+        if seq < self._next_seq:  # delivered again after the consumer was recreated
+            _log.debug("%s: message %d of %s again, dropped", self.name, seq, STREAM)
+            return []
+        missing = range(self._next_seq, seq)
+        self._next_seq = seq + 1
+        if not missing:
+            return [delivered]
+        _log.warning("%s: the consumer skipped messages %d to %d of %s; reading them from the stream",
+                     self.name, missing.start, missing.stop - 1, STREAM)
+        fetched = []
+        for number in missing:
+            try:
+                raw = await self._js.get_msg(STREAM, seq=number)
+            except Exception as error:  # deleted (its age), or another subject's: nothing to take
+                _log.warning("%s: message %d of %s not read: %s", self.name, number, STREAM,
+                             error or type(error).__name__)
+                continue
+            fetched.append(_Delivered(raw.subject, dict(raw.headers or {}), raw.data or b"", number, None))
+        return [*fetched, delivered]
+
+    async def _take(self, message: _Delivered) -> None:
+        """Take one message into the picture; with the tracks clock, first scan the step it ends."""
+        p = self.progress
+        headers = message.headers
+        newest = newest_time(headers, message.data)
+        if self.clock == "tracks" and newest is not None and p.pending_step is not None and (
+                newest > p.pending_step and (p.pending_step != p.scanned_s or p.dirty)
+                and await self._would_take(message, newest)):
+            await self._scan(p.pending_step, "later report")  # the step is complete
+        if self.clock == "wall":
+            now_s = self.wall()
+        else:  # the tracks' time: a replay's states are not refused as old
+            known = [t for t in (newest, p.pending_step) if t is not None]
+            now_s = max(known) if known else self.wall()
+        try:
+            result = await run_in_threadpool(take_message, self.service, self.picture, message.subject,
+                                             headers, message.data, from_epoch_s(now_s))
+        except Refused as refused:
+            self.counts.dropped[refused.reason] = self.counts.dropped.get(refused.reason, 0) + 1
+            return
+        except Exception:  # e.g. the clock reading of a message with no time
+            _log.exception("track message not taken")
+            return
+        self.counts.messages += 1
+        self.counts.accepted += result.accepted
+        self.counts.refused_rows += len(result.refused)
+        if message.pending is not None:
+            p.pending = message.pending
+        if result.accepted and newest is not None:
+            if p.scanned_s is not None and newest <= p.scanned_s:
+                p.dirty = True
+            p.pending_step = newest if p.pending_step is None else max(p.pending_step, newest)
+
+    async def _would_take(self, message: _Delivered, newest: float) -> bool:
         """Whether the message would be taken (checked on a scratch picture): a message that
         will be refused (another register's party, a bad signature) must not end a step."""
         scratch = TrackPicture(max_age_s=self.picture.max_age_s)
         try:
-            result = await run_in_threadpool(take_message, self.service, scratch, message.subject, headers,
-                                             message.data, from_epoch_s(newest))
-        except Exception:  # Refused, or anything the real take will meet too
+            result = await run_in_threadpool(take_message, self.service, scratch, message.subject,
+                                             message.headers, message.data, from_epoch_s(newest))
+        except Refused:
+            return False
+        except Exception as error:  # the real take meets it too, and logs it
+            _log.warning("%s: message %s not checked: %s", self.name, message.stream_seq, error)
             return False
         return result.accepted > 0
 
@@ -333,7 +396,7 @@ class Worker:
         while True:
             await asyncio.sleep(self.scan_interval_s)
             try:
-                await self._scan(self.wall())
+                await self._scan(self.wall(), "wall clock")
             except Exception:  # a failed scan must not stop the next one; it is logged
                 _log.exception("worker scan failed")
 
@@ -358,7 +421,7 @@ class Worker:
                 return False
         return True
 
-    async def _scan(self, at_s: float) -> None:
+    async def _scan(self, at_s: float, why: str) -> None:
         p = self.progress
         if self.clock == "tracks":
             while not self._ready(p.scanned_s):
@@ -377,6 +440,9 @@ class Worker:
 
         step = await run_in_threadpool(work)
         self.last_step = step
+        _log.debug("%s scanned %.1f (%s%s): %d shards, %d tracks, %d events, %d resumed, %d released",
+                   self.name, at_s, why, ", dirty" if p.dirty else "", len(shards), step.scanned,
+                   len(step.result.events), step.resumed, step.released)
         p.shards, p.scanned_s, p.dirty = shards, at_s, False
         p.steps += 1
         if step.newest_s is not None:
