@@ -90,7 +90,7 @@ def _wait_until_cached(observer: ObserverPage) -> None:
     """The worker controls the page and has cached the page and its assets."""
     observer.page.wait_for_function(  # type: ignore[attr-defined]
         """async () => navigator.serviceWorker.controller !== null &&
-             (await (await caches.open('truceline-observe-v1')).keys()).length >= 10""",
+             (await (await caches.open('truceline-observe-v2')).keys()).length >= 11""",
         timeout=20_000,
     )
 
