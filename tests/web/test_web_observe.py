@@ -1,7 +1,8 @@
 """The observer's page (/observe) in a real Chromium: reports filed with the network cut are
 queued on the device, kept across an offline reload (service worker + IndexedDB), uploaded
-exactly once when the link returns, and their receipts verified in the page; photos are
-hashed on the device and never sent; a receipt altered by one byte fails in the page."""
+exactly once when the link returns, and their receipts verified in the page; with the page
+closed, the service worker uploads them itself (Background Sync); photos are hashed on the
+device and never sent; a receipt altered by one byte fails in the page."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import base64
 import hashlib
 import json
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,6 +35,7 @@ class Recorded:
     url: str
     method: str
     body: bytes
+    by_worker: bool = False
 
 
 @dataclass
@@ -51,20 +54,24 @@ class ObserverPage:
 
 @pytest.fixture
 def observer(browser: object, request: pytest.FixtureRequest) -> Iterator[ObserverPage]:
-    """A phone-sized context that may read the device's position; every request recorded."""
+    """A phone-sized context that may read the device's position; every request recorded.
+
+    Background Sync is granted, as a normal Chromium profile does by default: in a Playwright
+    context without the grant, ``sync.register`` is refused (NotAllowedError)."""
     context = browser.new_context(  # type: ignore[attr-defined]
         viewport={"width": 412, "height": 915},
         is_mobile=True,
         has_touch=True,
         geolocation=DEVICE_AT,
-        permissions=["geolocation"],
+        permissions=["geolocation", "background-sync"],
     )
     page = context.new_page()
     recorded = ObserverPage(page, context)
 
     def record(r: object) -> None:
         body = r.post_data_buffer  # type: ignore[attr-defined]
-        recorded.requests.append(Recorded(r.url, r.method, body or b""))  # type: ignore[attr-defined]
+        by_worker = r.service_worker is not None  # type: ignore[attr-defined]
+        recorded.requests.append(Recorded(r.url, r.method, body or b"", by_worker))  # type: ignore[attr-defined]
 
     # The context's event also sees what the service worker fetches (Chromium).
     context.on("request", record)
@@ -72,7 +79,8 @@ def observer(browser: object, request: pytest.FixtureRequest) -> Iterator[Observ
         yield recorded
     finally:
         try:
-            recorded.shot(request.node.name)
+            if not recorded.page.is_closed():  # type: ignore[attr-defined]  (a test may close it)
+                recorded.shot(request.node.name)
         finally:
             context.close()
 
@@ -90,7 +98,7 @@ def _wait_until_cached(observer: ObserverPage) -> None:
     """The worker controls the page and has cached the page and its assets."""
     observer.page.wait_for_function(  # type: ignore[attr-defined]
         """async () => navigator.serviceWorker.controller !== null &&
-             (await (await caches.open('truceline-observe-v1')).keys()).length >= 10""",
+             (await (await caches.open('truceline-observe-v2')).keys()).length >= 11""",
         timeout=20_000,
     )
 
@@ -170,7 +178,8 @@ def test_reports_filed_offline_are_queued_survive_a_reload_and_upload_once_with_
     )
     assert not set(instance_ids) & {i["instance_id"] for i in _incidents(demo_server)}
 
-    # The link returns: both upload, each once, and both receipts verify in the page.
+    # The link returns: both upload, each once, and both receipts verify in the page. The page
+    # (its online event) and the worker (Background Sync) both try, one after the other.
     observer.context.set_offline(False)  # type: ignore[attr-defined]
     page.wait_for_function(  # type: ignore[attr-defined]
         "() => [...document.querySelectorAll('#report-list li')].every(i => i.dataset.state === 'verified')",
@@ -206,6 +215,98 @@ def test_reports_filed_offline_are_queued_survive_a_reload_and_upload_once_with_
     web = [urlsplit(r.url) for r in observer.requests if urlsplit(r.url).scheme in ("http", "https")]
     origins = {u.netloc for u in web}
     assert origins == {urlsplit(demo_server.url).netloc}, sorted({r.url for r in observer.requests})
+
+
+def _file_by_tap(page: object, category: str, x: int) -> None:
+    """File a report placed by a tap on the map, the rest of the form as it is."""
+    count = page.eval_on_selector_all("#report-list li", "items => items.length")  # type: ignore[attr-defined]
+    page.click("#map", position={"x": x, "y": 110})  # type: ignore[attr-defined]
+    page.wait_for_function("() => document.getElementById('location-status').textContent !== ''")  # type: ignore[attr-defined]
+    page.select_option("#category", category)  # type: ignore[attr-defined]
+    page.click("#file")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "n => document.querySelectorAll('#report-list li').length === n", arg=count + 1
+    )
+
+
+def test_with_the_page_closed_the_service_worker_uploads_the_queue_when_the_link_returns(
+    demo_server: DemoServer, observer: ObserverPage
+) -> None:
+    """Background Sync: two reports queued offline, the observer page closed (no page of the
+    site open at all), the link restored: both incidents appear on the server, posted by the
+    service worker; the page, opened again, shows both receipts verified.
+
+    Headless Chromium fires ``sync`` by itself here: Playwright's ``set_offline`` emulates the
+    offline network for the worker too, and lifting it lets Chromium's Background Sync fire the
+    waiting registration (within a second), as a real reconnection would. No DevTools call
+    dispatches the event; without the worker's sync path nothing would post (no page is open)
+    and the incidents would never appear."""
+    page = observer.page
+    context = observer.context
+    _log_in(observer, demo_server)
+    _wait_until_cached(observer)
+    before = {i["instance_id"] for i in _incidents(demo_server)}
+
+    context.set_offline(True)  # type: ignore[attr-defined]
+    page.wait_for_function("() => !navigator.onLine")  # type: ignore[attr-defined]
+    _file_by_tap(page, "explosion", 150)
+    _file_by_tap(page, "small_arms", 260)
+    assert _states(observer) == ["queued", "queued"]
+    instance_ids = page.eval_on_selector_all(  # type: ignore[attr-defined]
+        "#report-list li", "items => items.map(i => i.dataset.instanceId)"
+    )
+    tags = page.evaluate("async () => (await navigator.serviceWorker.ready).sync.getTags()")  # type: ignore[attr-defined]
+    assert tags == ["truceline-upload"]
+    observer.shot("sync-queued")
+    page.close()  # type: ignore[attr-defined]
+    assert context.pages == []  # type: ignore[attr-defined]
+    assert len(context.service_workers) == 1  # type: ignore[attr-defined]
+
+    # Still offline: nothing goes.
+    time.sleep(1.5)
+    assert not set(instance_ids) & {i["instance_id"] for i in _incidents(demo_server)}
+
+    uploaded_from = len(observer.requests)
+    context.set_offline(False)  # type: ignore[attr-defined]
+    deadline = time.monotonic() + 30
+    while True:
+        new = [i for i in _incidents(demo_server) if i["instance_id"] not in before]
+        if len(new) >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.25)
+    assert sorted(i["instance_id"] for i in new) == sorted(instance_ids)
+    assert {i["reporter"] for i in new} == {OBSERVER}
+
+    # The page is opened again: it shows both sent, and checks their receipts itself.
+    observer.page = page = context.new_page()  # type: ignore[attr-defined]
+    page.goto(demo_server.url + "/observe")  # type: ignore[attr-defined]
+    page.wait_for_selector("body[data-ready='true']", timeout=20_000)  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "() => [...document.querySelectorAll('#report-list li')].every(i => i.dataset.state === 'verified')",
+        timeout=20_000,
+    )
+    assert page.eval_on_selector_all(  # type: ignore[attr-defined]
+        "#report-list li", "items => items.map(i => i.dataset.instanceId)"
+    ) == instance_ids
+    assert page_texts("en")["observe.state.verified"] in page.text_content("#report-list")  # type: ignore[attr-defined]
+    observer.shot("sync-verified")
+
+    # Who posted after the link returned: the worker, each report once it was answered.
+    posts = [r for r in observer.requests[uploaded_from:] if r.method == "POST"]
+    assert posts and all(r.by_worker and urlsplit(r.url).path == "/incidents" for r in posts), posts
+    assert sorted(json.loads(r.body)["properties"]["instance_id"] for r in posts) == sorted(instance_ids)
+    web = [urlsplit(r.url) for r in observer.requests if urlsplit(r.url).scheme in ("http", "https")]
+    assert {u.netloc for u in web} == {urlsplit(demo_server.url).netloc}
+
+    # A stale writer (the worker's copy still says queued) cannot step a verified report back.
+    stepped = page.evaluate(  # type: ignore[attr-defined]
+        """async (id) => {
+             const changed = await self.trucelineStore.advance(id, ["queued"], { state: "sent" });
+             return [changed, (await self.trucelineStore.getReport(id)).state];
+           }""",
+        instance_ids[0],
+    )
+    assert stepped == [False, "verified"]
 
 
 def _receipt_of(server: DemoServer, incident_id: str) -> dict:

@@ -2,15 +2,21 @@
 //
 // A report is made on the device (its instance_id too, once), kept in IndexedDB and uploaded
 // when there is a link: at once, on the browser's "online" event, and every RETRY_MS while any
-// waits. Each upload of a report sends the very same bytes with the same Idempotency-Key and
-// instance_id, so a resend after a lost answer is harmless: the register answers the first
-// answer again (docs/incidents.md "Exactly once"). The receipt that comes back is kept and
-// checked here (receipt.js) against the log key pinned at login.
+// waits; where the browser has Background Sync (Chromium), also by the service worker when the
+// link returns, even with this tab closed (sw.js). Page and worker run the same routine
+// (upload.js: the same bytes, Idempotency-Key and instance_id each time, so a resend is
+// harmless). The receipt that comes back is kept and checked here (receipt.js) against the log
+// key pinned at login, also for the reports the worker sent while the page was closed.
 import { loadBasemap } from "/web/basemap.js";
 import { Fault, b64decode, fingerprint, hex, verifyReceipt } from "/web/observe/receipt.js";
-import * as store from "/web/observe/store.js";
+// Classic scripts (the worker loads them with importScripts): they name themselves on `self`.
+import "/web/observe/store.js";
+import "/web/observe/upload.js";
 
+const store = self.trucelineStore;
+const { uploadQueued, problemOf } = self.trucelineUpload;
 const RETRY_MS = 15_000;
+const SYNC_TAG = "truceline-upload"; // sw.js listens for it
 // The ten languages of the catalogues, each named in itself (a name a reader looks for in
 // their own script, so it is not translated).
 const LANGUAGES = {
@@ -113,16 +119,6 @@ async function logIn(token) {
   $("login-error").textContent = "";
   renderSession();
   flush();
-}
-
-async function problemOf(answer) {
-  try {
-    const body = await answer.json();
-    const field = body.field ? `${body.field}: ` : "";
-    return { status: answer.status, detail: `${field}${body.detail ?? answer.statusText}` };
-  } catch {
-    return { status: answer.status, detail: `HTTP ${answer.status}` };
-  }
 }
 
 function renderSession() {
@@ -298,6 +294,7 @@ async function fileReport(event) {
   }
   renderPlace();
   await renderReports();
+  requestSync(); // not awaited: `ready` waits for a worker, which may never come
   flush();
 }
 
@@ -315,64 +312,43 @@ function flush() {
   flushing = (async () => {
     do {
       again = false;
-      await uploadQueued();
+      await uploadOnce();
     } while (again);
   })().finally(() => { flushing = null; });
   return flushing;
 }
 
-async function uploadQueued() {
+async function uploadOnce() {
   if (login === null) return;
+  const { outcome, detail } = await uploadQueued(renderReports);
+  if (outcome === "unauthorized") $("login-error").textContent = t("observe.login_failed", { reason: detail });
+  await checkReceipts();
+}
+
+/** Check the receipt of every report sent and not yet checked (by the page or by the worker). */
+async function checkReceipts() {
   for (const report of await store.allReports()) {
-    if (report.state !== "queued") continue;
-    let answer;
+    if (report.state !== "sent") continue;
+    let change;
     try {
-      answer = await fetch("/incidents", {
-        method: "POST",
-        headers: {
-          Authorization: `Bearer ${login.token}`,
-          "Content-Type": "application/json",
-          "Idempotency-Key": report.instance_id,
-        },
-        body: report.body,
-      });
-    } catch {
-      return; // no link: everything stays queued until the next try
+      await verifyReceipt(report.receipt, login.public_key, report.instance_id);
+      change = { state: "verified", fault: null };
+    } catch (error) {
+      if (!(error instanceof Fault)) throw error;
+      change = { state: "failed", fault: { code: error.code, detail: error.detail } };
     }
-    if (answer.status === 200 || answer.status === 201) {
-      const incident = await answer.json();
-      report.state = "sent";
-      report.incident_id = incident.id;
-      report.receipt = incident.receipt;
-      await store.putReport(report);
-      await renderReports();
-      await checkReceipt(report);
-    } else if (answer.status === 401) {
-      $("login-error").textContent = t("observe.login_failed", { reason: (await problemOf(answer)).detail });
-      return; // kept queued: a new login sends them
-    } else if (answer.status >= 500 || answer.status === 408 || answer.status === 429) {
-      return; // the server's trouble: try again later
-    } else {
-      report.state = "refused"; // the register will never take these bytes: say why, keep them
-      report.fault = (await problemOf(answer)).detail;
-      await store.putReport(report);
-    }
+    await store.advance(report.instance_id, ["sent"], change);
     await renderReports();
   }
 }
 
-async function checkReceipt(report) {
-  try {
-    await verifyReceipt(report.receipt, login.public_key, report.instance_id);
-    report.state = "verified";
-    report.fault = null;
-  } catch (error) {
-    if (!(error instanceof Fault)) throw error;
-    report.state = "failed";
-    report.fault = { code: error.code, detail: error.detail };
-  }
-  await store.putReport(report);
-  await renderReports();
+/** Ask the browser to have the worker upload the queue when the link returns (Background Sync).
+ * Without it (Firefox, Safari) or when refused, the page's own tries remain. */
+async function requestSync() {
+  if (!("serviceWorker" in navigator)) return;
+  const registration = await navigator.serviceWorker.ready;
+  if (!("sync" in registration)) return;
+  await registration.sync.register(SYNC_TAG).catch(() => {});
 }
 
 // --- the list of reports ---------------------------------------------------------------------
@@ -480,10 +456,18 @@ async function start() {
   $("report").addEventListener("submit", fileReport);
   $("receipt-file").addEventListener("change", checkReceiptFile);
   window.addEventListener("online", () => { renderLink(); flush(); });
+  if ("serviceWorker" in navigator) {
+    // The worker sent reports (sync): show them and check their receipts.
+    navigator.serviceWorker.addEventListener("message", (event) => {
+      if (event.data?.type === "reports") flush();
+    });
+  }
   window.addEventListener("offline", renderLink);
   setInterval(() => { if (navigator.onLine) flush(); }, RETRY_MS);
   renderSession();
   await flush();
+  // A sync lapses after a few failed tries: still-queued reports get a new one.
+  if ((await store.allReports()).some((report) => report.state === "queued")) requestSync();
   document.body.dataset.ready = "true";
 }
 

@@ -3,13 +3,26 @@
 // served from the cache first (the network refreshes the cache in the background).
 // The API (reports, login, texts) is never answered from here: the page keeps its own state
 // in IndexedDB and decides itself what to do offline (observe.js, store.js).
-const CACHE = "truceline-observe-v1";
+//
+// Background Sync (Chromium; Firefox and Safari have none): the page registers SYNC_TAG when
+// it queues a report, and the browser fires `sync` here when the link is back, with the tab
+// open or closed. The worker then uploads the queue with the page's own routine (upload.js)
+// and the token the page keeps in IndexedDB. Receipts are checked by the page when it next
+// shows them (observe.js); an open page is told at once.
+//
+// A classic worker (importScripts, not `import`): Firefox before 147 refuses a module worker,
+// and without this worker the page does not open offline.
+importScripts("/web/observe/store.js", "/web/observe/upload.js");
+
+const CACHE = "truceline-observe-v2";
+const SYNC_TAG = "truceline-upload";
 const SHELL = [
   "/observe",
   "/web/observe/observe.css",
   "/web/observe/observe.js",
   "/web/observe/receipt.js",
   "/web/observe/store.js",
+  "/web/observe/upload.js",
   "/web/basemap.js",
   "/web/vendor/leaflet/leaflet.css",
   "/web/vendor/leaflet/leaflet.js",
@@ -47,3 +60,18 @@ self.addEventListener("fetch", (event) => {
     return fresh;
   })());
 });
+
+self.addEventListener("sync", (event) => {
+  if (event.tag !== SYNC_TAG) return;
+  event.waitUntil((async () => {
+    const { outcome } = await self.trucelineUpload.uploadQueued(tellPages);
+    // A rejection makes the browser fire the sync again later (with a back-off); without a
+    // login, or with a refused token, only a new login in the page helps.
+    if (outcome === "offline" || outcome === "later") throw new Error(`reports still queued: ${outcome}`);
+  })());
+});
+
+/** Tell the open observer pages that reports changed state (they redraw, check receipts). */
+async function tellPages() {
+  for (const client of await self.clients.matchAll({ type: "window" })) client.postMessage({ type: "reports" });
+}
