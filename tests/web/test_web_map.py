@@ -4,6 +4,7 @@ slider, and no request anywhere but the server."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -183,6 +184,11 @@ def test_a_conflict_line_s_label_follows_a_switch_of_language(
     _wait(page, "document.documentElement.dir === 'rtl'", 10_000)
     # The label is the page's, rendered from the catalogue: it follows the switch in place.
     _wait(page, f"{line_label}.some(t => t.includes({arabic[0]!r}) || t.includes({arabic[1]!r}))", 5_000)
+    # So do the tracks' labels: the longest fixed part of the Arabic text in every one of them.
+    catalogue = httpx.get(demo_server.url + "/texts", params={"language": "ar"}).json()["texts"]
+    fixed = max((part.strip() for part in re.split(r"\{\w+\}", catalogue["map.track"])), key=len)
+    tracks = "[...document.querySelectorAll('.track-label')].map(e => e.textContent)"
+    _wait(page, f"{tracks}.length >= 2 && {tracks}.every(t => t.includes({fixed!r}))", 5_000)
     _only_the_server(demo_server, web_page)
 
 

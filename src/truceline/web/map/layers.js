@@ -1,7 +1,7 @@
 // The map's layers, each a set of Leaflet layers kept by feature id: an update changes the
 // features that changed in place (a track's marker moves, a zone's style changes) and removes
 // the ones that went, instead of clearing and redrawing the whole layer.
-import { t } from "/web/map/texts.js";
+import { language, t } from "/web/map/texts.js";
 
 // Zone colours by kind; the state is drawn by the line (dashed: proposed; grey: expired;
 // dotted red outline: declared by another party and not recognised by the reader).
@@ -47,7 +47,8 @@ export function escapeHtml(text) {
 }
 
 // One layer kind: features by id, each a Leaflet layer with a signature of what it draws,
-// so that an unchanged feature is left alone and a changed one is replaced alone.
+// so that an unchanged feature is left alone and a changed one is replaced alone. The
+// reader's language is part of every signature: a switch of language redraws the texts.
 class FeatureSet {
   constructor(map, name) {
     this.map = map;
@@ -62,7 +63,8 @@ class FeatureSet {
     for (const f of features) {
       seen.add(f.id);
       const held = this.items.get(f.id);
-      if (held && held.signature === f.signature) {
+      const signature = `${language()}|${f.signature}`;
+      if (held && held.signature === signature) {
         if (f.update) f.update(held.layer);
         continue;
       }
@@ -70,7 +72,7 @@ class FeatureSet {
       const layer = f.make();
       layer.featureId = f.id;
       this.group.addLayer(layer);
-      this.items.set(f.id, { layer, signature: f.signature });
+      this.items.set(f.id, { layer, signature });
     }
     for (const [id, held] of this.items) {
       if (!seen.has(id)) {
@@ -96,6 +98,7 @@ export class Layers {
     this.conflicts = new FeatureSet(map, "conflicts");
     this.alerts = new Map(); // id -> alert (open ones only)
     this.trackPositions = new Map(); // track id -> [lat, lon]
+    this.lastTracks = []; // GET /tracks as last read
     this.highlighted = [];
     this.me = null;
   }
@@ -165,7 +168,13 @@ export class Layers {
     }));
   }
 
+  // The live layers again with the tracks last read (after a switch of language).
+  redrawLive() {
+    this.drawTracks(this.lastTracks);
+  }
+
   drawTracks(tracks) {
+    this.lastTracks = tracks;
     this.trackPositions = new Map(tracks.map((tr) => [tr.id, [tr.lat, tr.lon]]));
     const label = (tr) => escapeHtml(t("map.track", {
       callsign: tr.callsign || tr.id, party: tr.party, heading: Math.round(tr.heading),

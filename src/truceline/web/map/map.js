@@ -52,7 +52,7 @@ async function chooseLanguage(tag) {
   layerControl.setPosition(rtl ? "topleft" : "topright");
   map.attributionControl.setPosition(rtl ? "bottomleft" : "bottomright");
   relabelOverlays();
-  layers.drawConflicts();  // the lines' labels now, not at the next poll of the tracks
+  layers.redrawLive();  // the tracks' and conflict lines' labels now, not at the next poll
   document.getElementById("language").value = language();
   if (me) {
     document.getElementById("who-name").textContent = t("map.logged_in_as", { name: me.name });
