@@ -63,7 +63,7 @@ LOG_FORMAT_ENV = "TRUCELINE_LOG_FORMAT"
 SCAN_INTERVAL_ENV = "TRUCELINE_SCAN_INTERVAL_S"
 TRACK_MAX_AGE_ENV = "TRUCELINE_TRACK_MAX_AGE_S"
 LOG_LEVELS = ("debug", "info", "warning", "error")
-# --- scan clock (tak helper): what time the live scan follows -------------------------------
+# What time the live scan follows (``serve`` and ``truceline worker`` read it alike).
 SCAN_CLOCK_ENV = "TRUCELINE_SCAN_CLOCK"
 
 
@@ -79,7 +79,8 @@ def _scan_clock(env: Mapping[str, str]) -> ScanClock:
     except ValueError:
         raise ValidationError(f"must be wall or tracks, got {env.get(SCAN_CLOCK_ENV)!r}",
                               field=SCAN_CLOCK_ENV) from None
-# --- end scan clock ---------------------------------------------------------------------------
+
+
 CORROBORATION_DISTANCE_ENV = "TRUCELINE_CORROBORATION_DISTANCE_M"
 CORROBORATION_WINDOW_ENV = "TRUCELINE_CORROBORATION_WINDOW_S"
 TERRAIN_ENV = "TRUCELINE_TERRAIN"
@@ -109,7 +110,7 @@ class Config:
     emergency_notice_lead_s: int = EMERGENCY_NOTICE_LEAD_S
     scan_interval_s: float = 2.0  # 0: no continuous detection
     track_max_age_s: float = 60.0
-    scan_clock: ScanClock = ScanClock.WALL  # tak helper: TRUCELINE_SCAN_CLOCK
+    scan_clock: ScanClock = ScanClock.WALL  # TRUCELINE_SCAN_CLOCK
 
 
 def _whole_seconds(env: Mapping[str, str], name: str, default: int) -> int:
@@ -168,7 +169,7 @@ def load_config(environ: Mapping[str, str] | None = None) -> Config:
         emergency_notice_lead_s=_whole_seconds(env, EMERGENCY_NOTICE_LEAD_ENV, EMERGENCY_NOTICE_LEAD_S),
         scan_interval_s=scan_interval_s,
         track_max_age_s=track_max_age_s,
-        scan_clock=_scan_clock(env),  # tak helper: TRUCELINE_SCAN_CLOCK
+        scan_clock=_scan_clock(env),
     )
 
 
@@ -272,10 +273,8 @@ def load_altitude(
 
 # --- workers (`truceline worker`, docs/operations.md "Workers"): a block of its own -----------
 
-SCAN_CLOCK_ENV = "TRUCELINE_SCAN_CLOCK"
 WORKER_GROUP_ENV = "TRUCELINE_WORKER_GROUP"
 WORKERS_ENV = "TRUCELINE_WORKERS"
-SCAN_CLOCKS = ("wall", "tracks")
 _GROUP = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # it ends a JetStream bucket's name
 
 
@@ -286,7 +285,7 @@ class WorkerConfig:
     set of leases (default ``default``); ``TRUCELINE_WORKERS``: ``in-process`` (default: ``serve``
     scans itself) or ``external`` (``serve`` does not scan: ``truceline worker`` processes do)."""
 
-    clock: str = "wall"
+    clock: ScanClock = ScanClock.WALL
     group: str = "default"
     external: bool = False
 
@@ -294,10 +293,7 @@ class WorkerConfig:
 def load_worker_config(environ: Mapping[str, str] | None = None) -> WorkerConfig:
     """The WorkerConfig of ``environ`` (default ``os.environ``); ValidationError names the variable."""
     env = os.environ if environ is None else environ
-    clock = (env.get(SCAN_CLOCK_ENV) or "wall").lower()
-    if clock not in SCAN_CLOCKS:
-        given = env.get(SCAN_CLOCK_ENV)
-        raise ValidationError(f"must be wall or tracks, got {given!r}", field=SCAN_CLOCK_ENV)
+    clock = _scan_clock(env)  # as load_config reads it
     group = env.get(WORKER_GROUP_ENV) or "default"
     if not _GROUP.match(group):
         raise ValidationError(f"must be 1 to 64 letters, digits, _ or -, got {group!r}",

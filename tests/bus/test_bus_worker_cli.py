@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from truceline.bus.workers import WorkerStatus, newest_time
 from truceline.cli import app
-from truceline.config import load_worker_config
+from truceline.config import ScanClock, load_worker_config
 from truceline.errors import ValidationError
 
 runner = CliRunner()
@@ -32,10 +32,13 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], env: dict[str, str], 
 
 
 def test_the_worker_settings_read_from_the_environment() -> None:
-    assert load_worker_config({}).clock == "wall" and not load_worker_config({}).external
+    assert load_worker_config({}).clock is ScanClock.WALL and not load_worker_config({}).external
     config = load_worker_config({"TRUCELINE_SCAN_CLOCK": "TRACKS", "TRUCELINE_WORKERS": "external",
                                  "TRUCELINE_WORKER_GROUP": "cell-2"})
-    assert (config.clock, config.external, config.group) == ("tracks", True, "cell-2")
+    assert (config.clock, config.external, config.group) == (ScanClock.TRACKS, True, "cell-2")
+    with pytest.raises(ValidationError) as raised:
+        load_worker_config({"TRUCELINE_SCAN_CLOCK": "sun"})
+    assert raised.value.field == "TRUCELINE_SCAN_CLOCK"
     with pytest.raises(ValidationError) as raised:
         load_worker_config({"TRUCELINE_WORKERS": "some"})
     assert raised.value.field == "TRUCELINE_WORKERS"

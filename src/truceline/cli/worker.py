@@ -50,7 +50,7 @@ def worker(
     url = bus or config.bus
     if not url or not url.startswith("nats://"):
         fail("--bus / TRUCELINE_BUS: a worker needs a NATS server, nats://host:4222")
-    chosen_clock = (clock or workers.clock).lower()
+    chosen_clock = (clock or workers.clock.value).lower()
     if chosen_clock not in ("wall", "tracks"):
         fail(f"--clock: must be wall or tracks, got {clock!r}")
     chosen_group = group or workers.group
