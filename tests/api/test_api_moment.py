@@ -21,9 +21,11 @@ RING_1 = square(36.0, 35.0, 36.5, 35.5)
 RING_2 = square(36.0, 35.0, 36.8, 35.5)  # the amended border: 0.3 degrees further east
 
 
-@pytest.fixture
-def world(tmp_path: Path, clock: object) -> Iterator[World]:
-    w = World(sqlite_url(tmp_path), clock)
+# On PostgreSQL too: the operations' query of a moment is a grouped one (store/operations.py).
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def world(request: pytest.FixtureRequest, tmp_path: Path, clock: object) -> Iterator[World]:
+    url = sqlite_url(tmp_path) if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    w = World(url, clock)
     for name in ("A", "B", "C"):
         w.add(name)
     w.add("G", "guarantor")
