@@ -116,8 +116,9 @@ def test_open_alerts_are_listed_to_the_parties_told_and_to_guarantors(world: Wor
 
 
 def test_zones_at_a_moment_are_those_with_a_volume_in_force_then(world: World) -> None:
+    # Proposed at the clock's 06:00, before its window opens: the window alone decides here.
     doc = zone_doc("z1", square(36.0, 35.0, 36.5, 35.5), party="A",
-                   start="2017-07-10T00:00:00Z", end="2017-07-12T00:00:00Z")
+                   start="2017-07-10T12:00:00Z", end="2017-07-12T00:00:00Z")
     r = world.client.post("/zones", json={"document": doc, "signatories": ["B"]}, headers=world.auth("A"))
     assert r.status_code == 201, r.text
 
@@ -126,8 +127,8 @@ def test_zones_at_a_moment_are_those_with_a_volume_in_force_then(world: World) -
         assert answer.status_code == 200, answer.text
         return [z["id"] for z in answer.json()]
 
-    assert listed("2017-07-09T23:59:59Z") == []
-    assert listed("2017-07-10T00:00:00Z") == ["z1"]  # [start, end)
+    assert listed("2017-07-10T11:59:59Z") == []
+    assert listed("2017-07-10T12:00:00Z") == ["z1"]  # [start, end)
     assert listed("2017-07-11T12:00:00+02:00") == ["z1"]
     assert listed("2017-07-12T00:00:00Z") == []
     every = world.client.get("/zones", headers=world.auth("B")).json()

@@ -207,21 +207,68 @@ def test_moving_the_time_slider_before_the_zones_start_hides_them(
     assert _count(page, "operations") == 0
     # Forward to a moment when the demo's operations fly: the zones and operations in force
     # then, as the API gives them for the slider's moment.
-    page.evaluate(
-        """(moment) => { const s = document.getElementById('slider'); const span = window.trucelineSpan();
-        s.value = String(Math.round((Date.parse(moment) - span[0]) / (span[1] - span[0]) * 1000));
-        s.dispatchEvent(new Event('change')); }""",
-        "2017-07-10T11:00:00Z",
-    )
-    _wait(page, f"document.body.dataset.at !== '{at}'", 10_000)
-    moment = page.evaluate("document.body.dataset.at")
+    moment = _slide_to(page, "2017-07-10T11:00:00Z")
     assert moment.startswith("2017-07-10"), moment
+    # Between 09:00 and 13:00 of the demo's day (tests/web/demo_history.py), where the zones
+    # negotiated then stood otherwise than they stand now.
+    assert "09:00" < moment[11:16] < "13:00", moment
     in_force = _get(demo_server, "Syrian Arab Army", f"/zones?at={moment}")
     operations = _get(demo_server, "Syrian Arab Army", f"/operations?at={moment}")
     assert in_force and operations
     _wait(page, f"document.body.dataset.zones === '{len(in_force)}'", 10_000)
     _wait(page, f"document.body.dataset.operations === '{len(operations)}'", 10_000)
+    then = _drawn_as_the_api_gives(demo_server, page, "Syrian Arab Army", in_force)
+    # Amended at 13:00: version 1 then, in force; signed by all at 13:30: proposed then.
+    assert then["web-amended"]["version"] == 1 and then["web-amended"]["state"] == "active"
+    assert then["web-signed-late"]["version"] == 1 and then["web-signed-late"]["state"] == "proposed"
+    # Later that day, both in force: version 2 redrawn, though the current version is the same.
+    later = _slide_to(page, "2017-07-10T15:00:00Z")
+    assert "13:30" < later[11:16] < "17:00", later
+    listed = _get(demo_server, "Syrian Arab Army", f"/zones?at={later}")
+    _wait(page, f"document.body.dataset.zones === '{len([z for z in listed if z['state'] in DRAWN_STATES])}'",
+          10_000)
+    afternoon = _drawn_as_the_api_gives(demo_server, page, "Syrian Arab Army", listed)
+    assert afternoon["web-amended"]["version"] == 2 and afternoon["web-signed-late"]["state"] == "active"
+    assert afternoon["web-amended"]["shapes"] != then["web-amended"]["shapes"]
     page.keyboard.press("End")  # back to the live picture
     _wait(page, "document.body.dataset.at === 'live'", 10_000)
     _wait(page, f"document.body.dataset.zones === '{len(zones)}'", 10_000)
+    now = _drawn_as_the_api_gives(demo_server, page, "Syrian Arab Army",
+                                  _get(demo_server, "Syrian Arab Army", "/zones"))
+    assert now["web-amended"]["version"] == 2 and now["web-signed-late"]["state"] != "proposed"
     _only_the_server(demo_server, web_page)
+
+
+def _slide_to(page: Any, moment: str) -> str:
+    """Put the slider on the notch nearest ``moment`` and give the moment the page then shows."""
+    before = page.evaluate("document.body.dataset.at")
+    page.evaluate(
+        """(moment) => { const s = document.getElementById('slider'); const span = window.trucelineSpan();
+        s.value = String(Math.round((Date.parse(moment) - span[0]) / (span[1] - span[0]) * 1000));
+        s.dispatchEvent(new Event('change')); }""",
+        moment,
+    )
+    _wait(page, f"document.body.dataset.at !== '{before}'", 10_000)
+    return str(page.evaluate("document.body.dataset.at"))
+
+
+def _drawn_as_the_api_gives(
+    server: DemoServer, page: Any, reader: str, listed: list[dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """What the page draws of each zone (``window.trucelineZones``) is what the API gave: the
+    version in force, else the current one, its shapes, and the state as the reader sees it
+    (an active zone the reader has not signed is "declared": layers.js ``zoneState``)."""
+    drawn = {z["id"]: z for z in page.evaluate("window.trucelineZones()")}
+    expected = {}
+    for zone in (z for z in listed if z["state"] in DRAWN_STATES):
+        version = zone["active_version"] or zone["current_version"]
+        versions = _get(server, reader, f"/zones/{zone['id']}/versions")
+        (record,) = [v["zone"] for v in versions if v["version"] == version]
+        state = zone["state"]
+        if state == "active" and zone["binds"] != "all" and reader not in zone["binds"] \
+                and zone["proposer"] != reader:
+            state = "declared"
+        expected[zone["id"]] = {"id": zone["id"], "version": version, "state": state,
+                                "shapes": [v["shape"] for v in record["volumes"]]}
+    assert drawn == expected
+    return drawn

@@ -85,6 +85,12 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
         "TRUCELINE_LOG_LEVEL": "warning",
     }
     env.pop("TRUCELINE_KEYS_DIR", None)
+    # A negotiation history inside the demo's day, for the time slider (demo_history.py).
+    history = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("demo_history.py")), str(db)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert history.returncode == 0, history.stderr
     _truceline("demo", "--db", str(db), "--report", str(folder / "report.geojson"), env=env)
     tokens = {}
     for name in DEMO_LOGINS:

@@ -198,7 +198,8 @@ async def file_operation_with_id(
 OPERATIONS_AT = Query(
     None,
     max_length=64,
-    description="RFC 3339 with an offset: only the volumes in force then, and their operations.",
+    description="RFC 3339 with an offset: the operations as the register knew them then (each as "
+    "its version in force then), with their volumes in force then only.",
 )
 
 
@@ -209,7 +210,10 @@ async def list_operations(
     at: str | None = OPERATIONS_AT,
 ) -> list[OperationOut]:
     """Live operations as need-to-know allows: own in full, others' concerning volumes only.
-    `at`: only the volumes in force at that moment (an operation with none is left out)."""
+    `at`: the operations live at that moment, each as its version in force then with its
+    state then (one filed later is absent, one cancelled later is shown), need-to-know
+    applied to that picture, and with only the volumes in force then (an operation with none
+    is left out)."""
     moment = query_moment(at, "at")
     found = await run_in_threadpool(filing.list_operations, service_of(request), principal, moment)
     return OperationOut.many(found)

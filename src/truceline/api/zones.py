@@ -249,7 +249,10 @@ async def propose(body: ZoneProposalIn, request: Request, principal: Principal =
 
 # The map's time slider: a moment with its offset (a naive time would be read in no zone).
 ZONES_AT = Query(
-    None, max_length=64, description="RFC 3339 with an offset: only the zones with a volume in force then."
+    None,
+    max_length=64,
+    description="RFC 3339 with an offset: the zones as the register knew them then, those with a "
+    "volume in force then, each with its versions, signatures and state of then.",
 )
 
 
@@ -261,8 +264,11 @@ async def list_zones(
 ) -> list[ZoneOut]:
     """Every zone, negotiated or imported by the operator, with its state, versions in play,
     signatures, `origin` (negotiated | imported) and `binds`: the parties that signed the
-    version in force, or "all" (an imported zone binds every party it restricts). `at`: only
-    those whose version in force (else the current one) has a volume in force at that moment."""
+    version in force, or "all" (an imported zone binds every party it restricts). `at`: the
+    picture of that moment (docs/api.md, "The time slider"): the zones the register knew of
+    then whose version in force then (else the current one then) has a volume in force then,
+    each with the state, versions, signatures and `binds` it had then; a zone proposed later
+    is absent. An imported zone has no history here: its windows alone decide."""
     moment = query_moment(at, "at")
     return ZoneOut.many(await run_in_threadpool(negotiation.list_zones, service_of(request), state, moment))
 

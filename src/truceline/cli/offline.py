@@ -349,6 +349,8 @@ def demo(
         for name, role, language in DEMO_PARTIES:
             if name not in known:
                 guarded(lambda n=name, r=role, lang=language: register.register_party(n, r, lang))
+        # Imported now, on the system clock, years after the scenario's day: the map's time
+        # slider shows imports by their windows, not by the import's time (service/moment.py).
         guarded(lambda: import_features(service, zones, operations))
     console.print(
         "[bold]Truceline demo[/bold]: Syria, 10 July 2017. Zone borders are drawn approximately "

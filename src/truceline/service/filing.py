@@ -34,12 +34,13 @@ from truceline.io.f3548 import read_f3548_document, read_f3548_operation
 from truceline.io.f3548_out import f3548_entity_id
 from truceline.io.geojson import read_operations
 from truceline.ledger.entries import EntryDraft, EntryType
-from truceline.service import notifications
+from truceline.service import moment, notifications
 from truceline.service.auth import OPERATOR, Principal
 from truceline.service.hotline import MessageDraft, message_draft
 from truceline.service.need_to_know import full, visible_operations
 from truceline.service.service import Service
 from truceline.service.texts import template_body
+from truceline.store import database
 from truceline.store import operations as operation_store
 from truceline.store import parties as party_store
 from truceline.store import zones as zone_store
@@ -357,21 +358,26 @@ def load_operation(conn: Connection, operation_id: str) -> Operation | None:
 def list_operations(
     service: Service, principal: Principal, at: datetime | None = None
 ) -> list[dict[str, Any]]:
-    """The live operations as ``principal`` may see them (``need_to_know``); ``at``: only
-    those with a volume in force at that moment, with those volumes only (the map's slider)."""
-    held = service.live()
-    operations, zones = held.operations, held.zones
-    with service.read() as conn:
-        members = zone_store.required_by_zone(conn)
-    visible = visible_operations(principal, operations, zones, members)
+    """The live operations as ``principal`` may see them (``need_to_know``). ``at`` (the map's
+    slider): the operations as the register knew them at that moment (``service/moment.py``:
+    each as its version in force then, in its state then), those with a volume in force
+    then, with those volumes only."""
     if at is None:
-        return visible
-    # Filtered after need-to-know, not before: what a reader may see of another's operation
-    # depends on all of its own live operations, not only those in force at ``at``.
-    t = at.timestamp()
+        held = service.live()
+        operations, zones = held.operations, held.zones
+        with service.read() as conn:
+            members = zone_store.required_by_zone(conn)
+        return visible_operations(principal, operations, zones, members)
+    with database.snapshot(service.engine) as conn:  # the operations and zones of then, as one
+        operations = moment.operations_at(conn, at)
+        zones = moment.active_zones_at(conn, at)
+        members = zone_store.required_by_zone(conn)
+    # Need-to-know as now, over the picture of then; and before the volumes are cut to the
+    # moment, not after: what a reader may see of another's operation depends on all of its
+    # own operations live then, not only those with a volume in force at ``at``.
+    visible = visible_operations(principal, operations, zones, members)
     in_force = {
-        o.id: {i for i, v in enumerate(o.volumes) if next(v.time.intervals(t, t + 0.001), None) is not None}
-        for o in operations
+        o.id: {i for i, v in enumerate(o.volumes) if moment.volume_in_force_at(v, at)} for o in operations
     }
     found = []
     for item in visible:

@@ -33,6 +33,7 @@ from truceline.io.features import ReadWarning
 from truceline.io.geojson import read_zones
 from truceline.ledger.canonical import canonical_json
 from truceline.ledger.entries import EntryDraft, EntryType
+from truceline.service import moment
 from truceline.service.auth import OPERATOR, Principal
 from truceline.service.filing import activation_drafts
 from truceline.service.hotline import message_draft
@@ -641,21 +642,23 @@ def _imported_state(conn: Connection, zone_id: str) -> str:
 
 
 def list_zones(service: Service, state: str | None = None, at: datetime | None = None) -> list[ZoneView]:
-    """Every zone, negotiated or imported, by id (``state``: those in that state only; ``at``:
-    those whose version in force, else the current one, has a volume in force at that moment,
-    the map's time slider)."""
+    """Every zone, negotiated or imported, by id (``state``: those in that state only).
+    ``at`` (the map's time slider): the zones as the register knew them at that moment
+    (``service/moment.py``), those whose version shown then (in force, else current) has a
+    volume in force then, each with its versions, signatures and state of then."""
     with database.snapshot(service.engine) as conn:  # the zones and their volumes, as one
-        found = [
-            _zone_view(conn, r)
-            for r in store.negotiations(conn, state)
-            if at is None
-            or _in_force_at(
-                zone_from_record(_version_row(conn, r.zone_id, r.active_version or r.current_version).record),
-                at,
-            )
-        ]
+        if at is None:
+            found = [_zone_view(conn, r) for r in store.negotiations(conn, state)]
+        else:
+            names = Service.parties_by_id(conn)
+            found = [
+                _zone_view_at(z, names)
+                for z in moment.negotiated_at(conn, at)
+                if (state is None or z.stood.state == state) and moment.in_force_at(z.shown, at)
+            ]
         for zone in _imported(conn):
-            if at is not None and not _in_force_at(zone, at):
+            # An imported zone has no history here: its windows alone say when it holds.
+            if at is not None and not moment.in_force_at(zone, at):
                 continue
             imported = _imported_view(zone, _imported_state(conn, zone.id))
             if state is None or imported.state == state:
@@ -663,10 +666,30 @@ def list_zones(service: Service, state: str | None = None, at: datetime | None =
     return sorted(found, key=lambda z: z.id)
 
 
-def _in_force_at(zone: Zone, at: datetime) -> bool:
-    """Whether one of ``zone``'s volumes is in force at ``at`` (its window and schedule)."""
-    t = at.timestamp()
-    return any(next(v.time.intervals(t, t + 0.001), None) is not None for v in zone.volumes)
+def _zone_view_at(zone: moment.ZoneAt, names: Mapping[str, PartyRow]) -> ZoneView:
+    """A negotiated zone as it stood at a moment, in the fields of ``_zone_view``."""
+    stood, row = zone.stood, zone.row
+
+    def named(ids: Iterable[str]) -> list[str]:
+        return sorted(names[i].name for i in ids if i in names)
+
+    return ZoneView(
+        id=row.zone_id,
+        kind=row.kind,
+        name=zone.shown.name,
+        proposer=row.proposer_name,
+        required=list(row.required),
+        state=str(stood.state),
+        current_version=stood.current_version,
+        current_hash=zone.current.hash,
+        active_version=stood.active_version,
+        signed_current=named(stood.signers(stood.current_version)),
+        ends_at=ms_text(ends_ms(zone.shown_version.record)),
+        origin=Origin.NEGOTIATED,
+        binds=named(stood.signers(stood.active_version))
+        if stood.state == ZoneState.ACTIVE and stood.active_version is not None
+        else [],
+    )
 
 
 def get_zone(service: Service, zone_id: str) -> ZoneView:

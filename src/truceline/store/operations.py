@@ -10,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, exists, insert, select, update
+from sqlalchemy import Connection, Row, bindparam, exists, func, insert, select, update
 
 from truceline.domain.activity import Activity
 from truceline.domain.operation import Operation, OperationState
 from truceline.geo.cells import cover
 from truceline.store import volumes
-from truceline.store.schema import operation_history, operations
+from truceline.store.schema import ledger_entries, operation_history, operations
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +95,29 @@ def last_steps_of_unstored(conn: Connection) -> list[HistoryRow]:
     )
     last = {h.operation_id: h for h in map(_history, rows)}
     return list(last.values())
+
+
+def in_force_at(conn: Connection, at_ms: int, known_from_start: str) -> list[HistoryRow]:
+    """For each operation, the step of its version in force at ``at_ms``: the latest filed or
+    updated step recorded at or before it, or whose entry ``known_from_start`` wrote (an
+    author whose filings count whatever their time: the operator's imports), leaving out the
+    operations cancelled at or before ``at_ms``; by operation id."""
+    counted = (operation_history.c.time_ms <= at_ms) | (ledger_entries.c.author == known_from_start)
+    latest = (
+        select(func.max(operation_history.c.seq).label("seq"))
+        .select_from(operation_history.join(ledger_entries, ledger_entries.c.seq == operation_history.c.seq))
+        .where(operation_history.c.step.in_(("filed", "updated")), counted)
+        .group_by(operation_history.c.operation_id)
+    )
+    cancelled = select(operation_history.c.operation_id).where(
+        operation_history.c.step == "cancelled", operation_history.c.time_ms <= at_ms
+    )
+    rows = conn.execute(
+        select(operation_history)
+        .where(operation_history.c.seq.in_(latest), operation_history.c.operation_id.not_in(cancelled))
+        .order_by(operation_history.c.operation_id)
+    )
+    return [_history(r) for r in rows]
 
 
 # --- the projector's writes -------------------------------------------------------------

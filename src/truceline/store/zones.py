@@ -163,6 +163,16 @@ def steps(conn: Connection, zone_id: str) -> list[StepRow]:
     return [StepRow(**{c.name: r._mapping[c] for c in zone_steps.columns}) for r in rows]
 
 
+def steps_by_zone(conn: Connection) -> dict[str, list[StepRow]]:
+    """Every negotiation's steps, oldest first, by zone id."""
+    query = select(zone_steps).order_by(zone_steps.c.seq)
+    found: dict[str, list[StepRow]] = {}
+    for r in conn.execute(query):
+        row = StepRow(**{c.name: r._mapping[c] for c in zone_steps.columns})
+        found.setdefault(row.zone_id, []).append(row)
+    return found
+
+
 # --- the projector's writes -------------------------------------------------------------
 
 

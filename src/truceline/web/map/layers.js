@@ -42,6 +42,12 @@ function volumesTooltip(title, volumes) {
   return `<b>${escapeHtml(title)}</b><br>${lines.join("<br>")}`;
 }
 
+// The version of a zone that a picture shows: the one in force, else the current one, as the
+// API gives them (at a past moment: as they stood then).
+export function shownVersion(zone) {
+  return zone.active_version ?? zone.current_version;
+}
+
 export function escapeHtml(text) {
   return String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
@@ -130,14 +136,23 @@ export class Layers {
       const title = `${zone.name} · ${t(`map.kind.${zone.kind}`)} · ${t(`map.state.${state}`)}`;
       return {
         id: zone.id,
-        signature: `${zone.current_hash}|${zone.state}|${state}`,
+        // The version drawn, not the current one: moving the slider across an amendment
+        // changes the geometry while the current version stays the same.
+        signature: `${shownVersion(zone)}|${zone.current_hash}|${zone.state}|${state}`,
         make: () => {
           const group = L.featureGroup(record.volumes.map((v) => shapeLayer(v.shape, style)));
           group.baseStyle = style;
+          group.drawn = { id: zone.id, version: shownVersion(zone), state,
+                          shapes: record.volumes.map((v) => v.shape) };
           return group.bindTooltip(volumesTooltip(title, record.volumes), { sticky: true });
         },
       };
     }));
+  }
+
+  // What each zone on the map shows, read from the layers themselves (the browser tests).
+  drawnZones() {
+    return [...this.zones.items.values()].map(({ layer }) => layer.drawn);
   }
 
   // A zone as the reader sees it: in force and binding on it, or declared by another party

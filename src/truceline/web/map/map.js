@@ -4,7 +4,7 @@
 import { loadBasemap } from "/web/basemap.js";
 import { ApiError, api, setToken, token } from "/web/map/api.js";
 import { Inbox } from "/web/map/inbox.js";
-import { Layers } from "/web/map/layers.js";
+import { Layers, shownVersion } from "/web/map/layers.js";
 import { direction, language, t, useLanguage } from "/web/map/texts.js";
 
 // The ten languages of the catalogues, each named in itself (an endonym reads the same to
@@ -154,10 +154,11 @@ function inForce(start, end, moment) {
   return (!start || Date.parse(start) <= moment) && (!end || moment < Date.parse(end));
 }
 
-// The geometry of the version a zone shows (in force, else the current one), read once.
+// The geometry of the version a zone shows, read once per version. At a past moment the API
+// gives each zone's versions as they stood then (docs/api.md, "The time slider"), so this is
+// the version in force at that moment (else the one on the table then), not today's.
 async function zoneRecord(zone) {
-  const version = zone.active_version ?? zone.current_version;
-  const key = `${zone.id}@${version}`;
+  const key = `${zone.id}@${shownVersion(zone)}`;
   if (!zoneRecords.has(key)) {
     const versions = await api(`/zones/${encodeURIComponent(zone.id)}/versions`);
     for (const v of versions) zoneRecords.set(`${zone.id}@${v.version}`, v.zone);
@@ -183,6 +184,7 @@ function setSpan(operations) {
 }
 
 window.trucelineSpan = () => span;  // for the browser tests: where a moment sits on the slider
+window.trucelineZones = () => layers.drawnZones();  // for the browser tests: what each zone shows
 
 function sliderMoment() {
   if (!span || Number(slider.value) >= SLIDER_STEPS) return null;
