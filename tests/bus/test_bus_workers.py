@@ -2,8 +2,10 @@
 6-minute slice: 77 steps, 48 alerts opened) replayed through NATS JetStream one time step at
 a time: the alerts they commit are exactly those of one process scanning the same steps
 (kind, subject, opening and closing times, alert ids), and again when one worker is killed
-with SIGKILL halfway: none lost, none opened twice. The workers scan at the tracks' time
-(``--clock tracks``), so the result does not depend on how fast anything runs."""
+with SIGKILL halfway: none lost, none opened twice; and again when a third worker joins two
+halfway (it reads the reports of the picture's age from the stream, then takes its share).
+The workers scan at the tracks' time (``--clock tracks``), so the result does not depend on
+how fast anything runs."""
 
 from __future__ import annotations
 
@@ -140,8 +142,12 @@ def _balanced(view: Any, names: set[str]) -> bool:
         n >= share - 1 for n in owners.values())
 
 
-def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None, logs: Path
-                ) -> tuple[list[Any], list[Any], Any]:
+def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None, logs: Path,
+                join_at: int | None = None) -> tuple[list[Any], list[Any], Any]:
+    """Three workers over the steps: w1 to w3 from the start, the one holding most shards killed
+    with SIGKILL at step ``kill_at``; or w1 and w2 from the start and w3 started at step
+    ``join_at``, the replay held until the three share the shards (a worker added to a running
+    group)."""
     register = open_register(url, clock)
     keys = {p: Ed25519PrivateKey.generate() for p in PARTIES}
     public = {p: base64.b64encode(raw_public_key(k.public_key())).decode() for p, k in keys.items()}
@@ -149,7 +155,8 @@ def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None, logs: P
     register.engine.dispose()
     group = f"test_{uuid.uuid4().hex[:10]}"
     names = {"w1", "w2", "w3"}
-    workers = {name: _worker(url, group, name, logs / f"{name}.log") for name in sorted(names)}
+    first = names if join_at is None else {"w1", "w2"}
+    workers = {name: _worker(url, group, name, logs / f"{name}.log") for name in sorted(first)}
 
     async def scenario() -> Any:
         import nats
@@ -157,10 +164,15 @@ def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None, logs: P
         nc = await nats.connect(NATS_URL)
         js = nc.jetstream()
         try:
-            await _until(js, group, lambda v: _balanced(v, names), 90, "three workers sharing the shards")
+            await _until(js, group, lambda v: _balanced(v, first), 90, "the workers sharing the shards")
             print(f"balanced after {time.monotonic() - started:.1f} s")
-            alive = set(names)
+            alive = set(first)
             for k, (_t, per_party) in enumerate(steps):
+                if k == join_at:
+                    workers["w3"] = _worker(url, group, "w3", logs / "w3.log")
+                    alive.add("w3")
+                    await _until(js, group, lambda v: _balanced(v, names), 90, "w3 taking its share")
+                    print(f"w3 joined, balanced at step {k}")
                 if k == kill_at:
                     view = await read_workers(js, group)
                     victim = max(names, key=lambda n: sum(lease.owner == n for lease in view.leases))
@@ -208,12 +220,13 @@ def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None, logs: P
     return opened, closed, view
 
 
-@pytest.mark.parametrize("kill_at", [None, 38], ids=["three-workers", "one-killed-halfway"])
+@pytest.mark.parametrize(("kill_at", "join_at"), [(None, None), (38, None), (None, 38)],
+                         ids=["three-workers", "one-killed-halfway", "one-joins-halfway"])
 def test_three_workers_give_exactly_the_single_process_alerts(postgres_url: str, clock, steps, kill_at,
-                                                              tmp_path: Path) -> None:
+                                                              join_at, tmp_path: Path) -> None:
     want_opened, want_closed = single_process(steps)
     assert len(want_opened) >= 40 and len(want_closed) >= 30  # the slice is busy enough to mean something
-    opened, closed, view = run_workers(postgres_url, clock, steps, kill_at, tmp_path)
+    opened, closed, view = run_workers(postgres_url, clock, steps, kill_at, tmp_path, join_at)
     # What each worker did, step by step, with its warnings: shown when the alerts differ.
     lines = [line for log in sorted(tmp_path.glob("*.log")) for line in log.read_text().splitlines()]
     steps_log = "\n".join(line for line in lines if " scanned " in line or "warning" in line.lower())

@@ -1,4 +1,5 @@
-"""A server loads the strategic check's compiled kernels before its first request."""
+"""A server (or a worker) loads the strategic check's and the tactical scan's compiled kernels
+before its first request or scan."""
 
 from __future__ import annotations
 
@@ -40,3 +41,11 @@ def test_warm_up_calls_every_kernel_of_the_strategic_check(monkeypatch: pytest.M
     warm_up()
     for _, name in KERNELS:
         assert calls.get(name), f"{name} was not reached by warm_up"
+
+
+def test_warm_up_loads_the_tactical_broad_phase(monkeypatch: pytest.MonkeyPatch) -> None:
+    from truceline.engines import pairgrid
+
+    monkeypatch.setattr(pairgrid, "_KERNEL", [])  # as in a new process: not loaded yet
+    warm_up()
+    assert len(pairgrid._KERNEL) == 1 and callable(pairgrid._KERNEL[0])

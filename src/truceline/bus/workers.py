@@ -2,9 +2,14 @@
 
 Each worker
 
-- reads every message of the ``TRACKS`` stream (an ordered consumer of its own, from the
-  moment it starts: all workers see all tracks) into a picture of its own, with the checks of
-  ``bus.tracks.take_message`` (signature, party, rows);
+- reads every message of the ``TRACKS`` stream (an ordered consumer of its own: all workers
+  see all tracks; a skipped message is read from the stream by number, ``_in_order``) into a
+  picture of its own, with the checks of ``bus.tracks.take_message`` (signature, party, rows),
+  from the reports of the picture's age on (``track_max_age_s`` before it starts);
+- joins the group only once that picture is the group's (``_check_joined``): the reports
+  delivered at its start taken and, with the tracks clock, the steps scanned (with no shard)
+  up to the slowest worker's. Until then it publishes no status and holds no lease, so a
+  worker added to a running group, or restarted, takes its share without a gap;
 - holds leases on some of the scan's shards (``bus.leases``, bucket ``truceline_leases_<group>``),
   its fair share of them, and scans only its share (``service.worker_detection``): findings
   whose cell is in its shards, from the tracks of its cells and their halo;
@@ -41,6 +46,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -204,6 +210,10 @@ class Worker:
         self._stop = asyncio.Event()
         self._leases: Leases | None = None
         self._js: Any = None
+        self._held_alerts: tuple[Carried, ...] = ()  # as the last step left them (published)
+        self._history_taken = False  # the reports of the picture's age, delivered at the start
+        self._history_until = 0  # the stream sequence of the last of them
+        self._joined = asyncio.Event()  # see _check_joined
         self._next_seq: int | None = None  # the stream sequence expected next (Worker._in_order)
         self._status_kv: Any = None
 
@@ -212,7 +222,7 @@ class Worker:
 
     async def run(self) -> None:
         import nats
-        from nats.js.api import DeliverPolicy
+        from nats.js.api import ConsumerConfig, DeliverPolicy
 
         async def connection_error(error: Exception) -> None:  # one line, not nats-py's traceback
             _log.warning("NATS: %s", error or type(error).__name__)
@@ -234,11 +244,20 @@ class Worker:
             async def received(message: Any) -> None:
                 await queue.put(message)
 
-            await js.subscribe(SUBJECTS, cb=received, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW)
-            await self._put_status()
-            await asyncio.sleep(self.renew_s)  # see who else is there before taking a share
+            # From the reports of the picture's age on: a worker that joins a running group (or
+            # restarts) builds the picture the others have before it takes a share.
+            since = datetime.fromtimestamp(self.wall() - self.picture.max_age_s, UTC)
+            # The newest message now: once it is taken, so are all those of its start (a count
+            # of pending messages would not do: on a busy stream it need never come to 0).
+            self._history_until = int((await js.stream_info(STREAM)).state.last_seq)
+            subscription = await js.subscribe(
+                SUBJECTS, cb=received, ordered_consumer=True,
+                config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since))
+            if int((await subscription.consumer_info()).num_pending) == 0:
+                self._history_taken = True
             tasks.append(asyncio.create_task(self._lease_loop()))
             tasks.append(asyncio.create_task(self._consume(queue)))
+            await self._check_joined()
             if self.clock == "wall":
                 tasks.append(asyncio.create_task(self._wall_scans()))
             await self._stop.wait()
@@ -271,8 +290,27 @@ class Worker:
         alive = {n for n, s in self.statuses.items() if s.alive(now, self.ttl_s)}
         return sorted(alive | {self.name})
 
+    async def _check_joined(self) -> None:
+        """Join the group (publish a status, take a share) once the picture is the group's: the
+        reports of the picture's age taken and, with the tracks clock, the steps scanned up to
+        the group's slowest worker (so the barrier of ``_ready`` holds from the first step on)."""
+        if self._joined.is_set() or not self._history_taken:
+            return
+        if self.clock == "tracks":
+            now = self.wall()
+            others = [s.scanned_s for n, s in self.statuses.items()
+                      if n != self.name and s.alive(now, self.ttl_s) and s.scanned_s is not None]
+            scanned = self.progress.scanned_s
+            if others and (scanned is None or scanned < min(others)):
+                return
+        _log.info("%s joins group %s", self.name, self.group)
+        self._joined.set()
+
     async def _lease_loop(self) -> None:
         assert self._leases is not None
+        await self._joined.wait()
+        await self._put_status()
+        await asyncio.sleep(self.renew_s)  # see who else is there before taking a share
         while True:
             try:
                 share = fair_share(self.n_shards, len(self.members()))
@@ -284,10 +322,12 @@ class Worker:
             await asyncio.sleep(self.renew_s)
 
     async def _put_status(self, stopped: bool = False) -> None:
+        if not self._joined.is_set():
+            return  # not part of the group yet: nobody waits for it, nobody counts it
         p = self.progress
         status = WorkerStatus(
             self.name, self.wall(), self.clock, p.scanned_s, tuple(sorted(p.shards)), p.pending,
-            self._behind(),            p.steps, stopped, tuple(self.detection.carried()),
+            self._behind(), p.steps, stopped, self._held_alerts,
         )
         self.statuses[self.name] = status
         await self._status_kv.put(self.name, status.to_json())
@@ -310,9 +350,11 @@ class Worker:
                 if self.clock == "tracks" and p.pending_step is not None and (
                         p.pending_step != p.scanned_s or p.dirty):
                     await self._scan(p.pending_step, "idle")
+                await self._check_joined()
                 continue
             for delivered in await self._in_order(message):
                 await self._take(delivered)
+            await self._check_joined()
 
     async def _in_order(self, message: Any) -> list[_Delivered]:
         """The message, preceded by any the consumer skipped. The worker's picture must hold
@@ -348,6 +390,10 @@ class Worker:
     async def _take(self, message: _Delivered) -> None:
         """Take one message into the picture; with the tracks clock, first scan the step it ends."""
         p = self.progress
+        if message.pending is not None:
+            p.pending = message.pending
+        if message.stream_seq is not None and message.stream_seq >= self._history_until:
+            self._history_taken = True  # taken or refused, the reports of its start are in
         headers = message.headers
         newest = newest_time(headers, message.data)
         if self.clock == "tracks" and newest is not None and p.pending_step is not None and (
@@ -371,8 +417,6 @@ class Worker:
         self.counts.messages += 1
         self.counts.accepted += result.accepted
         self.counts.refused_rows += len(result.refused)
-        if message.pending is not None:
-            p.pending = message.pending
         if result.accepted and newest is not None:
             if p.scanned_s is not None and newest <= p.scanned_s:
                 p.dirty = True
@@ -412,6 +456,8 @@ class Worker:
                 scanned = self.statuses[name].scanned_s
                 if scanned is None or scanned < previous_s:
                     return False
+        if not self._joined.is_set():
+            return True  # it scans with no shard: only its place behind the others matters
         mine = self._leases.owned()
         for shard in range(self.n_shards):
             if shard in mine:
@@ -433,12 +479,16 @@ class Worker:
         carried = self._carried()
         taken = shards - p.shards
 
-        def work() -> StepResult:
+        def work() -> tuple[StepResult, tuple[Carried, ...]]:
             if taken:
                 self.detection.rescan_previous(shards, carried)
-            return self.detection.step(at_s, shards, carried)
+            step = self.detection.step(at_s, shards, carried)
+            return step, tuple(self.detection.carried())
 
-        step = await run_in_threadpool(work)
+        # The alerts it holds are read here, in the step's thread: read from the event loop they
+        # would wait on the detection's lock for as long as a step runs, and with it every
+        # heartbeat (the others would count this worker dead during a long step).
+        step, self._held_alerts = await run_in_threadpool(work)
         self.last_step = step
         _log.debug("%s scanned %.1f (%s%s): %d shards, %d tracks, %d events, %d resumed, %d released",
                    self.name, at_s, why, ", dirty" if p.dirty else "", len(shards), step.scanned,

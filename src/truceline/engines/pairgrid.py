@@ -103,6 +103,12 @@ def _kernel() -> Callable[..., tuple[Int, Int]]:
     return _KERNEL[0]
 
 
+def load_kernel() -> None:
+    """Load the compiled kernel now (built first, once per machine, when missing): a server or a
+    worker pays this at start-up, not inside its first scan."""
+    _kernel()
+
+
 def jit_kernel() -> Any:
     """The kernel compiled by numba (``cache=True``), its helper bound as a compiled function
     (numba resolves the globals a kernel calls when it compiles it)."""

@@ -1,4 +1,9 @@
-"""Pay a server's one-time costs before its first request, not during it.
+"""Pay a server's (or a worker's) one-time costs before its first request or scan, not during it.
+
+The tactical scan's broad phase is a compiled kernel too (engines/pairgrid.py: an extension
+module built once per machine into the cache folder, which takes a while the first time):
+it is loaded, or built, here. A worker whose first step spent that time compiling would fall
+behind the others' steps before it scanned any.
 
 The strategic check's compiled kernels (numba, cached on disk) load on their first call:
 about 0.3 s, measured, for the circle-polygon overlap. In a running server that first
@@ -13,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from truceline.domain.operation import Operation
 from truceline.domain.zone import Zone, ZoneRule
+from truceline.engines.pairgrid import load_kernel
 from truceline.engines.strategic import StrategicIndex
 from truceline.geo.altitude import AltitudeBand
 from truceline.geo.shapes import Circle, Shape, square_around
@@ -29,8 +35,9 @@ def _volume(shape: Shape) -> Volume4D:
 
 
 def warm_up() -> None:
-    """Check plans of each shape kind against a zone and an operation of each kind (a large
-    square too, so a circle's pair clips its ring)."""
+    """Load the tactical kernel; check plans of each shape kind against a zone and an operation
+    of each kind (a large square too, so a circle's pair clips its ring)."""
+    load_kernel()
     shapes: list[Shape] = [
         Circle(_CENTRE, 1_000.0),
         square_around(*_CENTRE, 800.0),
