@@ -240,3 +240,34 @@ def test_replay_nats_refuses_bad_input_in_one_line(tmp_path: Path, args: list[st
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_steps_messages_start_with_its_newest_report_and_their_ids_are_deterministic() -> None:
+    from truceline.cli.replay_nats import PartyKey, step_batches
+    from truceline.service.replay_feed import FeedStep
+
+    def state(track: str, t: float) -> dict[str, Any]:
+        return {"id": track, "time": t, "lat": 48.0, "lon": 2.0, "alt_m": 3000.0, "alt_ref": "pressure",
+                "velocity": 200.0, "heading": 0.0, "vertrate": 0.0}
+
+    key = Ed25519PrivateKey.generate()
+    keys = {"north": PartyKey("n1", key), "south": PartyKey("s1", key)}
+    step = FeedStep(1000.0, {"north": [state(f"a{i}", 990.0 + i) for i in range(10)],
+                             "south": [state("b0", 995.0)]})
+    batches = step_batches(step, keys, "0123456789abcdef", max_bytes=450)
+    assert [b.party_id for b in batches].count("n1") > 2  # north's rows cut by size
+    assert sum(b.states for b in batches) == 11
+    # The newest report (north's last chunk, time 999) first, the others in their order after it.
+    assert max(s["time"] for s in json.loads(batches[0].body)["states"]) == 999.0
+    chunks = [b.chunk for b in batches if b.party_id == "n1"]
+    assert chunks == [chunks[0], *sorted(chunks[1:])] and chunks[0] == max(chunks)
+    assert all(len(b.body) <= 450 for b in batches)
+    # The same step gives the same ids; another step, recording or body gives others.
+    assert [b.msg_id for b in step_batches(step, keys, "0123456789abcdef", max_bytes=450)] == \
+        [b.msg_id for b in batches]
+    assert len({b.msg_id for b in batches}) == len(batches)
+    assert batches[0].msg_id.startswith("replay-0123456789abcdef-1000000-n1-")
+    other = step_batches(FeedStep(1005.0, step.batches), keys, "0123456789abcdef", max_bytes=450)
+    assert not {b.msg_id for b in other} & {b.msg_id for b in batches}
+    assert not {b.msg_id for b in step_batches(step, keys, "fedcba9876543210", max_bytes=450)} & {
+        b.msg_id for b in batches}
