@@ -92,23 +92,19 @@ def describe(event: Mapping[str, Any]) -> str:
     return f"{stamp}  {event['change']} {event['kind']} {what} ({event['stage']})"
 
 
-__all__ = ["FeedSummary", "describe", "feed", "read_tokens"]
+__all__ = ["FeedSummary", "describe", "feed", "read_recording", "read_tokens"]
 
 
-def run_replay_to(states: Path, url: str, tokens_file: Path | None, token: str | None, step_s: float,
-                  max_age_s: float, speed: float, start: float | None, end: float | None) -> None:
-    """The command: read the recording, feed it, print each alert event and a summary."""
-    import time
-
-    from truceline.cli.rendering import console, fail, guarded
+def read_recording(states: Path, step_s: float, max_age_s: float, speed: float, start: float | None,
+                   end: float | None) -> Any:
+    """The recording a feeder sends (``--to`` or ``--nats``), its flags checked first: one line
+    and exit 2 for a bad flag, an unreadable file, no usable row or --start/--end outside it."""
+    from truceline.cli.rendering import fail, guarded
     from truceline.io.statevectors import read_state_vectors
-    from truceline.service.replay_feed import feed_steps
     from truceline.tactical_command import check_time
 
     check_time("--start", start)
     check_time("--end", end)
-    if (tokens_file is None) == (token is None):
-        fail("--to needs the parties' tokens: --tokens FILE (JSON {party: token}) or one --token")
     for flag, value in (("--step", step_s), ("--max-age", max_age_s)):
         if not (math.isfinite(value) and value > 0):
             fail(f"{flag}: {value!r} must be a positive number of seconds")
@@ -120,6 +116,20 @@ def run_replay_to(states: Path, url: str, tokens_file: Path | None, token: str |
     first, last = sv.time_span_s
     if (start is not None and start > last) or (end is not None and end < first):
         fail(f"{states}: no scan time in --start/--end: the usable rows span {first:.0f} to {last:.0f}")
+    return sv
+
+
+def run_replay_to(states: Path, url: str, tokens_file: Path | None, token: str | None, step_s: float,
+                  max_age_s: float, speed: float, start: float | None, end: float | None) -> None:
+    """The command: read the recording, feed it, print each alert event and a summary."""
+    import time
+
+    from truceline.cli.rendering import console, fail, guarded
+    from truceline.service.replay_feed import feed_steps
+
+    if (tokens_file is None) == (token is None):
+        fail("--to needs the parties' tokens: --tokens FILE (JSON {party: token}) or one --token")
+    sv = read_recording(states, step_s, max_age_s, speed, start, end)
     if tokens_file is not None:
         tokens = guarded(lambda: read_tokens(tokens_file))
         party_of = {party: party for party in tokens}

@@ -112,15 +112,49 @@ def replay(
     token: Annotated[
         str | None, typer.Option("--token", help="With --to: one token, every row sent as its party.")
     ] = None,
+    nats: Annotated[
+        str | None,
+        typer.Option("--nats", help="Publish the same steps to this NATS server's TRACKS stream, as the "
+                     "parties' gateways do, for `truceline worker` processes on the tracks clock "
+                     "(TRUCELINE_SCAN_CLOCK=tracks) to scan, instead of scanning here. Each batch's "
+                     "Nats-Msg-Id is made from the recording, the step, the party and the batch's "
+                     "content, so a second run within the stream's duplicate window (120 s) is "
+                     "reported as duplicates, not taken twice."),
+    ] = None,
+    keys: Annotated[
+        Path | None,
+        typer.Option("--keys", help='With --nats: JSON {party: {"id": party id, "key": PEM file}}, one per '
+                     "party column value: the id of GET /me and the party's Ed25519 request key "
+                     "(a path relative to this file)."),
+    ] = None,
 ) -> None:
     """Replay a recorded state-vector file: each alert once per episode.
 
     Steps through the file in time order; an alert is printed when it opens, again only if a
     conflict becomes a loss of separation, and once when it ends. A progress bar on a
     terminal; a summary at the end. With --to URL the steps go to a replay server, which
-    scans each one and answers with its alerts (docs/tactical.md). Exit code 0, or 2 on bad
-    input or no usable row.
+    scans each one and answers with its alerts; with --nats URL they are published, signed,
+    to the TRACKS stream for the workers to scan, and one summary line says what was
+    published (docs/tactical.md). Exit code 0, or 2 on bad input or no usable row.
     """
+    if to is not None and nats is not None:
+        from truceline.cli.rendering import fail
+
+        fail("--to and --nats: feed one server or the workers, not both")
+    if nats is not None:
+        from truceline.cli.rendering import fail
+        from truceline.cli.replay_nats import run_replay_nats
+
+        if zones:
+            fail("--zones: with --nats the register's own zones and operations are used")
+        if tokens is not None or token is not None:
+            fail("--tokens and --token go with --to URL; --nats signs with --keys")
+        run_replay_nats(states, nats, keys, step, max_age, speed, start, end)
+        return
+    if keys is not None:
+        from truceline.cli.rendering import fail
+
+        fail("--keys goes with --nats URL")
     if to is not None:
         from truceline.cli.rendering import fail
         from truceline.cli.replay_to import run_replay_to
