@@ -237,4 +237,5 @@ def test_three_workers_give_exactly_the_single_process_alerts(postgres_url: str,
     assert set(closed) == want_closed, (sorted(want_closed - set(closed), key=lambda c: c[1]),
                                         sorted(set(closed) - want_closed, key=lambda c: c[1]), steps_log)
     # The workers said how far behind they were: nothing pending, nothing unscanned at the end.
-    assert all(w.pending == 0 and w.behind_s == 0.0 for w in view.workers if not w.stopped and w.steps)
+    assert all(w.pending == 0 and w.behind_s == 0.0 for w in view.workers if not w.stopped and w.steps), [
+        (w.name, w.pending, w.behind_s) for w in view.workers]
