@@ -490,9 +490,10 @@ class Worker:
         # heartbeat (the others would count this worker dead during a long step).
         step, self._held_alerts = await run_in_threadpool(work)
         self.last_step = step
-        _log.debug("%s scanned %.1f (%s%s): %d shards, %d tracks, %d events, %d resumed, %d released",
-                   self.name, at_s, why, ", dirty" if p.dirty else "", len(shards), step.scanned,
-                   len(step.result.events), step.resumed, step.released)
+        _log.debug("%s scanned %.1f (%s%s): %d shards, %d tracks, %d events, %d resumed, %d released, "
+                   "%d pending, next message %s", self.name, at_s, why, ", dirty" if p.dirty else "",
+                   len(shards), step.scanned, len(step.result.events), step.resumed, step.released, p.pending,
+                   self._next_seq)
         p.shards, p.scanned_s, p.dirty = shards, at_s, False
         p.steps += 1
         if step.newest_s is not None:
