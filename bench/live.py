@@ -200,15 +200,21 @@ def latency(samples: int, load: int, folder: Path, scan_interval_s: float = SCAN
                                  timeout=120) for p in range(PARTIES)]]
         while not done.is_set():
             began = time.perf_counter()
-            post_rounds(clients, work, "json", [now_ms() - 1000])
+            try:
+                post_rounds(clients, work, "json", [now_ms() - 1000])
+            except (httpx.HTTPError, RuntimeError):
+                if done.is_set():  # the server is stopping
+                    return
+                raise
             offered.append(time.perf_counter() - began)
             done.wait(max(0.0, scan_interval_s - (time.perf_counter() - began)))
 
+    loader = threading.Thread(target=keep_live, args=(e2e_batches(load),), daemon=True)
     try:
         threading.Thread(target=listen, daemon=True).start()
         ready.wait(10)
         if load:
-            threading.Thread(target=keep_live, args=(e2e_batches(load),), daemon=True).start()
+            loader.start()
             time.sleep(3 * scan_interval_s)  # the background's alerts opened first (not measured)
         found = []
         a_client = httpx.Client(base_url=url, headers={"Authorization": f"Bearer {tokens['A']}"})
@@ -230,6 +236,8 @@ def latency(samples: int, load: int, folder: Path, scan_interval_s: float = SCAN
             time.sleep((k % 4) * 0.37)  # reports land at different points of the scan period
     finally:
         done.set()
+        if loader.is_alive():
+            loader.join(60)
         stop(proc)
     background = ""
     if load:
