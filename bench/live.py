@@ -41,9 +41,13 @@ and B report two converging tracks, and the time from B's report (the one that c
 conflict) to ``conflict.opened`` on A's ``/stream`` is measured; printed with its p50 and p99
 against the goal of one scan interval plus 200 ms.
 
+With ``--latency-nats`` the same samples go over NATS instead: a ``serve`` with
+``TRUCELINE_BUS`` and ``TRUCELINE_WORKERS=external`` holds A's stream on PostgreSQL, one
+``truceline worker`` scans and commits.
+
 Run: .venv/bin/python bench/live.py [--parts inproc http nats] [--sizes 1000 20000] [--repeat 3]
      [--workers 1 2] [--http-db sqlite|postgres] [--latency 20]
-     [--latency-load 0 20000]
+     [--latency-load 0 20000] [--latency-nats]
 """
 
 from __future__ import annotations
@@ -151,6 +155,8 @@ def main() -> None:
     parser.add_argument("--latency", type=int, default=0, help="report-to-stream samples (0: none)")
     parser.add_argument("--latency-load", type=int, nargs="+", default=[0],
                         help="background tracks kept live during the latency samples")
+    parser.add_argument("--latency-nats", action="store_true",
+                        help="the latency samples also over NATS, with a worker scanning")
     args = parser.parse_args()
     if "inproc" in args.parts:
         print("reports ingested per second (one thread); scan: time per scan of the whole picture")
@@ -166,6 +172,8 @@ def main() -> None:
         print()
         for load in args.latency_load:
             latency(args.latency, load, folder)
+        if args.latency_nats:
+            latency_nats(args.latency, folder)
 
 
 def latency(samples: int, load: int, folder: Path, scan_interval_s: float = SCAN_INTERVAL_S) -> None:
@@ -181,17 +189,6 @@ def latency(samples: int, load: int, folder: Path, scan_interval_s: float = SCAN
     arrived: dict[str, float] = {}
     ready = threading.Event()
     done = threading.Event()
-
-    def listen() -> None:
-        headers = {"Authorization": f"Bearer {tokens['A']}"}
-        with httpx.stream("GET", url + "/stream", headers=headers, timeout=None) as r:
-            ready.set()
-            kind = ""
-            for line in r.iter_lines():
-                if line.startswith("event: "):
-                    kind = line[7:]
-                elif line.startswith("data: ") and kind == "conflict.opened":
-                    arrived[json.loads(line[6:])["alert"]["subject"][0]] = time.perf_counter()
 
     offered: list[float] = []
 
@@ -211,7 +208,7 @@ def latency(samples: int, load: int, folder: Path, scan_interval_s: float = SCAN
 
     loader = threading.Thread(target=keep_live, args=(e2e_batches(load),), daemon=True)
     try:
-        threading.Thread(target=listen, daemon=True).start()
+        threading.Thread(target=listen_stream, args=(url, tokens["A"], arrived, ready), daemon=True).start()
         ready.wait(10)
         if load:
             loader.start()
@@ -243,13 +240,96 @@ def latency(samples: int, load: int, folder: Path, scan_interval_s: float = SCAN
     if load:
         background = (f", {load} background tracks live (a round posted in {np.median(offered):.2f} s "
                       f"median, {load / scan_interval_s:.0f} reports/s offered)")
+    print_latency(found, samples, scan_interval_s, background)
+
+
+def latency_nats(samples: int, folder: Path, scan_interval_s: float = SCAN_INTERVAL_S) -> None:
+    """Report -> ``conflict.opened`` on the other party's ``/stream`` when the reports go over
+    NATS and a ``truceline worker`` scans: ``serve`` (PostgreSQL, ``TRUCELINE_BUS``,
+    ``TRUCELINE_WORKERS=external``) holds the stream, one worker commits the alert."""
+    env = child_env(folder)
+    group = f"bench_{uuid.uuid4().hex[:10]}"
+    with database("postgres", folder) as db:
+        parties = dict(zip("AB", register_parties(db, ["A", "B"], request_keys=True), strict=True))
+        served = {**env, "TRUCELINE_BUS": NATS_URL, "TRUCELINE_WORKERS": "external",
+                  "TRUCELINE_WORKER_GROUP": group}
+        proc, url, _ = start_serve(db, served, folder / "latency-nats-serve.log")
+        worker = start_worker(db, env, group, "w1", folder / "latency-nats-worker.log")
+        arrived: dict[str, float] = {}
+        ready = threading.Event()
+        listener = threading.Thread(target=listen_stream, args=(url, parties["A"].token, arrived, ready),
+                                    daemon=True)
+        listener.start()
+        ready.wait(10)
+        try:
+            found = asyncio.run(_nats_samples(samples, parties, group, arrived))
+        finally:
+            stop(worker)
+            stop(proc)
+            asyncio.run(nats_cleanup(group, list(parties.values())))
+    print_latency(found, samples, scan_interval_s, ", reports over NATS, one `truceline worker` scanning")
+
+
+async def _nats_samples(samples: int, parties: dict[str, Party], group: str, arrived: dict[str, float]
+                        ) -> list[float]:
+    import nats
+
+    from truceline.bus.tracks import publish_batch
+    from truceline.bus.workers import read_workers
+    from truceline.service.partition import N_SHARDS
+
+    nc = await nats.connect(NATS_URL)
+    js = nc.jetstream()
+    try:
+        for _ in range(1200):  # bounded: the worker holds every shard
+            view = await read_workers(js, group)
+            if len(view.leases) == N_SHARDS and {x.owner for x in view.leases} == {"w1"}:
+                break
+            await asyncio.sleep(0.1)
+        found = []
+        for k in range(samples):
+            t = time.time()
+            lat = -60.0 + k * 0.5
+            a = {"id": f"a{k}", "time": t, "lat": lat, "lon": 0.0, "alt_m": 3000.0, "alt_ref": "W84",
+                 "velocity": 200.0, "heading": 0.0, "vertrate": 0.0}
+            b = {**a, "id": f"b{k}", "lat": lat + 0.15, "heading": 180.0}
+            for name, state in (("A", a), ("B", b)):
+                if name == "B":
+                    start = time.perf_counter()
+                await publish_batch(js, parties[name].id, parties[name].key,
+                                    json.dumps({"states": [state]}).encode(), f"bench-{uuid.uuid4()}")
+            for _ in range(1200):  # bounded: 30 s (a stream's keep-alive is 15 s)
+                if f"a{k}" in arrived:
+                    found.append(arrived[f"a{k}"] - start)
+                    break
+                await asyncio.sleep(0.025)
+            await asyncio.sleep((k % 4) * 0.37)
+        return found
+    finally:
+        await nc.close()
+
+
+def listen_stream(url: str, token: str, arrived: dict[str, float], ready: threading.Event) -> None:
+    """Note when each ``conflict.opened`` reaches ``token``'s ``/stream`` (by its first track)."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.stream("GET", url + "/stream", headers=headers, timeout=None) as r:
+        ready.set()
+        kind = ""
+        for line in r.iter_lines():
+            if line.startswith("event: "):
+                kind = line[7:]
+            elif line.startswith("data: ") and kind == "conflict.opened":
+                arrived[json.loads(line[6:])["alert"]["subject"][0]] = time.perf_counter()
+
+
+def print_latency(found: list[float], samples: int, scan_interval_s: float, how: str) -> None:
     if not found:
-        print(f"latency: no alert reached the stream{background}")
+        print(f"latency: no alert reached the stream{how}")
         return
     ms = np.array(found) * 1000.0
     goal = scan_interval_s * 1000.0 + 200.0
     print(f"report -> conflict.opened on the other party's /stream, {len(found)}/{samples} samples, "
-          f"scan every {scan_interval_s:.0f} s{background}: p50 {np.percentile(ms, 50):.0f} ms, "
+          f"scan every {scan_interval_s:.0f} s{how}: p50 {np.percentile(ms, 50):.0f} ms, "
           f"p99 {np.percentile(ms, 99):.0f} ms, max {ms.max():.0f} ms (goal: p99 <= {goal:.0f} ms; "
           f"p99/goal {np.percentile(ms, 99) / goal:.2f})")
 
