@@ -11,11 +11,13 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from test_bus_leases import NATS_URL, _reachable
 
+from truceline.bus.nats import SUBJECT as EVENTS_SUBJECT
 from truceline.bus.tracks import publish_batch
 from truceline.bus.workers import Worker, bucket_names
 from truceline.domain.clock import utc_now
@@ -51,6 +53,12 @@ def test_a_lone_worker_on_the_wall_clock_commits_the_conflict(tmp_path: Path) ->
             await asyncio.sleep(0.05)
         nc = await nats.connect(NATS_URL)
         js = nc.jetstream()
+        woken: list[bytes] = []
+
+        async def wake_up(message: Any) -> None:
+            woken.append(message.data)
+
+        await nc.subscribe(EVENTS_SUBJECT, cb=wake_up)
         found: list[dict[str, object]] = []
         for _ in range(100):  # bounded: published until the scan finds it
             now = time.time()
@@ -63,12 +71,18 @@ def test_a_lone_worker_on_the_wall_clock_commits_the_conflict(tmp_path: Path) ->
             found = opened()
             if found:
                 break
+        for _ in range(50):  # bounded: the wake-up follows the commit
+            if woken:
+                break
+            await asyncio.sleep(0.1)
+        wakes.extend(woken)
         shards = len(worker.progress.shards)
         await nc.close()
         worker.stop()
         await asyncio.wait_for(running, 15)
         return shards, found
 
+    wakes: list[bytes] = []
     try:
         shards, found = asyncio.run(scenario())
     finally:
@@ -85,3 +99,5 @@ def test_a_lone_worker_on_the_wall_clock_commits_the_conflict(tmp_path: Path) ->
     assert shards == N_SHARDS
     assert [(p["kind"], p["subject"]) for p in found] == [("conflict", ["a1", "b1"])]
     assert abs(float(found[0]["at_s"]) - time.time()) < 600  # scanned at the wall clock, not 1970
+    # The servers' streams were woken by the commit (bus/nats.py), not left to their keep-alive.
+    assert wakes and all(json.loads(w)["seq"] is not None for w in wakes)

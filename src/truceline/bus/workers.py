@@ -52,6 +52,8 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from truceline.bus.leases import RENEW_S, TTL_S, Lease, Leases, fair_share, lease_bucket
+from truceline.bus.nats import NatsBridge
+from truceline.bus.notify import Notifier
 from truceline.bus.tracks import STREAM, SUBJECTS, FeedCounts, Refused, ensure_stream, take_message
 from truceline.domain.clock import from_epoch_s
 from truceline.service.live_detection import LiveSettings
@@ -229,6 +231,11 @@ class Worker:
 
         nc = await nats.connect(self.url, connect_timeout=5, max_reconnect_attempts=-1,
                                 error_cb=connection_error)
+        # The servers' streams learn of the alerts it commits as of their own commits: a wake-up
+        # on truceline.events (without it a `/stream` would see them at its next keep-alive).
+        bridge = NatsBridge(self.url, Notifier())
+        await bridge.start()
+        self.service.subscribers.append(bridge.publish)
         tasks: list[asyncio.Task[Any]] = []
         try:
             js = self._js = nc.jetstream()
@@ -273,6 +280,8 @@ class Worker:
                 await self._put_status(stopped=True)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(nc.drain(), 5.0)
+            self.service.subscribers.remove(bridge.publish)
+            await bridge.stop()
 
     # -- the buckets -----------------------------------------------------------------------
 
