@@ -41,6 +41,7 @@ from truceline.api.metrics import install_metrics
 from truceline.api.responses import HealthOut
 from truceline.api.security import ERRORS, route_operation_id
 from truceline.bus.notify import Notifier
+from truceline.bus.schedule import fixed_rate
 from truceline.config import IncidentSettings, ScanClock, load_incident_settings
 from truceline.domain.notification import LeadTimes
 from truceline.service import escalation
@@ -207,8 +208,7 @@ async def _checkpointer(service: Service, interval_s: float) -> None:
 
 
 async def _scanner(live: LiveDetection, clock: Callable[[], datetime], interval_s: float) -> None:
-    while True:
-        await asyncio.sleep(interval_s)
+    async for _due in fixed_rate(interval_s):  # every interval, however long a scan takes
         try:
             await run_in_threadpool(live.tick, clock())
         except Exception:  # a failed scan must not stop the next one; it is logged

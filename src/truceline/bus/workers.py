@@ -54,6 +54,7 @@ from starlette.concurrency import run_in_threadpool
 from truceline.bus.leases import RENEW_S, TTL_S, Lease, Leases, fair_share, lease_bucket
 from truceline.bus.nats import NatsBridge
 from truceline.bus.notify import Notifier
+from truceline.bus.schedule import fixed_rate
 from truceline.bus.tracks import STREAM, SUBJECTS, FeedCounts, Refused, ensure_stream, take_message
 from truceline.domain.clock import from_epoch_s
 from truceline.service.live_detection import LiveSettings
@@ -446,8 +447,7 @@ class Worker:
         return result.accepted > 0
 
     async def _wall_scans(self) -> None:
-        while True:
-            await asyncio.sleep(self.scan_interval_s)
+        async for _due in fixed_rate(self.scan_interval_s):  # however long a scan takes
             try:
                 await self._scan(self.wall(), "wall clock")
             except Exception:  # a failed scan must not stop the next one; it is logged
