@@ -405,7 +405,8 @@ class Worker:
         if message.stream_seq is not None and message.stream_seq >= self._history_until:
             self._history_taken = True  # taken or refused, the reports of its start are in
         headers = message.headers
-        newest = newest_time(headers, message.data)
+        # Only the tracks clock steps by the reports' times: on the wall clock the body is not read twice.
+        newest = newest_time(headers, message.data) if self.clock == "tracks" else None
         if self.clock == "tracks" and newest is not None and p.pending_step is not None and (
                 newest > p.pending_step and (p.pending_step != p.scanned_s or p.dirty)
                 and await self._would_take(message, newest)):
