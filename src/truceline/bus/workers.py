@@ -4,12 +4,13 @@ Each worker
 
 - reads every message of the ``TRACKS`` stream (an ordered consumer of its own: all workers
   see all tracks; a skipped message is read from the stream by number, ``_in_order``) into a
-  picture of its own, with the checks of ``bus.tracks.take_message`` (signature, party, rows),
-  from the reports of the picture's age on (``track_max_age_s`` before it starts);
-- joins the group only once that picture is the group's (``_check_joined``): the reports
-  delivered at its start taken and, with the tracks clock, the steps scanned (with no shard)
-  up to the slowest worker's. Until then it publishes no status and holds no lease, so a
-  worker added to a running group, or restarted, takes its share without a gap;
+  picture of its own, with the checks of ``bus.tracks.take_message`` (signature, party, rows):
+  on the wall clock from the moment it starts, on the tracks clock from the reports of the
+  picture's age on (``track_max_age_s`` before it starts);
+- on the tracks clock, joins the group only once that picture is the group's
+  (``_check_joined``): the reports delivered at its start taken and the steps scanned (with no
+  shard) up to the slowest worker's. Until then it publishes no status and holds no lease, so a
+  worker added to a running replay takes its share without a gap;
 - holds leases on some of the scan's shards (``bus.leases``, bucket ``truceline_leases_<group>``),
   its fair share of them, and scans only its share (``service.worker_detection``): findings
   whose cell is in its shards, from the tracks of its cells and their halo;
@@ -252,16 +253,24 @@ class Worker:
             async def received(message: Any) -> None:
                 await queue.put(message)
 
-            # From the reports of the picture's age on: a worker that joins a running group (or
-            # restarts) builds the picture the others have before it takes a share.
-            since = datetime.fromtimestamp(self.wall() - self.picture.max_age_s, UTC)
-            # The newest message now: once it is taken, so are all those of its start (a count
-            # of pending messages would not do: on a busy stream it need never come to 0).
-            self._history_until = int((await js.stream_info(STREAM)).state.last_seq)
-            subscription = await js.subscribe(
-                SUBJECTS, cb=received, ordered_consumer=True,
-                config=ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since))
-            if int((await subscription.consumer_info()).num_pending) == 0:
+            if self.clock == "tracks":
+                # From the reports of the picture's age on: a worker that joins a running group
+                # (or restarts) builds the picture the others have before it takes a share, so
+                # the group's alerts stay exactly a single process's. The newest message now:
+                # once it is taken, so are all those of its start (a count of pending messages
+                # would not do: on a busy stream it need never come to 0).
+                since = datetime.fromtimestamp(self.wall() - self.picture.max_age_s, UTC)
+                self._history_until = int((await js.stream_info(STREAM)).state.last_seq)
+                config = ConsumerConfig(deliver_policy=DeliverPolicy.BY_START_TIME, opt_start_time=since)
+            else:
+                # The wall clock (live feeds): from now on. Reading a minute of a busy feed back
+                # (20,000 reports/s: 1.2 million messages) would hold every live report behind it
+                # for minutes; live tracks report every few seconds, so the picture fills from
+                # the live feed within one report interval (docs/operations.md, "Workers").
+                self._history_until = 0
+                config = ConsumerConfig(deliver_policy=DeliverPolicy.NEW)
+            subscription = await js.subscribe(SUBJECTS, cb=received, ordered_consumer=True, config=config)
+            if self.clock == "wall" or int((await subscription.consumer_info()).num_pending) == 0:
                 self._history_taken = True
             tasks.append(asyncio.create_task(self._lease_loop()))
             tasks.append(asyncio.create_task(self._consume(queue)))
@@ -506,7 +515,11 @@ class Worker:
                    self._next_seq)
         p.shards, p.scanned_s, p.dirty = shards, at_s, False
         p.steps += 1
-        if step.newest_s is not None:
+        if self.clock == "tracks":
+            # The step's time is the newest report it scanned up to, whether or not its own
+            # cells held a track then (a worker whose cells are empty is not behind).
+            p.newest_scanned_s = at_s
+        elif step.newest_s is not None:
             p.newest_scanned_s = step.newest_s
         await self._put_status()
 
