@@ -25,9 +25,8 @@ from typing import Any
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from test_bus_workers import NATS_URL, PARIS, SRC, START, _reachable, _until, _worker, committed
+from test_bus_workers import NATS_URL, PARIS, SRC, START, _reachable, _until, _worker, committed, drop_buckets
 
-from truceline.bus.workers import bucket_names
 from truceline.config import load_config
 from truceline.engines.tactical import EpisodeChange, EpisodeEvent
 from truceline.io.statevectors import read_state_vectors
@@ -153,14 +152,6 @@ def test_a_feed_over_nats_raises_the_offline_replays_alerts_and_a_rerun_is_dupli
         finally:
             await nc.close()
 
-    async def cleanup() -> None:
-        import nats
-
-        nc = await nats.connect(NATS_URL)
-        for bucket in bucket_names(group):
-            await nc.jetstream().delete_key_value(bucket)
-        await nc.close()
-
     try:
         first, second, done, after = asyncio.run(scenario())
         before_rerun = in_ledger(postgres_url, clock)
@@ -171,7 +162,7 @@ def test_a_feed_over_nats_raises_the_offline_replays_alerts_and_a_rerun_is_dupli
             worker.wait(timeout=15)
         except subprocess.TimeoutExpired:
             worker.kill()
-        asyncio.run(cleanup())
+        asyncio.run(drop_buckets(group))
     log = (tmp_path / "w1.log").read_text()
     assert "Traceback" not in log, log
     assert first.returncode == 0, first.stderr

@@ -113,6 +113,16 @@ def committed(url: str, clock: Any) -> tuple[list[tuple[Any, ...]], list[tuple[s
     return opened, closed
 
 
+async def drop_buckets(group: str) -> None:
+    """Delete a test group's lease and status buckets (once its workers are gone)."""
+    import nats
+
+    nc = await nats.connect(NATS_URL)
+    for bucket in bucket_names(group):
+        await nc.jetstream().delete_key_value(bucket)
+    await nc.close()
+
+
 def _worker(url: str, group: str, name: str, log: Path) -> subprocess.Popen[bytes]:
     """A worker process logging each step it scans (debug) to ``log``: a file, not a pipe, so a
     chatty worker never blocks on a full pipe, and a failing run shows what each worker did."""
@@ -191,14 +201,6 @@ def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None, logs: P
         finally:
             await nc.close()
 
-    async def cleanup() -> None:
-        import nats
-
-        nc = await nats.connect(NATS_URL)
-        for bucket in bucket_names(group):
-            await nc.jetstream().delete_key_value(bucket)
-        await nc.close()
-
     started = time.monotonic()
     try:
         view = asyncio.run(scenario())
@@ -211,7 +213,7 @@ def run_workers(url: str, clock: Any, steps: Steps, kill_at: int | None, logs: P
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 process.kill()
-        asyncio.run(cleanup())  # once the workers are gone: they keep writing until then
+        asyncio.run(drop_buckets(group))  # once the workers are gone: they keep writing until then
     for name in workers:
         err = (logs / f"{name}.log").read_text()
         assert "Traceback" not in err, (name, err)
