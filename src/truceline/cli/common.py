@@ -1,5 +1,5 @@
 """What several command groups share: the --db option and opening the register, reading
-zone and operation files, checking --language."""
+zone and operation files, checking --language, asking whether a NATS server answers."""
 
 from __future__ import annotations
 
@@ -86,6 +86,23 @@ def open_register_or_fail(db: str | None) -> Register:
     url = database_url(db) if db else guarded(default_url)
     return guarded(lambda: open_register(url, utc_now))
 
+
+
+def nats_unreachable(url: str) -> str | None:
+    """Why nothing answers at the NATS ``url`` (None: something listens there). Asked before
+    connecting: nats-py's own first connect retries without end and logs a traceback per
+    attempt, where a command owes one line."""
+    import socket
+    from urllib.parse import urlsplit
+
+    try:
+        where = urlsplit(url)
+        socket.create_connection((where.hostname or "127.0.0.1", where.port or 4222), timeout=5).close()
+    except ValueError as error:  # a port that is no number
+        return f"{url!r}: {error}"
+    except OSError as error:
+        return f"no NATS server at {url}: {error.strerror or error}"
+    return None
 
 
 def checked_language(language: str | None) -> str | None:

@@ -32,10 +32,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from truceline.cli.replay_to import BATCH_STATES  # rows a message at most, as a request of --to
 from truceline.errors import FormatError, TrucelineError, ValidationError
 from truceline.service.replay_feed import FeedStep
 
-BATCH_STATES = 5_000  # rows a message at most (a server takes 20,000 a batch)
 HEADROOM_BYTES = 4_096  # of NATS's max_payload, for the headers (id, signature)
 _BAD_SUBJECT_TOKEN = set(".*> \t\r\n")
 
@@ -194,18 +194,13 @@ class NatsUnavailable(TrucelineError):
 async def _connect(url: str) -> Any:
     """The connection, or NatsUnavailable at once: nats-py's first connect retries without end
     when nothing listens, so the address is tried first, as ``truceline worker`` does."""
-    import socket
-    from urllib.parse import urlsplit
-
     import nats
 
-    try:
-        where = urlsplit(url)
-        socket.create_connection((where.hostname or "127.0.0.1", where.port or 4222), timeout=5).close()
-    except ValueError as error:  # a port that is no number
-        raise NatsUnavailable(f"--nats: {url!r}: {error}") from None
-    except OSError as error:
-        raise NatsUnavailable(f"--nats: no NATS server at {url}: {error.strerror or error}") from None
+    from truceline.cli.common import nats_unreachable
+
+    unreachable = nats_unreachable(url)
+    if unreachable is not None:
+        raise NatsUnavailable(f"--nats: {unreachable}")
 
     async def quiet(_error: Exception) -> None:  # one line from the caller, not nats-py's tracebacks
         return None

@@ -17,11 +17,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from truceline.api.client import Client
 from truceline.errors import FormatError, ValidationError
 from truceline.service.replay_feed import FeedStep
+
+if TYPE_CHECKING:
+    from truceline.io.statevectors import StateVectors
 
 BATCH_STATES = 5_000  # rows a request: well inside the server's 1 MiB body and 20,000 states
 
@@ -96,7 +99,7 @@ __all__ = ["FeedSummary", "describe", "feed", "read_recording", "read_tokens"]
 
 
 def read_recording(states: Path, step_s: float, max_age_s: float, speed: float, start: float | None,
-                   end: float | None) -> Any:
+                   end: float | None) -> StateVectors:
     """The recording a feeder sends (``--to`` or ``--nats``), its flags checked first: one line
     and exit 2 for a bad flag, an unreadable file, no usable row or --start/--end outside it."""
     from truceline.cli.rendering import fail, guarded

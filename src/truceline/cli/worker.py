@@ -9,11 +9,10 @@ import re
 import signal
 import socket
 from typing import Annotated
-from urllib.parse import urlsplit
 
 import typer
 
-from truceline.cli.common import DbOption, open_register_or_fail
+from truceline.cli.common import DbOption, nats_unreachable, open_register_or_fail
 from truceline.cli.rendering import err_console, fail, guarded
 
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # a key of the status bucket
@@ -59,15 +58,9 @@ def worker(
     chosen_name = name or f"{socket.gethostname()}-{os.getpid()}".replace(".", "-")
     if not _NAME.match(chosen_name):
         fail(f"--name: must be 1 to 64 letters, digits, _ or -, got {chosen_name!r}")
-    # An unreachable server is a setting's fault: one line, before anything starts (nats-py's
-    # own first connect retries without end and logs a traceback per attempt).
-    try:
-        where = urlsplit(url)
-        socket.create_connection((where.hostname or "127.0.0.1", where.port or 4222), timeout=5).close()
-    except ValueError as error:  # a port that is no number
-        fail(f"--bus / TRUCELINE_BUS: {url!r}: {error}")
-    except OSError as error:
-        fail(f"--bus / TRUCELINE_BUS: no NATS server at {url}: {error.strerror or error}")
+    unreachable = nats_unreachable(url)  # a setting's fault: one line, before anything starts
+    if unreachable is not None:
+        fail(f"--bus / TRUCELINE_BUS: {unreachable}")
 
     configure_logging(config)
 

@@ -74,7 +74,8 @@ def negotiated_at(conn: Connection, at: datetime) -> list[ZoneAt]:
         if stood is None:
             continue  # proposed after the moment
         shown = zone_store.version(conn, row.zone_id, stood.shown_version)
-        current = zone_store.version(conn, row.zone_id, stood.current_version)
+        current = (shown if stood.current_version == stood.shown_version
+                   else zone_store.version(conn, row.zone_id, stood.current_version))
         if shown is None or current is None:  # a step names its version's entry: never
             continue
         found.append(ZoneAt(row, stood, zone_from_record(shown.record), shown, current))

@@ -158,17 +158,20 @@ def signers_in_force(conn: Connection, zone_id: str | None = None) -> dict[str, 
     return found
 
 
+def _step_row(r: Row[Any]) -> StepRow:
+    return StepRow(**{c.name: r._mapping[c] for c in zone_steps.columns})
+
+
 def steps(conn: Connection, zone_id: str) -> list[StepRow]:
     rows = conn.execute(select(zone_steps).where(zone_steps.c.zone_id == zone_id).order_by(zone_steps.c.seq))
-    return [StepRow(**{c.name: r._mapping[c] for c in zone_steps.columns}) for r in rows]
+    return [_step_row(r) for r in rows]
 
 
 def steps_by_zone(conn: Connection) -> dict[str, list[StepRow]]:
     """Every negotiation's steps, oldest first, by zone id."""
-    query = select(zone_steps).order_by(zone_steps.c.seq)
     found: dict[str, list[StepRow]] = {}
-    for r in conn.execute(query):
-        row = StepRow(**{c.name: r._mapping[c] for c in zone_steps.columns})
+    for r in conn.execute(select(zone_steps).order_by(zone_steps.c.seq)):
+        row = _step_row(r)
         found.setdefault(row.zone_id, []).append(row)
     return found
 
