@@ -126,14 +126,25 @@ async def read_workers(js: Any, group: str, n_shards: int = N_SHARDS, wall: Call
     leases: list[Lease] = []
     try:
         status_kv = await js.key_value(status_name)
-        for key in await status_kv.keys():
+        for key in await _bucket_keys(js, status_name):
             with contextlib.suppress(KeyNotFoundError, ValueError, KeyError, TypeError):
                 workers.append(WorkerStatus.from_json((await status_kv.get(key)).value))
-    except Exception as error:  # no bucket yet, or no key in it (nats-py raises NoKeysError)
+    except Exception as error:  # no bucket yet
         _log.debug("workers bucket: %s", error)
     with contextlib.suppress(BucketNotFoundError):
         leases = list((await Leases(await js.key_value(lease_name), "", n_shards).read()).values())
     return WorkersView(sorted(workers, key=lambda w: w.name), sorted(leases, key=lambda x: x.shard), wall())
+
+
+async def _bucket_keys(js: Any, bucket: str) -> list[str]:
+    """The keys of a KV bucket, from its stream's subjects. Not nats-py's ``KeyValue.keys``:
+    it watches the bucket until a marker of the initial values' end, and under load it was
+    seen to miss a key or give one twice (``GET /metrics`` without a live worker's gauges,
+    CI of 2026-12-08); the stream's own count of messages by subject has no such race. A
+    deleted key's subject stays (its delete marker): the caller's ``get`` says it is gone."""
+    prefix = f"$KV.{bucket}."
+    info = await js.stream_info(f"KV_{bucket}", subjects_filter=prefix + ">")
+    return sorted(subject.removeprefix(prefix) for subject in (info.state.subjects or {}))
 
 
 def newest_time(headers: dict[str, str], body: bytes) -> float | None:
